@@ -1,0 +1,69 @@
+//! The command line: clap definitions only. `main.rs` turns these into validated settings and runs them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Shown after `runform --help`, before the exit-code table.
+pub const EXAMPLES: &str = "\
+Examples:
+  runform analyze samples/demo.mp4                 analyse a clip, write out/demo/report.json
+  runform analyze clip.mp4 --out results/          choose the output folder
+  runform info clip.mp4                            print the clip's metadata as JSON";
+
+/// runform: a physical therapist's running-form assessment from a treadmill video.
+#[derive(Debug, Parser)]
+#[command(name = "runform", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse one clip and write its report.
+    #[command(after_help = "\
+Examples:
+  runform analyze samples/demo.mp4
+  runform analyze clip.mp4 --out results/ --model heavy")]
+    Analyze(AnalyzeArgs),
+    /// Print a clip's metadata (size, frame rate, frame count, codec, rotation, SHA-256) as JSON.
+    #[command(after_help = "Example:\n  runform info samples/demo.mp4")]
+    Info(InfoArgs),
+}
+
+/// Arguments of `runform analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// The video clip of the runner (MP4, MOV, WebM, …).
+    pub clip: PathBuf,
+    /// Folder for the outputs; each clip gets a subfolder named after it.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Pose model size: lite is fastest, heavy most accurate.
+    #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
+    pub model: ModelChoice,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `runform info`.
+#[derive(Debug, clap::Args)]
+pub struct InfoArgs {
+    /// The video clip.
+    pub clip: PathBuf,
+}
+
+/// The BlazePose landmark model presets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelChoice {
+    /// pose_landmark_lite (fastest).
+    Lite,
+    /// pose_landmark_full (the default balance).
+    Full,
+    /// pose_landmark_heavy (most accurate, about 3× slower than full).
+    Heavy,
+}

@@ -1,0 +1,3 @@
+//! The pose stage: MediaPipe BlazePose on ONNX Runtime. This module is the only user of `ort`.
+
+pub mod runtime;

@@ -1,0 +1,636 @@
+//! Video decoding: the only user of OpenCV's `videoio`. It turns a clip into upright BGR frames with their true
+//! presentation times, one at a time, and describes the clip (size, rate, codec, rotation, hash).
+//!
+//! Memory stays bounded whatever the clip's length: [`VideoReader::read_into`] decodes into a caller-owned
+//! [`Frame`] whose buffer is reused from frame to frame.
+//!
+//! Bad input is caught before OpenCV sees it where a cheap check can tell what is wrong (missing path, directory,
+//! empty file, an MP4 whose boxes run past the end of the file, an MP4 without a video track), because OpenCV
+//! itself only says "could not open". Each failure is a [`VideoError`] variant that names the file and the fix.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use opencv::core::Mat;
+use opencv::prelude::*;
+use opencv::videoio::{self, VideoCapture};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::error::{Exit, HasExit};
+
+/// The fewest frames a clip must hold to be a video at all; a single frame is a still image.
+pub const MIN_FRAME_COUNT: u64 = 2;
+
+/// Decoding may end this many frames short of the container's count before the clip counts as truncated.
+/// Containers without a stored frame count give an estimate from duration × rate, which can be off by a frame
+/// or two; a real truncation loses far more.
+const FRAME_COUNT_SLACK: u64 = 3;
+
+/// A decoding failure, with the file it concerns. Each variant's message is one sentence a user can act on.
+#[derive(Debug, Error)]
+pub enum VideoError {
+    /// The path does not exist.
+    #[error("{path}: no such file; check the path and the spelling of the file name")]
+    NotFound {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The path is a directory.
+    #[error("{path}: is a folder, not a video file; give the path of one clip (or use `runform batch` for a folder)")]
+    IsDirectory {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The file has no bytes.
+    #[error("{path}: the file is empty (0 bytes); copy or export the clip again")]
+    Empty {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The file cannot be read.
+    #[error("{path}: cannot be read ({source}); check its permissions")]
+    Unreadable {
+        /// The path as given.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// The file is not a container OpenCV/FFmpeg can open.
+    #[error("{path}: is not a video runform can decode; export the clip as MP4 (H.264) and try again")]
+    NotVideo {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The container ends early or decoding broke off.
+    #[error("{path}: the video is truncated or corrupt ({detail}); copy or export the clip again")]
+    Truncated {
+        /// The path as given.
+        path: PathBuf,
+        /// What was seen, e.g. "decoding stopped at frame 40 of 388".
+        detail: String,
+    },
+    /// The container has no video stream.
+    #[error("{path}: holds no video stream (audio only?); export the clip with its video")]
+    NoVideoStream {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// Fewer than [`MIN_FRAME_COUNT`] frames.
+    #[error(
+        "{path}: holds only {frame_count} frame(s), a still image; record a video of several strides (10 s or more)"
+    )]
+    TooShort {
+        /// The path as given.
+        path: PathBuf,
+        /// How many frames were found.
+        frame_count: u64,
+    },
+    /// OpenCV failed in a way none of the above explains.
+    #[error("{path}: OpenCV failed while decoding ({source})")]
+    OpenCv {
+        /// The path as given.
+        path: PathBuf,
+        /// OpenCV's error.
+        source: opencv::Error,
+    },
+}
+
+impl HasExit for VideoError {
+    fn exit(&self) -> Exit {
+        match self {
+            VideoError::NotFound { .. } => Exit::InputNotFound,
+            VideoError::IsDirectory { .. } => Exit::InputIsDirectory,
+            VideoError::Empty { .. } => Exit::InputEmpty,
+            VideoError::Unreadable { .. } => Exit::InputUnreadable,
+            VideoError::NotVideo { .. } => Exit::InputNotVideo,
+            VideoError::Truncated { .. } => Exit::InputTruncated,
+            VideoError::NoVideoStream { .. } => Exit::InputNoVideoStream,
+            VideoError::TooShort { .. } => Exit::InputTooShort,
+            VideoError::OpenCv { .. } => Exit::Internal,
+        }
+    }
+}
+
+/// What a clip is: the facts a report records about its input.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VideoInfo {
+    /// The path as given.
+    pub path: PathBuf,
+    /// Size of the file, bytes.
+    pub file_size_byte: u64,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+    /// Width of the upright frames, pixels (after applying the rotation metadata).
+    pub width_px: u32,
+    /// Height of the upright frames, pixels.
+    pub height_px: u32,
+    /// Average frame rate from the container, frames per second.
+    pub fps: f64,
+    /// Frame count from the container (an estimate where the container stores none).
+    pub frame_count: u64,
+    /// Duration, seconds (frame count / average rate).
+    pub duration_s: f64,
+    /// Codec name, e.g. "h264", "hevc", "vp9", or the raw FourCC.
+    pub codec: String,
+    /// Clockwise rotation from the container's display matrix, degrees (0, 90, 180, 270); frames come out upright.
+    pub rotation_deg: i32,
+}
+
+/// One decoded frame: an upright BGR image and when it is shown.
+pub struct Frame {
+    /// Index in decode order, from 0.
+    pub index: u64,
+    /// Presentation time from the container, seconds from the first frame.
+    pub timestamp_s: f64,
+    /// The image, 8-bit BGR, upright.
+    pub image: Mat,
+}
+
+impl Default for Frame {
+    fn default() -> Self {
+        Frame {
+            index: 0,
+            timestamp_s: 0.0,
+            image: Mat::default(),
+        }
+    }
+}
+
+/// A clip opened for decoding.
+pub struct VideoReader {
+    info: VideoInfo,
+    capture: VideoCapture,
+    frames_read: u64,
+    /// Keeps the file open while OpenCV reads it through `/proc/self/fd` (paths that are not UTF-8).
+    _held_file: Option<File>,
+}
+
+impl VideoReader {
+    /// Opens `path`, checks that it is a decodable video, and reads its metadata and hash.
+    pub fn open(path: &Path) -> Result<VideoReader, VideoError> {
+        let file_size_byte = check_file(path)?;
+        let container = inspect_container(path, file_size_byte)?;
+        match container {
+            Container::Mp4(Mp4Layout {
+                truncated: Some(detail),
+                ..
+            }) => {
+                return Err(VideoError::Truncated {
+                    path: path.to_path_buf(),
+                    detail,
+                });
+            }
+            Container::Mp4(Mp4Layout {
+                has_video_track: false,
+                has_tracks: true,
+                ..
+            }) => {
+                return Err(VideoError::NoVideoStream {
+                    path: path.to_path_buf(),
+                });
+            }
+            _ => {}
+        }
+        let sha256 = sha256_of_file(path)?;
+
+        let (capture_path, held_file) = opencv_path(path)?;
+        let opencv_err = |source| VideoError::OpenCv {
+            path: path.to_path_buf(),
+            source,
+        };
+        let capture = VideoCapture::from_file(&capture_path, videoio::CAP_FFMPEG).map_err(opencv_err)?;
+        if !capture.is_opened().map_err(opencv_err)? {
+            return Err(match container {
+                Container::Unknown => VideoError::NotVideo {
+                    path: path.to_path_buf(),
+                },
+                Container::Mp4(_) | Container::Other => VideoError::Truncated {
+                    path: path.to_path_buf(),
+                    detail: "FFmpeg could not open the container".into(),
+                },
+            });
+        }
+        let get = |prop| capture.get(prop).map_err(opencv_err);
+        let width_px = get(videoio::CAP_PROP_FRAME_WIDTH)?.max(0.0) as u32;
+        let height_px = get(videoio::CAP_PROP_FRAME_HEIGHT)?.max(0.0) as u32;
+        if width_px == 0 || height_px == 0 {
+            // FFmpeg's probing accepts almost anything as *some* format; with no picture size and no container
+            // magic the file is simply not a video.
+            return Err(match container {
+                Container::Unknown => VideoError::NotVideo {
+                    path: path.to_path_buf(),
+                },
+                Container::Mp4(_) | Container::Other => VideoError::NoVideoStream {
+                    path: path.to_path_buf(),
+                },
+            });
+        }
+        let fps = get(videoio::CAP_PROP_FPS)?;
+        let frame_count = get(videoio::CAP_PROP_FRAME_COUNT)?.max(0.0).round() as u64;
+        let codec = codec_name(get(videoio::CAP_PROP_FOURCC)?);
+        let rotation_deg = normalise_rotation(get(videoio::CAP_PROP_ORIENTATION_META)?);
+        // OpenCV's FFmpeg backend applies the display matrix itself (CAP_PROP_ORIENTATION_AUTO is on by default);
+        // it reports the stored size, so swap it for quarter turns to describe the frames as they come out.
+        let (width_px, height_px) = if rotation_deg % 180 == 90 {
+            (height_px, width_px)
+        } else {
+            (width_px, height_px)
+        };
+        if frame_count > 0 && frame_count < MIN_FRAME_COUNT {
+            return Err(VideoError::TooShort {
+                path: path.to_path_buf(),
+                frame_count,
+            });
+        }
+        let duration_s = if fps > 0.0 { frame_count as f64 / fps } else { 0.0 };
+        let info = VideoInfo {
+            path: path.to_path_buf(),
+            file_size_byte,
+            sha256,
+            width_px,
+            height_px,
+            fps,
+            frame_count,
+            duration_s,
+            codec,
+            rotation_deg,
+        };
+        Ok(VideoReader {
+            info,
+            capture,
+            frames_read: 0,
+            _held_file: held_file,
+        })
+    }
+
+    /// The clip's metadata.
+    pub fn info(&self) -> &VideoInfo {
+        &self.info
+    }
+
+    /// Decodes the next frame into `frame`, reusing its buffer. Returns `Ok(false)` at the end of the clip.
+    ///
+    /// At the end it checks that the clip delivered what its container promised: far fewer frames than the
+    /// container's count means a truncated or corrupt file, and fewer than [`MIN_FRAME_COUNT`] a still image.
+    pub fn read_into(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+        let path = &self.info.path;
+        let opencv_err = |source| VideoError::OpenCv {
+            path: path.clone(),
+            source,
+        };
+        if self.capture.read(&mut frame.image).map_err(opencv_err)? && !frame.image.empty() {
+            frame.index = self.frames_read;
+            frame.timestamp_s = self.capture.get(videoio::CAP_PROP_POS_MSEC).map_err(opencv_err)? / 1000.0;
+            self.frames_read += 1;
+            return Ok(true);
+        }
+        self.check_complete()?;
+        Ok(false)
+    }
+
+    /// How many frames have been decoded so far.
+    pub fn frames_read(&self) -> u64 {
+        self.frames_read
+    }
+
+    fn check_complete(&self) -> Result<(), VideoError> {
+        let path = self.info.path.clone();
+        if self.frames_read == 0 {
+            return Err(VideoError::Truncated {
+                path,
+                detail: "no frame could be decoded".into(),
+            });
+        }
+        if self.frames_read + FRAME_COUNT_SLACK < self.info.frame_count {
+            return Err(VideoError::Truncated {
+                path,
+                detail: format!(
+                    "decoding stopped after frame {} of {}",
+                    self.frames_read, self.info.frame_count
+                ),
+            });
+        }
+        if self.frames_read < MIN_FRAME_COUNT {
+            return Err(VideoError::TooShort {
+                path,
+                frame_count: self.frames_read,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Checks the path names a readable, non-empty file; returns its size in bytes.
+fn check_file(path: &Path) -> Result<u64, VideoError> {
+    let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => VideoError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => VideoError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    if meta.is_dir() {
+        return Err(VideoError::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() == 0 {
+        return Err(VideoError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    File::open(path).map_err(|source| VideoError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(meta.len())
+}
+
+/// SHA-256 of the whole file, lowercase hex.
+fn sha256_of_file(path: &Path) -> Result<String, VideoError> {
+    let unreadable = |source| VideoError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(unreadable)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(unreadable)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// OpenCV takes file names as UTF-8 strings. A path that is not UTF-8 is opened here and handed to OpenCV as
+/// `/proc/self/fd/N`, which stays valid while the returned `File` lives.
+fn opencv_path(path: &Path) -> Result<(String, Option<File>), VideoError> {
+    if let Some(text) = path.to_str() {
+        return Ok((text.to_owned(), None));
+    }
+    let file = File::open(path).map_err(|source| VideoError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    use std::os::fd::AsRawFd;
+    Ok((format!("/proc/self/fd/{}", file.as_raw_fd()), Some(file)))
+}
+
+/// The codec's common name from OpenCV's FourCC property.
+fn codec_name(fourcc: f64) -> String {
+    let code = fourcc as u32;
+    let raw: String = code
+        .to_le_bytes()
+        .iter()
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '?' })
+        .collect();
+    match raw.to_ascii_lowercase().as_str() {
+        "avc1" | "h264" | "x264" | "avc3" => "h264".into(),
+        "hvc1" | "hev1" | "hevc" | "h265" => "hevc".into(),
+        "vp09" | "vp90" => "vp9".into(),
+        "vp08" | "vp80" => "vp8".into(),
+        "av01" => "av1".into(),
+        "mp4v" | "fmp4" => "mpeg4".into(),
+        "mjpg" => "mjpeg".into(),
+        _ => raw,
+    }
+}
+
+/// Rotation metadata as 0, 90, 180 or 270 degrees clockwise.
+fn normalise_rotation(degrees: f64) -> i32 {
+    let quarter_turns = (degrees / 90.0).round() as i32;
+    quarter_turns.rem_euclid(4) * 90
+}
+
+/// What the first bytes say about the container.
+#[derive(Debug)]
+enum Container {
+    /// ISO base media (MP4, MOV, 3GP): its box layout was read.
+    Mp4(Mp4Layout),
+    /// Another video container recognised by its magic bytes (Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF).
+    Other,
+    /// Nothing recognised: most likely not a video.
+    Unknown,
+}
+
+/// The parts of an MP4's box layout that tell a damaged or audio-only file from a good one.
+#[derive(Debug, Default)]
+struct Mp4Layout {
+    /// Why the file looks truncated: a top-level box that runs past the end of the file.
+    truncated: Option<String>,
+    /// Whether the `moov` box was read and holds at least one track.
+    has_tracks: bool,
+    /// Whether a track has the `vide` handler.
+    has_video_track: bool,
+}
+
+/// Top-level MP4 box types; a file whose first box is one of these is ISO base media.
+const MP4_TOP_LEVEL_BOXES: [&[u8; 4]; 7] = [b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"];
+
+/// A `moov` box larger than this is not read into memory for the track check (real ones are a few MB).
+const MAX_MOOV_BYTES: u64 = 256 << 20;
+
+fn inspect_container(path: &Path, file_len: u64) -> Result<Container, VideoError> {
+    let unreadable = |source| VideoError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(unreadable)?;
+    let mut head = [0u8; 12];
+    let n = read_up_to(&mut file, &mut head).map_err(unreadable)?;
+    let head = &head[..n];
+    if head.len() >= 8 && MP4_TOP_LEVEL_BOXES.iter().any(|b| &head[4..8] == *b) {
+        return Ok(Container::Mp4(mp4_layout(&mut file, file_len).map_err(unreadable)?));
+    }
+    let other = head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) // Matroska / WebM (EBML)
+        || (head.starts_with(b"RIFF") && head.len() >= 12 && &head[8..12] == b"AVI ")
+        || head.starts_with(&[0x47]) // MPEG-TS sync byte
+        || head.starts_with(&[0x00, 0x00, 0x01, 0xBA]) // MPEG-PS pack header
+        || head.starts_with(b"FLV")
+        || head.starts_with(b"OggS")
+        || head.starts_with(&[0x30, 0x26, 0xB2, 0x75]); // ASF / WMV
+    Ok(if other { Container::Other } else { Container::Unknown })
+}
+
+fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let n = file.read(&mut buffer[filled..])?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// Walks the top-level boxes and, inside `moov`, the tracks' handler types.
+fn mp4_layout(file: &mut File, file_len: u64) -> io::Result<Mp4Layout> {
+    let mut layout = Mp4Layout::default();
+    let mut offset = 0u64;
+    while offset + 8 <= file_len {
+        file.seek(SeekFrom::Start(offset))?;
+        let mut header = [0u8; 16];
+        let n = read_up_to(file, &mut header)?;
+        if n < 8 {
+            break;
+        }
+        let box_type = [header[4], header[5], header[6], header[7]];
+        let (box_len, header_len) = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+            0 => (file_len - offset, 8),
+            1 if n >= 16 => (
+                u64::from_be_bytes([
+                    header[8], header[9], header[10], header[11], header[12], header[13], header[14], header[15],
+                ]),
+                16,
+            ),
+            size => (u64::from(size), 8),
+        };
+        if box_len < header_len {
+            layout.truncated = Some(format!("a box at byte {offset} has an impossible size"));
+            return Ok(layout);
+        }
+        if offset + box_len > file_len {
+            layout.truncated = Some(format!(
+                "the '{}' box needs {} bytes but the file ends after {}",
+                String::from_utf8_lossy(&box_type),
+                offset + box_len,
+                file_len
+            ));
+            return Ok(layout);
+        }
+        if &box_type == b"moov" && box_len <= MAX_MOOV_BYTES {
+            let mut moov = vec![0u8; (box_len - header_len) as usize];
+            file.seek(SeekFrom::Start(offset + header_len))?;
+            file.read_exact(&mut moov)?;
+            for handler in track_handlers(&moov) {
+                layout.has_tracks = true;
+                layout.has_video_track |= &handler == b"vide";
+            }
+        }
+        offset += box_len;
+    }
+    Ok(layout)
+}
+
+/// The handler type (`vide`, `soun`, …) of each `trak` in a `moov` payload.
+fn track_handlers(moov: &[u8]) -> Vec<[u8; 4]> {
+    let mut handlers = Vec::new();
+    for trak in child_boxes(moov, b"trak") {
+        for mdia in child_boxes(trak, b"mdia") {
+            for hdlr in child_boxes(mdia, b"hdlr") {
+                // hdlr payload: version+flags (4), pre_defined (4), handler_type (4).
+                if let Some(kind) = hdlr.get(8..12) {
+                    handlers.push([kind[0], kind[1], kind[2], kind[3]]);
+                }
+            }
+        }
+    }
+    handlers
+}
+
+/// The payloads of the direct children of type `wanted` in a box payload (32-bit sizes only, as in `moov`).
+fn child_boxes<'a>(payload: &'a [u8], wanted: &[u8; 4]) -> Vec<&'a [u8]> {
+    let mut children = Vec::new();
+    let mut offset = 0usize;
+    while offset + 8 <= payload.len() {
+        let size = u32::from_be_bytes([
+            payload[offset],
+            payload[offset + 1],
+            payload[offset + 2],
+            payload[offset + 3],
+        ]) as usize;
+        if size < 8 || offset + size > payload.len() {
+            break;
+        }
+        if &payload[offset + 4..offset + 8] == wanted {
+            children.push(&payload[offset + 8..offset + size]);
+        }
+        offset += size;
+    }
+    children
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mp4_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut bytes = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(kind);
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+
+    fn track(handler: &[u8; 4]) -> Vec<u8> {
+        let mut hdlr = vec![0u8; 8];
+        hdlr.extend_from_slice(handler);
+        hdlr.extend_from_slice(&[0u8; 12]);
+        mp4_box(b"trak", &mp4_box(b"mdia", &mp4_box(b"hdlr", &hdlr)))
+    }
+
+    #[test]
+    fn handlers_are_found_in_every_track() {
+        let mut moov = track(b"soun");
+        moov.extend(track(b"vide"));
+        assert_eq!(track_handlers(&moov), vec![*b"soun", *b"vide"]);
+    }
+
+    #[test]
+    fn codec_names_come_from_fourcc() {
+        let fourcc = |s: &[u8; 4]| f64::from(u32::from_le_bytes(*s));
+        assert_eq!(codec_name(fourcc(b"avc1")), "h264");
+        assert_eq!(codec_name(fourcc(b"vp09")), "vp9");
+        assert_eq!(codec_name(fourcc(b"abcd")), "abcd");
+    }
+
+    #[test]
+    fn rotation_is_a_quarter_turn_clockwise() {
+        assert_eq!(normalise_rotation(0.0), 0);
+        assert_eq!(normalise_rotation(90.0), 90);
+        assert_eq!(normalise_rotation(-90.0), 270);
+        assert_eq!(normalise_rotation(180.0), 180);
+        assert_eq!(normalise_rotation(270.0), 270);
+    }
+
+    #[test]
+    fn audio_only_and_truncated_mp4_layouts_are_recognised() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut bytes = mp4_box(b"ftyp", b"isom\0\0\0\0");
+        bytes.extend(mp4_box(b"moov", &track(b"soun")));
+        let audio = dir.path().join("audio.mp4");
+        std::fs::write(&audio, &bytes).expect("write");
+        let err = VideoReader::open(&audio).err().expect("audio-only must fail");
+        assert!(matches!(err, VideoError::NoVideoStream { .. }), "{err}");
+
+        bytes.extend(mp4_box(b"mdat", &[0u8; 1000]));
+        bytes.truncate(bytes.len() - 500);
+        let truncated = dir.path().join("truncated.mp4");
+        std::fs::write(&truncated, &bytes).expect("write");
+        let err = VideoReader::open(&truncated).err().expect("truncated must fail");
+        assert!(matches!(err, VideoError::Truncated { .. }), "{err}");
+        assert_eq!(err.exit(), Exit::InputTruncated);
+    }
+
+    #[test]
+    fn missing_directory_empty_and_text_inputs_give_their_own_errors() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("nope.mp4");
+        let empty = dir.path().join("empty.mp4");
+        let text = dir.path().join("notes.mp4");
+        std::fs::write(&empty, b"").expect("write");
+        std::fs::write(&text, b"these are my running notes, not a video\n").expect("write");
+        let exit_of = |path: &Path| VideoReader::open(path).err().map(|e| e.exit());
+        assert_eq!(exit_of(&missing), Some(Exit::InputNotFound));
+        assert_eq!(exit_of(dir.path()), Some(Exit::InputIsDirectory));
+        assert_eq!(exit_of(&empty), Some(Exit::InputEmpty));
+        assert_eq!(exit_of(&text), Some(Exit::InputNotVideo));
+    }
+}
