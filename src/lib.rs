@@ -9,5 +9,6 @@ pub mod cli;
 pub mod error;
 pub mod landmarks;
 pub mod output;
+pub mod peer;
 pub mod pose;
 pub mod video;
