@@ -1,7 +1,7 @@
 //! The `analyze` pipeline: one clip in, one report folder out. It owns the order of the stages and the rule that
 //! outputs are written only at the end, atomically, so a failure anywhere leaves no partial report.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -11,7 +11,7 @@ use crate::cli::{AnalyzeArgs, ModelChoice};
 use crate::error::{Exit, HasExit};
 use crate::output::{self, OutputError};
 use crate::pose::runtime::RuntimeError;
-use crate::video::{Frame, VideoError, VideoInfo, VideoReader};
+use crate::video::{DecodeSummary, VideoError, VideoInfo, VideoReader};
 
 /// Version of the report's layout; bumped whenever a field changes meaning or is removed.
 pub const REPORT_SCHEMA: &str = "runform-report-v0";
@@ -83,17 +83,6 @@ impl AnalyzeSettings {
     }
 }
 
-/// What decoding the clip found.
-#[derive(Clone, Debug, Serialize)]
-pub struct DecodeSummary {
-    /// Frames decoded.
-    pub frames_decoded: u64,
-    /// Presentation time of the first frame, seconds.
-    pub first_timestamp_s: f64,
-    /// Presentation time of the last frame, seconds.
-    pub last_timestamp_s: f64,
-}
-
 /// Wall-clock time of each stage.
 #[derive(Clone, Debug, Serialize)]
 pub struct Timings {
@@ -145,11 +134,6 @@ impl AnalyzeOutcome {
     }
 }
 
-/// Reads a clip's metadata without decoding it.
-pub fn probe(clip: &Path) -> Result<VideoInfo, RunError> {
-    Ok(VideoReader::open(clip)?.info().clone())
-}
-
 /// Runs the pipeline on one clip and writes its report.
 pub fn analyze(settings: &AnalyzeSettings) -> Result<AnalyzeOutcome, RunError> {
     let started = Instant::now();
@@ -157,24 +141,14 @@ pub fn analyze(settings: &AnalyzeSettings) -> Result<AnalyzeOutcome, RunError> {
     // Fail on an unwritable output folder now, not after minutes of work.
     output::create_dir(&settings.out_dir)?;
 
-    let mut frame = Frame::default();
-    let mut first_timestamp_s = None;
-    let mut last_timestamp_s = 0.0;
-    while reader.read_into(&mut frame)? {
-        first_timestamp_s.get_or_insert(frame.timestamp_s);
-        last_timestamp_s = frame.timestamp_s;
-    }
+    let decode = reader.decode_all()?;
     let decode_s = started.elapsed().as_secs_f64();
 
     let report = Report {
         schema: REPORT_SCHEMA,
         runform_version: env!("CARGO_PKG_VERSION"),
         input: reader.info().clone(),
-        decode: DecodeSummary {
-            frames_decoded: reader.frames_read(),
-            first_timestamp_s: first_timestamp_s.unwrap_or(0.0),
-            last_timestamp_s,
-        },
+        decode,
         timings: Timings {
             decode_s,
             total_s: started.elapsed().as_secs_f64(),

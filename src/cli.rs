@@ -9,7 +9,8 @@ pub const EXAMPLES: &str = "\
 Examples:
   runform analyze samples/demo.mp4                 analyse a clip, write out/demo/report.json
   runform analyze clip.mp4 --out results/          choose the output folder
-  runform info clip.mp4                            print the clip's metadata as JSON";
+  runform info clip.mp4                            print the clip's metadata as JSON
+  runform info clip.mp4 --decode                   ... and decode every frame (frame count, speed)";
 
 /// runform: a physical therapist's running-form assessment from a treadmill video.
 #[derive(Debug, Parser)]
@@ -30,7 +31,7 @@ Examples:
   runform analyze clip.mp4 --out results/ --model heavy")]
     Analyze(AnalyzeArgs),
     /// Print a clip's metadata (size, frame rate, frame count, codec, rotation, SHA-256) as JSON.
-    #[command(after_help = "Example:\n  runform info samples/demo.mp4")]
+    #[command(after_help = "Examples:\n  runform info samples/demo.mp4\n  runform info samples/demo.mp4 --decode")]
     Info(InfoArgs),
 }
 
@@ -55,6 +56,9 @@ pub struct AnalyzeArgs {
 pub struct InfoArgs {
     /// The video clip.
     pub clip: PathBuf,
+    /// Also decode every frame: counts the frames, checks the clip is complete and measures decoding speed.
+    #[arg(long)]
+    pub decode: bool,
 }
 
 /// The BlazePose landmark model presets.

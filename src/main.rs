@@ -7,6 +7,7 @@ use clap::{CommandFactory, FromArgMatches};
 use runform::analyze::{self, AnalyzeSettings, RunError};
 use runform::cli::{Cli, Command, EXAMPLES};
 use runform::error::{Exit, HasExit, exit_code_table};
+use runform::video::VideoReader;
 
 /// FFmpeg's log level for OpenCV's decoder (AV_LOG_QUIET): runform reports decoding problems itself, in one
 /// sentence, so FFmpeg's own lines would only be noise.
@@ -49,7 +50,9 @@ fn run(cli: Cli) -> Result<(), RunError> {
             Ok(())
         }
         Command::Info(args) => {
-            let info = analyze::probe(&args.clip)?;
+            let mut reader = VideoReader::open(&args.clip)?;
+            let decode = if args.decode { Some(reader.decode_all()?) } else { None };
+            let info = serde_json::json!({ "input": reader.info(), "decode": decode });
             let json = serde_json::to_string_pretty(&info).map_err(RunError::internal)?;
             println!("{json}");
             Ok(())

@@ -28,6 +28,9 @@ pub const MIN_FRAME_COUNT: u64 = 2;
 /// or two; a real truncation loses far more.
 const FRAME_COUNT_SLACK: u64 = 3;
 
+/// Frame rate assumed for timestamp repair when the container states none.
+const FALLBACK_FPS: f64 = 30.0;
+
 /// A decoding failure, with the file it concerns. Each variant's message is one sentence a user can act on.
 #[derive(Debug, Error)]
 pub enum VideoError {
@@ -38,7 +41,7 @@ pub enum VideoError {
         path: PathBuf,
     },
     /// The path is a directory.
-    #[error("{path}: is a folder, not a video file; give the path of one clip (or use `runform batch` for a folder)")]
+    #[error("{path}: is a folder, not a video file; give the path of one clip inside it")]
     IsDirectory {
         /// The path as given.
         path: PathBuf,
@@ -138,6 +141,25 @@ pub struct VideoInfo {
     pub rotation_deg: i32,
 }
 
+/// What a full decoding pass found.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DecodeSummary {
+    /// Frames decoded.
+    pub frames_decoded: u64,
+    /// Presentation time of the first frame, seconds.
+    pub first_timestamp_s: f64,
+    /// Presentation time of the last frame, seconds.
+    pub last_timestamp_s: f64,
+    /// The longest gap between consecutive frames, seconds (a variable-frame-rate clip shows it here).
+    pub largest_frame_interval_s: f64,
+    /// Frames whose container timestamp did not advance and was estimated from the average rate.
+    pub estimated_timestamps: u64,
+    /// Wall-clock time of the pass, seconds.
+    pub decode_s: f64,
+    /// Frames decoded per second of wall-clock time.
+    pub decode_fps: f64,
+}
+
 /// One decoded frame: an upright BGR image and when it is shown.
 pub struct Frame {
     /// Index in decode order, from 0.
@@ -163,6 +185,9 @@ pub struct VideoReader {
     info: VideoInfo,
     capture: VideoCapture,
     frames_read: u64,
+    origin_s: Option<f64>,
+    last_timestamp_s: Option<f64>,
+    estimated_timestamps: u64,
     /// Keeps the file open while OpenCV reads it through `/proc/self/fd` (paths that are not UTF-8).
     _held_file: Option<File>,
 }
@@ -200,7 +225,7 @@ impl VideoReader {
             path: path.to_path_buf(),
             source,
         };
-        let capture = VideoCapture::from_file(&capture_path, videoio::CAP_FFMPEG).map_err(opencv_err)?;
+        let mut capture = VideoCapture::from_file(&capture_path, videoio::CAP_FFMPEG).map_err(opencv_err)?;
         if !capture.is_opened().map_err(opencv_err)? {
             return Err(match container {
                 Container::Unknown => VideoError::NotVideo {
@@ -212,6 +237,11 @@ impl VideoReader {
                 },
             });
         }
+        // Phone clips store frames sideways with a display matrix; have FFmpeg turn them upright. OpenCV then
+        // also reports the upright width and height.
+        capture
+            .set(videoio::CAP_PROP_ORIENTATION_AUTO, 1.0)
+            .map_err(opencv_err)?;
         let get = |prop| capture.get(prop).map_err(opencv_err);
         let width_px = get(videoio::CAP_PROP_FRAME_WIDTH)?.max(0.0) as u32;
         let height_px = get(videoio::CAP_PROP_FRAME_HEIGHT)?.max(0.0) as u32;
@@ -231,13 +261,6 @@ impl VideoReader {
         let frame_count = get(videoio::CAP_PROP_FRAME_COUNT)?.max(0.0).round() as u64;
         let codec = codec_name(get(videoio::CAP_PROP_FOURCC)?);
         let rotation_deg = normalise_rotation(get(videoio::CAP_PROP_ORIENTATION_META)?);
-        // OpenCV's FFmpeg backend applies the display matrix itself (CAP_PROP_ORIENTATION_AUTO is on by default);
-        // it reports the stored size, so swap it for quarter turns to describe the frames as they come out.
-        let (width_px, height_px) = if rotation_deg % 180 == 90 {
-            (height_px, width_px)
-        } else {
-            (width_px, height_px)
-        };
         if frame_count > 0 && frame_count < MIN_FRAME_COUNT {
             return Err(VideoError::TooShort {
                 path: path.to_path_buf(),
@@ -261,6 +284,9 @@ impl VideoReader {
             info,
             capture,
             frames_read: 0,
+            origin_s: None,
+            last_timestamp_s: None,
+            estimated_timestamps: 0,
             _held_file: held_file,
         })
     }
@@ -281,13 +307,66 @@ impl VideoReader {
             source,
         };
         if self.capture.read(&mut frame.image).map_err(opencv_err)? && !frame.image.empty() {
+            let pts_s = self.capture.get(videoio::CAP_PROP_POS_MSEC).map_err(opencv_err)? / 1000.0;
+            // Times count from the first frame: edit lists can start a stream at a negative time.
+            let container_s = pts_s - *self.origin_s.get_or_insert(pts_s);
             frame.index = self.frames_read;
-            frame.timestamp_s = self.capture.get(videoio::CAP_PROP_POS_MSEC).map_err(opencv_err)? / 1000.0;
+            frame.timestamp_s = match self.last_timestamp_s {
+                // Frames drained from the decoder at the end of the stream come back without a timestamp (OpenCV
+                // reports 0); any time that does not advance is replaced by one nominal frame interval.
+                Some(last_s) if container_s <= last_s => {
+                    self.estimated_timestamps += 1;
+                    last_s + self.nominal_interval_s()
+                }
+                _ => container_s,
+            };
+            self.last_timestamp_s = Some(frame.timestamp_s);
             self.frames_read += 1;
             return Ok(true);
         }
         self.check_complete()?;
         Ok(false)
+    }
+
+    /// Decodes every remaining frame and summarises the pass: a decode-only run, for `runform info --decode` and
+    /// for measuring the decoder's speed.
+    pub fn decode_all(&mut self) -> Result<DecodeSummary, VideoError> {
+        let started = std::time::Instant::now();
+        let mut frame = Frame::default();
+        let mut first_timestamp_s = None;
+        let mut last_timestamp_s = 0.0;
+        let mut largest_step_s: f64 = 0.0;
+        while self.read_into(&mut frame)? {
+            if first_timestamp_s.is_some() {
+                largest_step_s = largest_step_s.max(frame.timestamp_s - last_timestamp_s);
+            }
+            first_timestamp_s.get_or_insert(frame.timestamp_s);
+            last_timestamp_s = frame.timestamp_s;
+        }
+        let decode_s = started.elapsed().as_secs_f64();
+        Ok(DecodeSummary {
+            frames_decoded: self.frames_read,
+            first_timestamp_s: first_timestamp_s.unwrap_or(0.0),
+            last_timestamp_s,
+            largest_frame_interval_s: largest_step_s,
+            estimated_timestamps: self.estimated_timestamps,
+            decode_s,
+            decode_fps: self.frames_read as f64 / decode_s.max(f64::EPSILON),
+        })
+    }
+
+    /// How many frames got an estimated timestamp because the container's did not advance (see `read_into`).
+    pub fn estimated_timestamps(&self) -> u64 {
+        self.estimated_timestamps
+    }
+
+    /// One frame at the container's average rate, seconds (1/30 s when the rate is unknown).
+    fn nominal_interval_s(&self) -> f64 {
+        if self.info.fps > 0.0 {
+            1.0 / self.info.fps
+        } else {
+            1.0 / FALLBACK_FPS
+        }
     }
 
     /// How many frames have been decoded so far.

@@ -1,0 +1,75 @@
+//! Helpers shared by the integration tests: the fixture folder, and clips made with ffmpeg on the fly.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `../shared/videos` beside the project, or `None` (with a message) where this machine lacks it.
+pub fn shared_videos() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/videos");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} is absent (it exists only on developer and CI machines)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Runs ffmpeg quietly with `args`; panics with the fix when ffmpeg is missing or fails.
+pub fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-y"])
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("ffmpeg could not run ({e}); scripts/setup installs it"));
+    assert!(status.success(), "ffmpeg {args:?} failed");
+}
+
+/// A small H.264 test clip: `frames` frames at 30 fps, `width`×`height`, black with a white bar down the left
+/// quarter (so a rotation shows where the left edge went).
+pub fn make_clip(dir: &Path, name: &str, width: u32, height: u32, frames: u32) -> PathBuf {
+    let path = dir.join(name);
+    let source = format!(
+        "color=c=black:s={width}x{height}:r=30,drawbox=x=0:y=0:w={}:h={height}:c=white:t=fill",
+        width / 4
+    );
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &source,
+        "-frames:v",
+        &frames.to_string(),
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        path.to_str().expect("utf-8 temp path"),
+    ]);
+    path
+}
+
+/// Every video frame's presentation time as ffprobe reports it, seconds.
+pub fn ffprobe_frame_times(path: &Path) -> Vec<f64> {
+    let output = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "frame=pts_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("ffprobe could not run ({e}); scripts/setup installs it"));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.trim().trim_end_matches(',').parse().ok())
+        .collect()
+}
