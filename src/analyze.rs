@@ -77,10 +77,28 @@ impl AnalyzeSettings {
         }
     }
 
+    /// Everything that changes a report's numbers: a report made with the same fingerprint from the same clip
+    /// (same SHA-256) needs no redoing.
+    pub fn fingerprint(&self) -> ReportSettings {
+        ReportSettings {
+            runform_version: env!("CARGO_PKG_VERSION").to_owned(),
+            model: self.model,
+        }
+    }
+
     /// Where the JSON report goes.
     pub fn report_path(&self) -> PathBuf {
         self.out_dir.join("report.json")
     }
+}
+
+/// The settings a report was made with (see [`AnalyzeSettings::fingerprint`]).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ReportSettings {
+    /// The runform version.
+    pub runform_version: String,
+    /// The landmark model preset.
+    pub model: ModelChoice,
 }
 
 /// Wall-clock time of each stage.
@@ -101,6 +119,8 @@ pub struct Report {
     pub runform_version: &'static str,
     /// The input clip.
     pub input: VideoInfo,
+    /// The settings the report was made with.
+    pub settings: ReportSettings,
     /// The decoding pass.
     pub decode: DecodeSummary,
     /// Stage timings.
@@ -148,6 +168,7 @@ pub fn analyze(settings: &AnalyzeSettings) -> Result<AnalyzeOutcome, RunError> {
         schema: REPORT_SCHEMA,
         runform_version: env!("CARGO_PKG_VERSION"),
         input: reader.info().clone(),
+        settings: settings.fingerprint(),
         decode,
         timings: Timings {
             decode_s,

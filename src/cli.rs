@@ -9,6 +9,7 @@ pub const EXAMPLES: &str = "\
 Examples:
   runform analyze samples/demo.mp4                 analyse a clip, write out/demo/report.json
   runform analyze clip.mp4 --out results/          choose the output folder
+  runform batch clips/                             score every clip below clips/, resumably
   runform info clip.mp4                            print the clip's metadata as JSON
   runform info clip.mp4 --decode                   ... and decode every frame (frame count, speed)";
 
@@ -30,6 +31,16 @@ Examples:
   runform analyze samples/demo.mp4
   runform analyze clip.mp4 --out results/ --model heavy")]
     Analyze(AnalyzeArgs),
+    /// Analyse every clip below a folder, in parallel; resumable, and one bad clip never stops the rest.
+    #[command(after_help = "\
+Examples:
+  runform batch clinic-clips/                      reports under out/, plus out/batch-summary.{json,csv}
+  runform batch clinic-clips/ --out scored/ --jobs 2
+
+A rerun skips clips whose report matches the clip (SHA-256) and the settings, so an interrupted batch
+resumes where it stopped. Exit code 40 means some clips failed: each is named, with its reason, in the
+summary.")]
+    Batch(BatchArgs),
     /// Print a clip's metadata (size, frame rate, frame count, codec, rotation, SHA-256) as JSON.
     #[command(after_help = "Examples:\n  runform info samples/demo.mp4\n  runform info samples/demo.mp4 --decode")]
     Info(InfoArgs),
@@ -51,6 +62,25 @@ pub struct AnalyzeArgs {
     pub quiet: bool,
 }
 
+/// Arguments of `runform batch`.
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// The folder of clips (searched recursively for .mp4 .mov .m4v .avi .mkv .webm .mpg .3gp).
+    pub folder: PathBuf,
+    /// Folder for the reports and the batch summary; each clip's report folder mirrors its path below FOLDER.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Clips analysed at once (default: one per CPU core).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Pose model size: lite is fastest, heavy most accurate.
+    #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
+    pub model: ModelChoice,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Arguments of `runform info`.
 #[derive(Debug, clap::Args)]
 pub struct InfoArgs {
@@ -62,7 +92,8 @@ pub struct InfoArgs {
 }
 
 /// The BlazePose landmark model presets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ModelChoice {
     /// pose_landmark_lite (fastest).
     Lite,

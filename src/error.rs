@@ -36,6 +36,8 @@ pub enum Exit {
     ModelMissing = 21,
     /// An output file or folder could not be written.
     OutputFailed = 30,
+    /// A batch ran, but at least one clip in it failed (each is named in the batch summary).
+    BatchIncomplete = 40,
 }
 
 impl Exit {
@@ -64,6 +66,10 @@ pub const EXIT_CODES: &[(Exit, &str)] = &[
     (Exit::RuntimeMissing, "the ONNX Runtime library is missing or unusable"),
     (Exit::ModelMissing, "a pose model file is missing or damaged"),
     (Exit::OutputFailed, "an output file could not be written"),
+    (
+        Exit::BatchIncomplete,
+        "batch: some clips failed (named in batch-summary.csv)",
+    ),
 ];
 
 /// Errors that know which exit status they end the program with.
@@ -92,7 +98,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(codes, sorted, "codes must be distinct and in numeric order");
-        assert_eq!(codes.len(), 14, "every Exit variant must be documented in EXIT_CODES");
+        assert_eq!(codes.len(), 15, "every Exit variant must be documented in EXIT_CODES");
         assert!(exit_code_table().contains(" 14  the input video is truncated or corrupt"));
     }
 }

@@ -5,6 +5,7 @@
 //! types that pass between the pose and analysis stages; [`error`] maps every failure to a documented exit code.
 
 pub mod analyze;
+pub mod batch;
 pub mod cli;
 pub mod error;
 pub mod landmarks;

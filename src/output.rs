@@ -25,6 +25,16 @@ impl HasExit for OutputError {
     }
 }
 
+/// Suffix of the temporary files [`write_atomically`] writes before renaming them into place.
+const PARTIAL_SUFFIX: &str = ".partial";
+
+/// Whether `path` is a temporary file left by an interrupted [`write_atomically`] (`.NAME.PID.partial`).
+pub fn is_partial_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX))
+}
+
 /// Creates `dir` and its parents if needed.
 pub fn create_dir(dir: &Path) -> Result<(), OutputError> {
     fs::create_dir_all(dir).map_err(|source| OutputError {
@@ -44,7 +54,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         .ok_or_else(|| fail(io::Error::other("not a file path")))?;
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(file_name);
-    temp_name.push(format!(".{}.partial", std::process::id()));
+    temp_name.push(format!(".{}{PARTIAL_SUFFIX}", std::process::id()));
     let temp_path = path.with_file_name(temp_name);
     let result = (|| {
         let mut file = File::create(&temp_path)?;
@@ -76,6 +86,8 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("report.json")]);
+        assert!(is_partial_file(Path::new("out/.report.json.1234.partial")));
+        assert!(!is_partial_file(Path::new("out/report.json")));
     }
 
     #[test]

@@ -431,15 +431,19 @@ fn check_file(path: &Path) -> Result<u64, VideoError> {
 
 /// SHA-256 of the whole file, lowercase hex.
 fn sha256_of_file(path: &Path) -> Result<String, VideoError> {
-    let unreadable = |source| VideoError::Unreadable {
+    file_sha256(path).map_err(|source| VideoError::Unreadable {
         path: path.to_path_buf(),
         source,
-    };
-    let mut file = File::open(path).map_err(unreadable)?;
+    })
+}
+
+/// SHA-256 of a file's bytes, lowercase hex (the `input.sha256` of a report).
+pub fn file_sha256(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     loop {
-        let n = file.read(&mut buffer).map_err(unreadable)?;
+        let n = file.read(&mut buffer)?;
         if n == 0 {
             break;
         }

@@ -1,0 +1,86 @@
+//! `runform batch` through the binary: good clips scored, bad ones named with their reason, non-zero exit,
+//! and a rerun that redoes nothing.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+fn batch(folder: &Path, out: &Path) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_runform"))
+        .args(["batch", "--jobs", "2"])
+        .arg(folder)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("runform runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn summary(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("batch-summary.json")).expect("summary written")).expect("JSON")
+}
+
+#[test]
+fn bad_clips_are_named_good_ones_scored_and_a_rerun_redoes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(clips.join("tuesday")).expect("mkdir");
+    common::make_clip(&clips, "monday.mp4", 160, 120, 20);
+    common::make_clip(&clips.join("tuesday"), "monday.mp4", 160, 120, 20); // same name, other folder
+    std::fs::write(clips.join("zero.mp4"), b"").expect("write");
+    std::fs::write(clips.join("text.mp4"), "not a video\n".repeat(20)).expect("write");
+    let whole = std::fs::read(clips.join("monday.mp4")).expect("read");
+    std::fs::write(clips.join("truncated.mp4"), &whole[..whole.len() / 2]).expect("write");
+    std::fs::write(clips.join("notes.txt"), b"not a clip, ignored").expect("write");
+    let out = dir.path().join("out");
+
+    let (code, stdout, stderr) = batch(&clips, &out);
+    assert_eq!(code, 40, "some clips failed: {stdout}{stderr}");
+    let first = summary(&out);
+    assert_eq!(first["clips_found"], 5);
+    assert_eq!(first["scored"], 2);
+    assert_eq!(first["failed"], 3);
+    for bad in ["zero.mp4", "text.mp4", "truncated.mp4"] {
+        assert!(stdout.contains(bad), "{bad} must be named: {stdout}");
+        let entry = first["clips"]
+            .as_array()
+            .expect("clips")
+            .iter()
+            .find(|c| c["clip"] == bad)
+            .expect("listed");
+        assert_eq!(entry["status"], "failed");
+        assert!(entry["reason"].as_str().expect("reason").contains(bad));
+    }
+    assert!(out.join("monday/report.json").is_file());
+    assert!(out.join("tuesday/monday/report.json").is_file());
+    let csv = std::fs::read_to_string(out.join("batch-summary.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 6, "header + one row per clip:\n{csv}");
+
+    let (code, _, _) = batch(&clips, &out);
+    assert_eq!(code, 40);
+    let second = summary(&out);
+    assert_eq!(second["scored"], 0, "nothing to redo");
+    assert_eq!(second["up_to_date"], 2);
+    assert_eq!(second["failed"], 3, "bad clips are tried again and fail again");
+}
+
+#[test]
+fn a_changed_clip_is_scored_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(&clips).expect("mkdir");
+    common::make_clip(&clips, "run.mp4", 160, 120, 20);
+    let out = dir.path().join("out");
+    assert_eq!(batch(&clips, &out).0, 0);
+    common::make_clip(&clips, "run.mp4", 160, 120, 25); // re-exported: other bytes
+    assert_eq!(batch(&clips, &out).0, 0);
+    assert_eq!(summary(&out)["scored"], 1);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run/report.json")).expect("report")).expect("JSON");
+    assert_eq!(report["input"]["frame_count"], 25);
+}
