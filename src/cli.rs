@@ -41,6 +41,16 @@ A rerun skips clips whose report matches the clip (SHA-256) and the settings, so
 resumes where it stopped. Exit code 40 means some clips failed: each is named, with its reason, in the
 summary.")]
     Batch(BatchArgs),
+    /// Compare one athlete's sessions: per metric each value, the change, its 95 % interval and effect size.
+    #[command(after_help = "\
+Examples:
+  runform compare out/jan/report.json out/mar/report.json
+  runform compare out/ --csv changes.csv --json changes.json
+
+Sessions are ordered by session date where every report has one, else as given. A change is
+'likely real' when it exceeds the metric's smallest detectable difference (where published) and its
+95 % interval excludes zero with at least a medium effect size (docs/metrics.md).")]
+    Compare(CompareArgs),
     /// Print a clip's metadata (size, frame rate, frame count, codec, rotation, SHA-256) as JSON.
     #[command(after_help = "Examples:\n  runform info samples/demo.mp4\n  runform info samples/demo.mp4 --decode")]
     Info(InfoArgs),
@@ -79,6 +89,20 @@ pub struct BatchArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Arguments of `runform compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Reports (report.json) or folders holding them.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Also write the comparison as JSON to this file (`-` for standard output instead of the table).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Also write the comparison as CSV (one row per metric and session) to this file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
 }
 
 /// Arguments of `runform info`.

@@ -30,6 +30,8 @@ pub enum Exit {
     InputTooShort = 16,
     /// The input file cannot be read (permissions or an I/O error).
     InputUnreadable = 17,
+    /// An input file is not a runform report (compare) or not of the format asked for.
+    InputNotReport = 18,
     /// The ONNX Runtime library is missing or is not a usable ONNX Runtime.
     RuntimeMissing = 20,
     /// A pose model file is missing or damaged.
@@ -63,6 +65,7 @@ pub const EXIT_CODES: &[(Exit, &str)] = &[
         Exit::InputUnreadable,
         "the input file cannot be read (permissions, I/O)",
     ),
+    (Exit::InputNotReport, "an input file is not a runform report (compare)"),
     (Exit::RuntimeMissing, "the ONNX Runtime library is missing or unusable"),
     (Exit::ModelMissing, "a pose model file is missing or damaged"),
     (Exit::OutputFailed, "an output file could not be written"),
@@ -98,7 +101,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(codes, sorted, "codes must be distinct and in numeric order");
-        assert_eq!(codes.len(), 15, "every Exit variant must be documented in EXIT_CODES");
+        assert_eq!(codes.len(), 16, "every Exit variant must be documented in EXIT_CODES");
         assert!(exit_code_table().contains(" 14  the input video is truncated or corrupt"));
     }
 }

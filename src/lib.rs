@@ -7,6 +7,7 @@
 pub mod analyze;
 pub mod batch;
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod landmarks;
 pub mod output;

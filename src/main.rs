@@ -10,7 +10,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runform::analyze::{self, AnalyzeSettings};
 use runform::batch::{self, BatchProgress, BatchSettings, ClipResult, ClipStatus};
 use runform::cli::{Cli, Command, EXAMPLES};
+use runform::compare;
 use runform::error::{Exit, HasExit, exit_code_table};
+use runform::output;
 use runform::video::VideoReader;
 
 /// FFmpeg's log level for OpenCV's decoder (AV_LOG_QUIET): runform reports decoding problems itself, in one
@@ -100,6 +102,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     ),
                 }),
             }
+        }
+        Command::Compare(args) => {
+            let reports = compare::collect_reports(&args.reports)?;
+            let comparison = compare::compare_reports(&reports)?;
+            let internal = |e: &dyn std::fmt::Display| Failure {
+                exit: Exit::Internal,
+                message: e.to_string(),
+            };
+            let json = serde_json::to_vec_pretty(&comparison).map_err(|e| internal(&e))?;
+            match args.json.as_deref() {
+                Some(path) if path == Path::new("-") => println!("{}", String::from_utf8_lossy(&json)),
+                Some(path) => {
+                    output::write_atomically(path, &json)?;
+                    print!("{}", comparison.text());
+                }
+                None => print!("{}", comparison.text()),
+            }
+            if let Some(path) = &args.csv {
+                output::write_atomically(path, &comparison.csv().map_err(|e| internal(&e))?)?;
+            }
+            Ok(())
         }
         Command::Info(args) => {
             let mut reader = VideoReader::open(&args.clip)?;

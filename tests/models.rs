@@ -17,6 +17,11 @@ fn every_committed_model_matches_its_pinned_sha256() {
     checked.sort();
     assert_eq!(
         checked,
-        ["pose_detection.onnx", "pose_landmark_full.onnx", "pose_landmark_heavy.onnx", "pose_landmark_lite.onnx"]
+        [
+            "pose_detection.onnx",
+            "pose_landmark_full.onnx",
+            "pose_landmark_heavy.onnx",
+            "pose_landmark_lite.onnx"
+        ]
     );
 }

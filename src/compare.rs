@@ -1,0 +1,520 @@
+//! Comparing one athlete's sessions: per metric each session's value, the change from the first session, its
+//! uncertainty, and whether the change is likely real.
+//!
+//! A change is judged against two yardsticks. Where the literature gives a smallest detectable difference (SDD)
+//! for the 2D measurement, the change must exceed it. Everywhere, the change must stand out from the
+//! step-to-step spread: its 95 % interval, from the two sessions' step SDs and step counts, must exclude zero,
+//! and its effect size (change over the pooled step SD, Cohen's d) must be at least medium. The SDDs are in
+//! docs/metrics.md with their sources.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::error::{Exit, HasExit};
+
+/// z for a two-sided 95 % interval. With the ≥ 7 steps a summary needs, a t quantile would widen it by ≤ 20 %.
+const Z_95: f64 = 1.96;
+
+/// Cohen's d from which a change counts as at least medium (Cohen 1988).
+const MEDIUM_EFFECT_SIZE: f64 = 0.5;
+
+/// Smallest detectable differences of 2D running measurements (Dingenen et al. 2018, Phys Ther Sport 33:40;
+/// the upper end of each reported range, to stay conservative), by metric name.
+pub const SMALLEST_DETECTABLE_DIFFERENCES: [(&str, f64); 3] = [
+    ("foot_strike_angle_deg", 2.3),
+    ("tibia_angle_ic_deg", 4.8),
+    ("pelvic_drop_midstance_deg", 2.8),
+];
+
+/// Reports could not be compared.
+#[derive(Debug, Error)]
+pub enum CompareError {
+    /// A report could not be read.
+    #[error("{path}: cannot be read ({source})")]
+    Unreadable {
+        /// The report.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not a runform report.
+    #[error("{path}: is not a runform report ({reason}); give the report.json files that runform analyze wrote")]
+    NotAReport {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Fewer than two sessions.
+    #[error("compare needs at least two reports, found {found}; give two or more report.json files or a folder")]
+    TooFew {
+        /// How many were found.
+        found: usize,
+    },
+}
+
+impl HasExit for CompareError {
+    fn exit(&self) -> Exit {
+        match self {
+            CompareError::Unreadable { .. } => Exit::InputUnreadable,
+            CompareError::NotAReport { .. } => Exit::InputNotReport,
+            CompareError::TooFew { .. } => Exit::Usage,
+        }
+    }
+}
+
+/// Step statistics of one metric in one session, as a report stores them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepStats {
+    /// Mean over the steps.
+    pub mean: f64,
+    /// Sample standard deviation over the steps.
+    pub sd: f64,
+    /// Number of steps.
+    pub n: usize,
+}
+
+/// The parts of a report that a comparison reads; anything else in the file is ignored.
+#[derive(Clone, Debug, Deserialize)]
+struct ReportView {
+    input: InputView,
+    #[serde(default)]
+    session: SessionView,
+    analysis: AnalysisView,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct InputView {
+    path: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+struct SessionView {
+    athlete: Option<String>,
+    session_date: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct AnalysisView {
+    metrics: Vec<MetricView>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct MetricView {
+    metric: String,
+    unit: String,
+    both: Option<StepStats>,
+}
+
+/// One session in a comparison.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Session {
+    /// The report file.
+    pub report: PathBuf,
+    /// The clip the report was made from.
+    pub clip: String,
+    /// The athlete, where the report names one.
+    pub athlete: Option<String>,
+    /// The session date, where the report gives one.
+    pub session_date: Option<String>,
+    /// A short label: the date, else the clip's file name.
+    pub label: String,
+}
+
+/// Whether a change is likely real.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Larger than the SDD (where known) and clear of the step-to-step spread.
+    LikelyReal,
+    /// Within the measurement's noise.
+    WithinNoise,
+    /// Too few steps in one of the sessions to tell.
+    CannotTell,
+}
+
+/// One metric in one later session, against the first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Change {
+    /// Label of the session.
+    pub session: String,
+    /// The session's step statistics, or `None` where the metric is absent.
+    pub value: Option<StepStats>,
+    /// Session − first session, in the metric's unit.
+    pub change: Option<f64>,
+    /// 95 % interval of the change: (low, high).
+    pub change_95ci: Option<(f64, f64)>,
+    /// Change over the pooled step SD (Cohen's d).
+    pub effect_size_d: Option<f64>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// One metric across the sessions.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MetricComparison {
+    /// The metric's name (it carries the unit).
+    pub metric: String,
+    /// The unit, spelled out.
+    pub unit: String,
+    /// The smallest detectable difference, where the literature gives one.
+    pub smallest_detectable_difference: Option<f64>,
+    /// The first session's value (the baseline).
+    pub baseline: Option<StepStats>,
+    /// Each later session against the baseline.
+    pub changes: Vec<Change>,
+}
+
+/// The whole comparison.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The sessions, in order (by date where every report has one, else as given).
+    pub sessions: Vec<Session>,
+    /// One entry per metric present in any session.
+    pub metrics: Vec<MetricComparison>,
+}
+
+/// The reports named by `paths`: files as given, folders searched recursively for `report.json`.
+pub fn collect_reports(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CompareError> {
+    let mut reports = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            let mut folders = vec![path.clone()];
+            while let Some(folder) = folders.pop() {
+                let entries = std::fs::read_dir(&folder).map_err(|source| CompareError::Unreadable {
+                    path: folder.clone(),
+                    source,
+                })?;
+                for entry in entries.flatten() {
+                    let child = entry.path();
+                    if child.is_dir() {
+                        folders.push(child);
+                    } else if child.file_name().is_some_and(|name| name == "report.json") {
+                        found.push(child);
+                    }
+                }
+            }
+            found.sort();
+            reports.extend(found);
+        } else {
+            reports.push(path.clone());
+        }
+    }
+    Ok(reports)
+}
+
+/// Reads the reports and compares them.
+pub fn compare_reports(paths: &[PathBuf]) -> Result<Comparison, CompareError> {
+    let mut loaded = Vec::new();
+    for path in paths {
+        loaded.push((path.clone(), read_report(path)?));
+    }
+    if loaded.len() < 2 {
+        return Err(CompareError::TooFew { found: loaded.len() });
+    }
+    if loaded.iter().all(|(_, report)| report.session.session_date.is_some()) {
+        // ISO dates sort as text; a stable sort keeps the given order for equal dates.
+        loaded.sort_by(|a, b| a.1.session.session_date.cmp(&b.1.session.session_date));
+    }
+    let sessions: Vec<Session> = loaded
+        .iter()
+        .map(|(path, report)| Session {
+            report: path.clone(),
+            clip: report.input.path.clone(),
+            athlete: report.session.athlete.clone(),
+            session_date: report.session.session_date.clone(),
+            label: report.session.session_date.clone().unwrap_or_else(|| {
+                Path::new(&report.input.path)
+                    .file_name()
+                    .map_or_else(|| report.input.path.clone(), |name| name.to_string_lossy().into_owned())
+            }),
+        })
+        .collect();
+
+    let mut names: Vec<(String, String)> = Vec::new();
+    for (_, report) in &loaded {
+        for metric in &report.analysis.metrics {
+            if metric.both.is_some() && !names.iter().any(|(name, _)| name == &metric.metric) {
+                names.push((metric.metric.clone(), metric.unit.clone()));
+            }
+        }
+    }
+    let value_of = |report: &ReportView, name: &str| {
+        report
+            .analysis
+            .metrics
+            .iter()
+            .find(|m| m.metric == name)
+            .and_then(|m| m.both.clone())
+    };
+    let metrics = names
+        .into_iter()
+        .map(|(name, unit)| {
+            let sdd = smallest_detectable_difference(&name);
+            let baseline = value_of(&loaded[0].1, &name);
+            let changes = loaded
+                .iter()
+                .zip(&sessions)
+                .skip(1)
+                .map(|((_, report), session)| {
+                    change_between(baseline.as_ref(), value_of(report, &name), sdd, &session.label)
+                })
+                .collect();
+            MetricComparison {
+                metric: name,
+                unit,
+                smallest_detectable_difference: sdd,
+                baseline,
+                changes,
+            }
+        })
+        .collect();
+    Ok(Comparison { sessions, metrics })
+}
+
+fn read_report(path: &Path) -> Result<ReportView, CompareError> {
+    let bytes = std::fs::read(path).map_err(|source| CompareError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|error| CompareError::NotAReport {
+        path: path.to_path_buf(),
+        reason: error.to_string(),
+    })
+}
+
+/// The SDD of a metric, where known.
+pub fn smallest_detectable_difference(metric: &str) -> Option<f64> {
+    SMALLEST_DETECTABLE_DIFFERENCES
+        .iter()
+        .find(|(name, _)| *name == metric)
+        .map(|(_, sdd)| *sdd)
+}
+
+/// The change from `baseline` to `value`, its interval, effect size and verdict.
+pub fn change_between(baseline: Option<&StepStats>, value: Option<StepStats>, sdd: Option<f64>, label: &str) -> Change {
+    let cannot_tell = |value| Change {
+        session: label.to_owned(),
+        value,
+        change: None,
+        change_95ci: None,
+        effect_size_d: None,
+        verdict: Verdict::CannotTell,
+    };
+    let (Some(a), Some(b)) = (baseline, value.clone()) else {
+        return cannot_tell(value);
+    };
+    if a.n < 2 || b.n < 2 {
+        return Change {
+            change: Some(b.mean - a.mean),
+            ..cannot_tell(value)
+        };
+    }
+    let change = b.mean - a.mean;
+    let standard_error = (a.sd.powi(2) / a.n as f64 + b.sd.powi(2) / b.n as f64).sqrt();
+    let ci = (change - Z_95 * standard_error, change + Z_95 * standard_error);
+    let pooled_sd =
+        (((a.n - 1) as f64 * a.sd.powi(2) + (b.n - 1) as f64 * b.sd.powi(2)) / (a.n + b.n - 2) as f64).sqrt();
+    let effect_size_d = (pooled_sd > 0.0).then(|| change / pooled_sd);
+    let clear_of_spread = (ci.0 > 0.0 || ci.1 < 0.0) && effect_size_d.is_none_or(|d| d.abs() >= MEDIUM_EFFECT_SIZE);
+    let beyond_sdd = sdd.is_none_or(|sdd| change.abs() > sdd);
+    Change {
+        session: label.to_owned(),
+        value,
+        change: Some(change),
+        change_95ci: Some(ci),
+        effect_size_d,
+        verdict: if clear_of_spread && beyond_sdd {
+            Verdict::LikelyReal
+        } else {
+            Verdict::WithinNoise
+        },
+    }
+}
+
+impl Comparison {
+    /// A text table for the terminal: one line per metric and later session.
+    pub fn text(&self) -> String {
+        let mut text = String::from("sessions:\n");
+        for (i, session) in self.sessions.iter().enumerate() {
+            text.push_str(&format!("  {}: {} ({})\n", i + 1, session.label, session.clip));
+        }
+        text.push_str(&format!(
+            "\n{:<34} {:>16} {:>16} {:>9} {:>20} {:>7}  {}\n",
+            "metric", "baseline", "session", "change", "95% interval", "d", "verdict"
+        ));
+        let stats = |s: &Option<StepStats>| {
+            s.as_ref().map_or_else(
+                || "absent".to_owned(),
+                |s| format!("{:.1} ± {:.1} (n={})", s.mean, s.sd, s.n),
+            )
+        };
+        for metric in &self.metrics {
+            for change in &metric.changes {
+                let verdict = match change.verdict {
+                    Verdict::LikelyReal => "likely real",
+                    Verdict::WithinNoise => "within noise",
+                    Verdict::CannotTell => "cannot tell",
+                };
+                text.push_str(&format!(
+                    "{:<34} {:>16} {:>16} {:>9} {:>20} {:>7}  {verdict}\n",
+                    metric.metric,
+                    stats(&metric.baseline),
+                    stats(&change.value),
+                    change.change.map_or_else(String::new, |c| format!("{c:+.1}")),
+                    change
+                        .change_95ci
+                        .map_or_else(String::new, |(lo, hi)| format!("[{lo:+.1}, {hi:+.1}]")),
+                    change.effect_size_d.map_or_else(String::new, |d| format!("{d:+.2}")),
+                ));
+            }
+        }
+        text
+    }
+
+    /// The comparison as CSV, one row per metric and session (the baseline's row has no change).
+    pub fn csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record([
+            "metric",
+            "unit",
+            "session",
+            "mean",
+            "sd",
+            "n",
+            "change",
+            "change_ci95_low",
+            "change_ci95_high",
+            "effect_size_d",
+            "smallest_detectable_difference",
+            "verdict",
+        ])?;
+        let number = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.4}"));
+        for metric in &self.metrics {
+            let baseline_label = self.sessions.first().map_or("", |s| s.label.as_str());
+            let mut rows = vec![(baseline_label.to_owned(), metric.baseline.clone(), None)];
+            rows.extend(
+                metric
+                    .changes
+                    .iter()
+                    .map(|c| (c.session.clone(), c.value.clone(), Some(c))),
+            );
+            for (session, value, change) in rows {
+                writer.write_record([
+                    metric.metric.clone(),
+                    metric.unit.clone(),
+                    session,
+                    number(value.as_ref().map(|v| v.mean)),
+                    number(value.as_ref().map(|v| v.sd)),
+                    value.as_ref().map_or_else(String::new, |v| v.n.to_string()),
+                    number(change.and_then(|c| c.change)),
+                    number(change.and_then(|c| c.change_95ci.map(|ci| ci.0))),
+                    number(change.and_then(|c| c.change_95ci.map(|ci| ci.1))),
+                    number(change.and_then(|c| c.effect_size_d)),
+                    number(metric.smallest_detectable_difference),
+                    change.map_or_else(|| "baseline".to_owned(), |c| format!("{:?}", c.verdict).to_lowercase()),
+                ])?;
+            }
+        }
+        writer
+            .into_inner()
+            .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(mean: f64, sd: f64, n: usize) -> StepStats {
+        StepStats { mean, sd, n }
+    }
+
+    #[test]
+    fn a_large_change_with_tight_steps_is_likely_real() {
+        let change = change_between(Some(&stats(160.0, 2.0, 20)), Some(stats(170.0, 2.0, 20)), None, "b");
+        assert_eq!(change.verdict, Verdict::LikelyReal);
+        assert!((change.change.expect("change") - 10.0).abs() < 1e-9);
+        let (lo, hi) = change.change_95ci.expect("interval");
+        assert!(lo > 8.0 && hi < 12.0, "[{lo}, {hi}]");
+        assert!((change.effect_size_d.expect("d") - 5.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_change_inside_the_spread_or_below_the_sdd_is_noise() {
+        let noisy = change_between(Some(&stats(10.0, 6.0, 8)), Some(stats(12.0, 6.0, 8)), None, "b");
+        assert_eq!(noisy.verdict, Verdict::WithinNoise);
+        // Clear of the spread, but smaller than the foot strike angle's SDD of 2.3°.
+        let sdd = smallest_detectable_difference("foot_strike_angle_deg");
+        let small = change_between(Some(&stats(10.0, 0.5, 30)), Some(stats(12.0, 0.5, 30)), sdd, "b");
+        assert_eq!(small.verdict, Verdict::WithinNoise);
+        let large = change_between(Some(&stats(10.0, 0.5, 30)), Some(stats(13.0, 0.5, 30)), sdd, "b");
+        assert_eq!(large.verdict, Verdict::LikelyReal);
+    }
+
+    #[test]
+    fn missing_values_or_single_steps_cannot_be_judged() {
+        assert_eq!(
+            change_between(None, Some(stats(1.0, 0.0, 9)), None, "b").verdict,
+            Verdict::CannotTell
+        );
+        assert_eq!(
+            change_between(Some(&stats(1.0, 0.0, 9)), None, None, "b").verdict,
+            Verdict::CannotTell
+        );
+        let single = change_between(Some(&stats(1.0, 0.0, 1)), Some(stats(5.0, 0.0, 9)), None, "b");
+        assert_eq!(single.verdict, Verdict::CannotTell);
+        assert_eq!(single.change, Some(4.0));
+    }
+
+    fn write_report(dir: &Path, name: &str, date: &str, cadence: f64) -> PathBuf {
+        let report = serde_json::json!({
+            "input": {"path": format!("{name}.mp4"), "sha256": "00"},
+            "session": {"athlete": "A. Runner", "session_date": date},
+            "analysis": {"metrics": [
+                {"metric": "cadence_steps_per_min", "unit": "steps/min",
+                 "both": {"mean": cadence, "sd": 1.5, "median": cadence, "n": 16}},
+                {"metric": "pelvic_drop_midstance_deg", "unit": "degrees", "both": null,
+                 "absent_reason": "needs a rear view"}
+            ]}
+        });
+        let path = dir.join(name).join("report.json");
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, serde_json::to_vec(&report).expect("json")).expect("write");
+        path
+    }
+
+    #[test]
+    fn reports_in_a_folder_are_ordered_by_date_and_compared() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write_report(dir.path(), "march", "2026-03-01", 172.0);
+        write_report(dir.path(), "january", "2026-01-10", 160.0);
+        let reports = collect_reports(&[dir.path().to_path_buf()]).expect("found");
+        let comparison = compare_reports(&reports).expect("compares");
+        assert_eq!(comparison.sessions[0].label, "2026-01-10");
+        assert_eq!(comparison.metrics.len(), 1, "absent metrics are left out");
+        let cadence = &comparison.metrics[0];
+        assert_eq!(cadence.changes[0].verdict, Verdict::LikelyReal);
+        assert_eq!(cadence.changes[0].change, Some(12.0));
+        let csv = String::from_utf8(comparison.csv().expect("csv")).expect("utf-8");
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        assert!(comparison.text().contains("likely real"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_report_is_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let good = write_report(dir.path(), "a", "2026-01-01", 160.0);
+        let bad = dir.path().join("notes.json");
+        std::fs::write(&bad, br#"{"hello": 1}"#).expect("write");
+        let err = compare_reports(&[good.clone(), bad]).expect_err("not a report");
+        assert!(err.to_string().contains("notes.json"), "{err}");
+        assert!(matches!(
+            compare_reports(&[good]),
+            Err(CompareError::TooFew { found: 1 })
+        ));
+    }
+}
