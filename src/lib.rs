@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod batch;
 pub mod cli;
 pub mod compare;
+pub mod config;
 pub mod error;
 pub mod landmarks;
 pub mod output;
