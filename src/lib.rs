@@ -7,8 +7,11 @@
 pub mod analyze;
 pub mod cli;
 pub mod error;
+pub mod events;
 pub mod landmarks;
 pub mod output;
 pub mod peer;
 pub mod pose;
+pub mod synthetic;
+pub mod track;
 pub mod video;
