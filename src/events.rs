@@ -40,10 +40,12 @@ pub const MAX_STRIDE_S: f64 = 1.5;
 /// The foot is on the belt when its lowest point is within this fraction of the leg length of the belt line
 /// (plus three standard deviations of its stance-phase jitter).
 pub const CONTACT_HEIGHT_PER_LEG: f64 = 0.025;
-/// How much of the swing before IC (after TO) the hinge fit uses beyond the last frame off the belt, seconds
-/// (at least one frame): short,
-/// because the foot's approach curves further out.
-pub const HINGE_SWING_WINDOW_S: f64 = 0.04;
+/// How much of the swing before IC (after TO) a straight hinge uses beyond the last frame off the belt, seconds
+/// (at least one frame): short, because the foot's approach curves further out.
+pub const HINGE_SWING_WINDOW_S: f64 = 0.02;
+/// How much of the swing a curved hinge (a quadratic approach) uses, seconds; used when that is at least
+/// [`HINGE_MIN_SWING_SAMPLES_FOR_CURVE`] frames (about 80 fps and up).
+pub const HINGE_CURVED_SWING_WINDOW_S: f64 = 0.05;
 /// How much of the stance after IC (before TO) the hinge fit uses, seconds (at least two frames).
 pub const HINGE_STANCE_WINDOW_S: f64 = 0.05;
 /// How far past the first frame on the belt (before the last) the corner is searched, seconds (at least one
@@ -261,7 +263,8 @@ fn peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
         }
         let start = f.saturating_sub(half_window);
         let end = (f + half_window + 1).min(signal.len());
-        let is_peak = (start..end).all(|g| g == f || !(signal[g] > value) && !(signal[g] == value && g < f));
+        // The highest in the window; on a tie the first of equal values wins. NaN neighbours do not count.
+        let is_peak = (start..end).all(|g| g == f || signal[g] < value || (signal[g] == value && g > f) || signal[g].is_nan());
         // A peak at the clip's edge may be a truncated rise: require the window to be inside the clip.
         if is_peak && f >= half_window / 2 && f + half_window / 2 < signal.len() {
             let (a, b, c) = (signal[f - 1], value, signal[f + 1]);
@@ -289,7 +292,13 @@ enum Hinge {
 /// out) to a longer stretch of flat stance after it, mirrored for toe-off. Returns the corner as a fractional
 /// frame index, or `None` when the fit has no descent/rise.
 fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> Option<f64> {
-    let swing_side = ((HINGE_SWING_WINDOW_S * fps).round() as usize).max(1) as f64;
+    let curved_frames = ((HINGE_CURVED_SWING_WINDOW_S * fps).round() as usize).max(HINGE_MIN_SWING_SAMPLES_FOR_CURVE);
+    let curved = true;
+    let swing_side = if curved {
+        curved_frames as f64
+    } else {
+        ((HINGE_SWING_WINDOW_S * fps).round() as usize).max(1) as f64
+    };
     let stance_side = ((HINGE_STANCE_WINDOW_S * fps).round() as usize).max(2) as f64;
     let (first, last) = match hinge {
         Hinge::Landing => (search.0 - swing_side, search.1 + stance_side),
@@ -306,15 +315,7 @@ fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> 
     }
     let (search_start, search_end) = search;
     // With enough samples on the swing side, a quadratic term lets the approach curve (the foot accelerates
-    // onto the belt); with few (low frame rates) the approach is taken as straight.
-    let swing_samples = samples
-        .iter()
-        .filter(|(t, _)| match hinge {
-            Hinge::Landing => *t < search_start,
-            Hinge::LiftOff => *t > search_end,
-        })
-        .count();
-    let curved = swing_samples >= HINGE_MIN_SWING_SAMPLES_FOR_CURVE;
+    // onto the belt); with few (low frame rates) the approach is taken as straight over a short stretch.
     let steps = (((search_end - search_start) * HINGE_STEPS_PER_FRAME as f64).ceil() as usize).max(1);
     let mut best: Option<(f64, f64)> = None;
     for k in 0..=steps {
@@ -337,7 +338,7 @@ fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> 
 }
 
 /// Samples on the swing side of a hinge needed before its approach may curve (a quadratic term).
-pub const HINGE_MIN_SWING_SAMPLES_FOR_CURVE: usize = 4;
+pub const HINGE_MIN_SWING_SAMPLES_FOR_CURVE: usize = 3;
 
 /// Least squares of `h = c + s·r (+ q·r²)` with `r = ramp(t)`: the residual sum of squares and the slope `s`
 /// at the corner.
@@ -379,10 +380,11 @@ fn solve_small(matrix: &[[f64; 3]; 3], right: &[f64; 3], size: usize) -> Option<
         }
         a.swap(column, pivot);
         b.swap(column, pivot);
+        let pivot_row = a[column];
         for row in column + 1..size {
-            let factor = a[row][column] / a[column][column];
-            for k in column..size {
-                a[row][k] -= factor * a[column][k];
+            let factor = a[row][column] / pivot_row[column];
+            for (entry, pivot_entry) in a[row].iter_mut().zip(pivot_row.iter()).take(size).skip(column) {
+                *entry -= factor * pivot_entry;
             }
             b[row] -= factor * b[column];
         }
@@ -601,7 +603,7 @@ fn refine_to(heights: &[f64], ic_frame: f64, stride_frames: f64, threshold: f64,
     let mut last_on = None;
     let mut f = start;
     while f <= until {
-        if heights[f] < threshold || (f + 1 <= until && heights[f + 1] < threshold) {
+        if heights[f] < threshold || (f < until && heights[f + 1] < threshold) {
             last_on = Some(f);
             f += 1;
         } else {

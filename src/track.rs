@@ -337,7 +337,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     }
     finite.sort_by(f64::total_cmp);
     let middle = finite.len() / 2;
-    Some(if finite.len() % 2 == 0 {
+    Some(if finite.len().is_multiple_of(2) {
         0.5 * (finite[middle - 1] + finite[middle])
     } else {
         finite[middle]
