@@ -41,10 +41,12 @@ pub const MAX_STRIDE_S: f64 = 1.5;
 /// (plus three standard deviations of its stance-phase jitter).
 pub const CONTACT_HEIGHT_PER_LEG: f64 = 0.025;
 /// How much of the swing before IC (after TO) a straight hinge uses beyond the last frame off the belt, seconds
-/// (at least one frame): short, because the foot's approach curves further out.
+/// (rounded to frames; zero below 25 fps): short, because the foot's approach curves further out.
 pub const HINGE_SWING_WINDOW_S: f64 = 0.02;
-/// How much of the swing a curved hinge (a quadratic approach) uses, seconds; used when that is at least
-/// [`HINGE_MIN_SWING_SAMPLES_FOR_CURVE`] frames (about 80 fps and up).
+/// From this frame rate up the hinge's approach may curve (a quadratic term), frames per second.
+pub const HINGE_CURVED_MIN_FPS: f64 = 24.0;
+/// How much of the swing a curved hinge (a quadratic approach) uses, seconds (at least
+/// [`HINGE_MIN_SWING_SAMPLES_FOR_CURVE`] frames).
 pub const HINGE_CURVED_SWING_WINDOW_S: f64 = 0.05;
 /// How much of the stance after IC (before TO) the hinge fit uses, seconds (at least two frames).
 pub const HINGE_STANCE_WINDOW_S: f64 = 0.05;
@@ -301,12 +303,13 @@ enum Hinge {
 /// out) to a longer stretch of flat stance after it, mirrored for toe-off. Returns the corner as a fractional
 /// frame index, or `None` when the fit has no descent/rise.
 fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> Option<f64> {
-    let curved_frames = ((HINGE_CURVED_SWING_WINDOW_S * fps).round() as usize).max(HINGE_MIN_SWING_SAMPLES_FOR_CURVE);
-    let curved = true;
+    // At high frame rates the approach is sampled densely enough to fit its curve; at low ones only the last
+    // frame off the belt enters, so that the straight line is close to the approach's final tangent.
+    let curved = fps >= HINGE_CURVED_MIN_FPS;
     let swing_side = if curved {
-        curved_frames as f64
+        ((HINGE_CURVED_SWING_WINDOW_S * fps).round() as usize).max(HINGE_MIN_SWING_SAMPLES_FOR_CURVE) as f64
     } else {
-        ((HINGE_SWING_WINDOW_S * fps).round() as usize).max(1) as f64
+        (HINGE_SWING_WINDOW_S * fps).round()
     };
     let stance_side = ((HINGE_STANCE_WINDOW_S * fps).round() as usize).max(2) as f64;
     let (first, last) = match hinge {
@@ -346,8 +349,8 @@ fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> 
     best.map(|(corner, _)| corner)
 }
 
-/// Samples on the swing side of a hinge needed before its approach may curve (a quadratic term).
-pub const HINGE_MIN_SWING_SAMPLES_FOR_CURVE: usize = 3;
+/// Fewest samples on the swing side of a curved hinge.
+pub const HINGE_MIN_SWING_SAMPLES_FOR_CURVE: usize = 4;
 
 /// Least squares of `h = c + s·r (+ q·r²)` with `r = ramp(t)`: the residual sum of squares and the slope `s`
 /// at the corner.
@@ -643,12 +646,26 @@ fn contact_threshold(heights: &[f64], stances: &[(f64, f64)], leg_px: f64) -> f6
 fn refine_ic(heights: &[f64], zeni_ic: f64, stride_frames: f64, threshold: f64, fps: f64) -> Option<f64> {
     let from = (zeni_ic - 0.15 * stride_frames).max(1.0) as usize;
     let until = ((zeni_ic + 0.3 * stride_frames) as usize).min(heights.len().saturating_sub(1));
-    // The first frame of a sustained run on the belt after a frame clearly off it (a swinging foot may dip
-    // close to the belt for a frame before it lands).
+    // The start of the longest run on the belt after a frame clearly off it: a swinging foot may dip close to
+    // the belt for a frame or two before it lands, but the stance is the long run.
     let sustain = ((SUSTAINED_CONTACT_S * fps).round() as usize).max(2);
-    let first_on = (from..=until).find(|&f| {
-        heights[f - 1] >= threshold && (f..f + sustain).all(|g| heights.get(g).is_some_and(|h| *h < threshold))
-    })?;
+    let mut best: Option<(usize, usize)> = None;
+    let mut f = from;
+    while f <= until {
+        if heights[f] < threshold && heights[f - 1] >= threshold {
+            let start = f;
+            while f < heights.len() && heights[f] < threshold {
+                f += 1;
+            }
+            let length = f - start;
+            if length >= sustain && best.is_none_or(|(_, best_length)| length > best_length) {
+                best = Some((start, length));
+            }
+        } else {
+            f += 1;
+        }
+    }
+    let (first_on, _) = best?;
     let reach = (HINGE_SEARCH_S * fps).max(1.0);
     let corner = hinge_corner(
         heights,
