@@ -646,26 +646,27 @@ fn contact_threshold(heights: &[f64], stances: &[(f64, f64)], leg_px: f64) -> f6
 fn refine_ic(heights: &[f64], zeni_ic: f64, stride_frames: f64, threshold: f64, fps: f64) -> Option<f64> {
     let from = (zeni_ic - 0.15 * stride_frames).max(1.0) as usize;
     let until = ((zeni_ic + 0.3 * stride_frames) as usize).min(heights.len().saturating_sub(1));
-    // The start of the longest run on the belt after a frame clearly off it: a swinging foot may dip close to
-    // the belt for a frame or two before it lands, but the stance is the long run.
+    // Runs on the belt after a frame clearly off it, single-frame blips above the threshold bridged (pose
+    // jitter). A swinging foot may dip close to the belt for a frame or two before it lands, so the stance is
+    // the earliest run at least half as long as the longest one.
     let sustain = ((SUSTAINED_CONTACT_S * fps).round() as usize).max(2);
-    let mut best: Option<(usize, usize)> = None;
+    let below = |g: usize| heights.get(g).is_some_and(|h| *h < threshold);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut f = from;
     while f <= until {
-        if heights[f] < threshold && heights[f - 1] >= threshold {
+        if below(f) && !below(f - 1) {
             let start = f;
-            while f < heights.len() && heights[f] < threshold {
+            // A blip is bridged only inside an established run, never between a dip and the landing.
+            while below(f) || (f - start >= sustain && below(f + 1)) {
                 f += 1;
             }
-            let length = f - start;
-            if length >= sustain && best.is_none_or(|(_, best_length)| length > best_length) {
-                best = Some((start, length));
-            }
+            runs.push((start, f - start));
         } else {
             f += 1;
         }
     }
-    let (first_on, _) = best?;
+    let longest = runs.iter().map(|run| run.1).max()?;
+    let (first_on, _) = runs.into_iter().find(|run| run.1 >= sustain && 2 * run.1 >= longest)?;
     let reach = (HINGE_SEARCH_S * fps).max(1.0);
     let corner = hinge_corner(
         heights,

@@ -384,6 +384,9 @@ pub struct MetricQuality {
     pub steps_used: usize,
     /// Steps left out because their landmarks were below the confidence floor.
     pub steps_excluded_low_confidence: usize,
+    /// Steps left out as outliers: further than [`OUTLIER_MAD_FACTOR`] robust standard deviations from their
+    /// side's median (a pose-model glitch, not a different step).
+    pub steps_excluded_outlier: usize,
     /// Mean landmark visibility over the steps used, 0..1.
     pub mean_landmark_confidence: Option<f64>,
     /// Whether each reported side rests on at least the minimum number of steps.
@@ -458,6 +461,10 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
         per_side[series::side_index(step.side)].push(value);
         confidences.push(confidence);
     }
+    let mut outliers = 0;
+    for values in &mut per_side {
+        outliers += drop_outliers(values);
+    }
     let all: Vec<f64> = per_side.iter().flatten().copied().collect();
     let stats = |values: &[f64]| {
         if metric == MetricId::CadenceStepsPerMin {
@@ -492,12 +499,38 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
         quality: MetricQuality {
             steps_used: all.len(),
             steps_excluded_low_confidence: excluded,
+            steps_excluded_outlier: outliers,
             mean_landmark_confidence: (!confidences.is_empty())
                 .then(|| confidences.iter().sum::<f64>() / confidences.len() as f64),
             enough_steps,
         },
         absent_reason,
     }
+}
+
+/// A per-step value further than this many robust standard deviations (1.4826 × the median absolute
+/// deviation) from its side's median is an outlier.
+pub const OUTLIER_MAD_FACTOR: f64 = 4.0;
+
+/// Fewest values a side needs before outliers are looked for.
+pub const OUTLIER_MIN_VALUES: usize = 5;
+
+/// Removes outliers from `values` and returns how many there were.
+fn drop_outliers(values: &mut Vec<f64>) -> usize {
+    if values.len() < OUTLIER_MIN_VALUES {
+        return 0;
+    }
+    let Some(median) = crate::track::median(values) else {
+        return 0;
+    };
+    let deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
+    let robust_sd = 1.4826 * crate::track::median(&deviations).unwrap_or(0.0);
+    if robust_sd <= 0.0 {
+        return 0;
+    }
+    let before = values.len();
+    values.retain(|v| (v - median).abs() <= OUTLIER_MAD_FACTOR * robust_sd);
+    before - values.len()
 }
 
 /// Cadence is 60 / mean step time, not the mean of per-step cadences; SD and median are of per-step cadence.
