@@ -27,7 +27,7 @@ use series::Kinematics;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricId {
-    /// Steps per minute: 60 / step time.
+    /// Steps per minute: 60 / step time, computed over whole strides (120 / stride time).
     CadenceStepsPerMin,
     /// Initial contact to the other foot's next initial contact.
     StepTimeMs,
@@ -345,7 +345,8 @@ pub fn compute_steps(
 /// Mean, standard deviation, median and count of a set of per-step values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
-    /// Arithmetic mean (for cadence: 60 000 / mean step time in ms, the definition).
+    /// Arithmetic mean (for cadence: 120 000 / mean stride time in ms, i.e. 60 / mean step time over whole
+    /// strides).
     pub mean: f64,
     /// Sample standard deviation (n − 1); 0 for a single value.
     pub sd: f64,
@@ -463,7 +464,7 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
     }
     let mut outliers = 0;
     for values in &mut per_side {
-        outliers += drop_outliers(values);
+        outliers += drop_outliers(values, metric);
     }
     let all: Vec<f64> = per_side.iter().flatten().copied().collect();
     let stats = |values: &[f64]| {
@@ -515,8 +516,15 @@ pub const OUTLIER_MAD_FACTOR: f64 = 4.0;
 /// Fewest values a side needs before outliers are looked for.
 pub const OUTLIER_MIN_VALUES: usize = 5;
 
+/// The outlier cut never comes closer to the median than this fraction of it (times, lengths, cadence), so
+/// that frame-quantised times with a tiny spread keep their honest neighbours.
+pub const OUTLIER_MIN_CUT_FRACTION: f64 = 0.1;
+
+/// The outlier cut never comes closer to the median than this, for angles and % values.
+pub const OUTLIER_MIN_CUT_UNITS: f64 = 3.0;
+
 /// Removes outliers from `values` and returns how many there were.
-fn drop_outliers(values: &mut Vec<f64>) -> usize {
+fn drop_outliers(values: &mut Vec<f64>, metric: MetricId) -> usize {
     if values.len() < OUTLIER_MIN_VALUES {
         return 0;
     }
@@ -525,15 +533,19 @@ fn drop_outliers(values: &mut Vec<f64>) -> usize {
     };
     let deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
     let robust_sd = 1.4826 * crate::track::median(&deviations).unwrap_or(0.0);
-    if robust_sd <= 0.0 {
-        return 0;
-    }
+    let floor = if metric.is_ratio_scale() {
+        OUTLIER_MIN_CUT_FRACTION * median.abs()
+    } else {
+        OUTLIER_MIN_CUT_UNITS
+    };
+    let cut = (OUTLIER_MAD_FACTOR * robust_sd).max(floor);
     let before = values.len();
-    values.retain(|v| (v - median).abs() <= OUTLIER_MAD_FACTOR * robust_sd);
+    values.retain(|v| (v - median).abs() <= cut);
     before - values.len()
 }
 
-/// Cadence is 60 / mean step time, not the mean of per-step cadences; SD and median are of per-step cadence.
+/// Cadence is 120 / mean stride time (60 / mean step time), not the mean of per-stride cadences; SD and median
+/// are of per-stride cadence.
 fn cadence_stats(per_step_cadence: &[f64]) -> Option<Stats> {
     let mut stats = Stats::of(per_step_cadence)?;
     let mean_step_min = per_step_cadence.iter().map(|c| 1.0 / c).sum::<f64>() / per_step_cadence.len() as f64;
