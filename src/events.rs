@@ -258,8 +258,20 @@ fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
         let next = scores.get(k + 1).map_or(f64::NEG_INFINITY, |s| s.1);
         scores[k].1 >= 0.85 * best && scores[k].1 >= previous && scores[k].1 >= next
     })?;
-    let (lag, _) = scores[index];
-    Some(lag as f64 / fps)
+    let (lag, score) = scores[index];
+    // Parabolic interpolation between the neighbouring lags gives a sub-frame period.
+    let offset = match (index.checked_sub(1).map(|k| scores[k]), scores.get(index + 1)) {
+        (Some((before_lag, before)), Some(&(after_lag, after))) if before_lag + 1 == lag && after_lag == lag + 1 => {
+            let curvature = before - 2.0 * score + after;
+            if curvature < 0.0 {
+                (0.5 * (before - after) / curvature).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            }
+        }
+        _ => 0.0,
+    };
+    Some((lag as f64 + offset) / fps)
 }
 
 /// Local maxima of `signal` (the highest value within ± `half_window` frames), with parabolic sub-frame

@@ -167,6 +167,15 @@ fn clean_grid_recovers_cadence_events_and_angles() {
                     truth.cadence_steps_per_min,
                     CADENCE_TOLERANCE_STEPS_PER_MIN,
                 );
+                let check = analysis.cadence_check_steps_per_min.expect("periodicity cadence");
+                check_close(
+                    &label,
+                    MetricId::CadenceStepsPerMin,
+                    check,
+                    truth.cadence_steps_per_min,
+                    CADENCE_TOLERANCE_STEPS_PER_MIN,
+                );
+                assert!(!analysis.has_warning(WarningKind::CadenceDisagrees), "{label}");
                 let frame_ms = 1000.0 / fps;
                 check_close(
                     &label,
