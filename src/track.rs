@@ -759,7 +759,10 @@ mod tests {
             })
             .sequence;
             let reference = build_tracks(&clean, &options);
-            assert_eq!(reference.repairs.swapped_frame_count, 0, "no swaps invented at {fps} fps");
+            assert_eq!(
+                reference.repairs.swapped_frame_count, 0,
+                "no swaps invented at {fps} fps"
+            );
             let mut swapped = clean.clone();
             let flipped: Vec<usize> = (100..104).chain(150..152).chain(200..203).collect();
             for &frame in &flipped {

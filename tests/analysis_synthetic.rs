@@ -3,9 +3,9 @@
 //! both facings and camera roll, the stage must recover cadence within 0.5 steps/min, every event within one
 //! frame, and angles within 1° on clean tracks and 2° with realistic noise, dropouts and left/right swaps.
 //!
-//! One known limit is asserted as such rather than hidden: at 30 fps initial contact is timed about a third of
-//! a frame late (the foot's approach is sampled once or twice), so the angles taken at that instant on fast-
-//! rotating segments (tibia, knee, overstride) carry a bias of several degrees; see docs/metrics.md.
+//! Two known limits are asserted as such rather than hidden (see docs/metrics.md): at 30 fps initial contact is
+//! timed to a few milliseconds only, so the angles taken at that instant on fast-turning segments (tibia, knee)
+//! are good to 2.5°, not 1°; and with noise the tibia and knee at initial contact are good to 2.5°, not 2°.
 
 use runform::analysis::{Analysis, AnalysisSettings, ViewChoice, WarningKind, analyze_sequence};
 use runform::metrics::MetricId;
@@ -20,8 +20,8 @@ const CLEAN_ANGLE_TOLERANCE_DEG: f64 = 1.0;
 const NOISY_ANGLE_TOLERANCE_DEG: f64 = 2.0;
 /// Cadence, steps per minute.
 const CADENCE_TOLERANCE_STEPS_PER_MIN: f64 = 0.5;
-/// At 30 fps, the documented bias of angles taken at initial contact on fast-rotating segments, degrees.
-const IC_ANGLE_TOLERANCE_AT_30_FPS_DEG: f64 = 10.0;
+/// At 30 fps, angles taken at initial contact (the documented shortfall from 1°), degrees.
+const IC_ANGLE_TOLERANCE_AT_30_FPS_DEG: f64 = 2.5;
 /// With noise, the tibia and knee at initial contact (the shank turns at ~500°/s there, so 4 ms of timing is
 /// 2°) miss the 2° goal by a little: the documented shortfall, degrees.
 const NOISY_SHANK_AT_IC_TOLERANCE_DEG: f64 = 2.5;
@@ -129,7 +129,7 @@ fn check_angles(label: &str, analysis: &Analysis, truth: &SyntheticTruth, fps: f
     ];
     for (metric, value) in at_initial_contact {
         let ic_tolerance = if fps < 50.0 {
-            IC_ANGLE_TOLERANCE_AT_30_FPS_DEG
+            IC_ANGLE_TOLERANCE_AT_30_FPS_DEG.max(tolerance)
         } else if tolerance > CLEAN_ANGLE_TOLERANCE_DEG && metric != MetricId::FootStrikeAngleDeg {
             NOISY_SHANK_AT_IC_TOLERANCE_DEG
         } else {
