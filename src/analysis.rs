@@ -39,7 +39,7 @@ pub struct ReferenceRange {
     pub low: Option<f64>,
     /// Values above this are flagged.
     pub high: Option<f64>,
-    /// The citation; "[unverified]" where the figure could not be checked against the source, and "runform
+    /// The citation; "\[unverified\]" where the figure could not be checked against the source, and "runform
     /// default" where no published cut-off exists.
     pub source: String,
 }
@@ -67,9 +67,9 @@ pub struct Thresholds {
     /// Feet count as out of frame when more than this fraction of frames has them near the bottom edge or
     /// poorly visible (runform default).
     pub max_feet_out_of_frame_fraction: f64,
-    /// Foot strike angle above which the strike is rearfoot, degrees (Altman & Davis 2012 [unverified]).
+    /// Foot strike angle above which the strike is rearfoot, degrees (Altman & Davis 2012 \[unverified\]).
     pub rearfoot_strike_above_deg: f64,
-    /// Foot strike angle below which the strike is forefoot, degrees (Altman & Davis 2012 [unverified]).
+    /// Foot strike angle below which the strike is forefoot, degrees (Altman & Davis 2012 \[unverified\]).
     pub forefoot_strike_below_deg: f64,
     /// Cadence, steps per minute.
     pub cadence_steps_per_min: ReferenceRange,

@@ -419,3 +419,53 @@ fn the_analysis_serialises_with_unit_carrying_names() {
     let back: Analysis = serde_json::from_str(&json).expect("deserialises");
     assert_eq!(back.steps.len(), analysis.steps.len());
 }
+
+#[test]
+fn degenerate_input_never_panics() {
+    let clip = SyntheticRunner::default().generate(&Corruption::default());
+    let mut cases = Vec::new();
+    // One frame, two frames, a zero frame rate, NaN landmarks, and landmarks scattered at random.
+    let mut one = clip.sequence.clone();
+    one.frames.truncate(1);
+    cases.push(one);
+    let mut two = clip.sequence.clone();
+    two.frames.truncate(2);
+    cases.push(two);
+    let mut no_rate = clip.sequence.clone();
+    no_rate.fps = 0.0;
+    cases.push(no_rate);
+    let mut nan = clip.sequence.clone();
+    for pose in nan.frames.iter_mut().filter_map(|f| f.pose.as_mut()) {
+        for landmark in pose.landmarks.iter_mut() {
+            landmark.x_px = f32::NAN;
+        }
+    }
+    cases.push(nan);
+    let mut scattered = clip.sequence.clone();
+    let mut state = 1u64;
+    for pose in scattered.frames.iter_mut().filter_map(|f| f.pose.as_mut()) {
+        for landmark in pose.landmarks.iter_mut() {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            landmark.x_px = (state >> 40) as f32 % 1920.0;
+            landmark.y_px = (state >> 20 & 0xFFFFF) as f32 % 1080.0;
+        }
+    }
+    cases.push(scattered);
+    for (k, sequence) in cases.iter().enumerate() {
+        for view in [ViewChoice::Auto, ViewChoice::Side, ViewChoice::Rear] {
+            let settings = AnalysisSettings {
+                view,
+                height_cm: Some(175.0),
+                treadmill_speed_mps: Some(3.0),
+                ..AnalysisSettings::default()
+            };
+            let analysis = analyze_sequence(sequence, &settings);
+            assert!(
+                analysis.steps.len() < 40 && serde_json::to_string(&analysis).is_ok(),
+                "case {k} view {view:?}"
+            );
+        }
+    }
+}
