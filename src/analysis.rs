@@ -232,6 +232,8 @@ pub enum WarningKind {
     RollNotMeasured,
     /// The runner is small in the frame: a pixel of landmark error is a large angle.
     RunnerSmall,
+    /// Side view: the far leg is partly hidden, its landmarks are less reliable.
+    FarLegHidden,
     /// The cadence from the gait events disagrees with the cadence from the stride's periodicity.
     CadenceDisagrees,
     /// Many frames had their left/right leg labels swapped back.
@@ -430,7 +432,21 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     cadence_check_warning(&summaries, analysis.cadence_check_steps_per_min, &mut warnings);
     analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
     analysis.camera_roll_measured = events.belt.roll_measured;
-    analysis.flags = flags(&summaries, thresholds);
+    // In a side view the far leg is partly hidden behind the near one: say so, and say it on its flags.
+    let far_side = (used_view == View::Side)
+        .then(|| detection.near_side.map(Side::other))
+        .flatten();
+    if let Some(far) = far_side {
+        warnings.push(Warning {
+            kind: WarningKind::FarLegHidden,
+            message: format!(
+                "the {} leg is on the far side of the camera and partly hidden behind the near leg: its knee and \
+                 foot landmarks are less reliable, so compare left and right with care",
+                side_name(far)
+            ),
+        });
+    }
+    analysis.flags = flags(&summaries, thresholds, far_side);
     analysis.steps = steps;
     analysis.rejected_contacts = events.rejected;
     analysis.metrics = summaries;
@@ -741,7 +757,14 @@ fn outside(range: &ReferenceRange, value: f64) -> Option<bool> {
     }
 }
 
-fn flags(summaries: &[MetricSummary], thresholds: &Thresholds) -> Vec<Flag> {
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Left => "left",
+        Side::Right => "right",
+    }
+}
+
+fn flags(summaries: &[MetricSummary], thresholds: &Thresholds, far_side: Option<Side>) -> Vec<Flag> {
     let mut flags = Vec::new();
     for rule in &FLAG_RULES {
         let (Some(summary), Some(range)) = (
@@ -768,10 +791,20 @@ fn flags(summaries: &[MetricSummary], thresholds: &Thresholds) -> Vec<Flag> {
         };
         for (side, value, n, high) in chosen {
             let words = if high { rule.high_message } else { rule.low_message };
-            let side_words = match side {
-                FlagSide::Left => " (left leg)",
-                FlagSide::Right => " (right leg)",
-                FlagSide::Both => "",
+            let flagged_side = match side {
+                FlagSide::Left => Some(Side::Left),
+                FlagSide::Right => Some(Side::Right),
+                FlagSide::Both => None,
+            };
+            let side_words = match (flagged_side, far_side) {
+                (Some(flagged), Some(far)) if flagged == far => {
+                    format!(
+                        " ({} leg, the far side: partly hidden, check on the video)",
+                        side_name(flagged)
+                    )
+                }
+                (Some(flagged), _) => format!(" ({} leg)", side_name(flagged)),
+                (None, _) => String::new(),
             };
             flags.push(Flag {
                 metric: rule.metric,
