@@ -320,6 +320,48 @@ fn rear_view_measures_pelvic_drop_and_refuses_sagittal_angles() {
 }
 
 #[test]
+fn rear_view_pelvic_drop_survives_noise_dropouts_and_swaps() {
+    for fps in [30.0, 60.0] {
+        let runner = SyntheticRunner {
+            fps,
+            view: SyntheticView::Rear,
+            pelvic_drop_deg: 6.0,
+            camera_roll_deg: 1.0,
+            ..SyntheticRunner::default()
+        };
+        let label = format!("noisy rear {fps} fps");
+        let clip = runner.generate(&Corruption {
+            noise_px: NOISE_PX,
+            dropout_frame_fraction: 0.02,
+            low_visibility_fraction: 0.01,
+            swap_episode_count: 3,
+            seed: 5,
+        });
+        let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+        check_close(
+            &label,
+            MetricId::CadenceStepsPerMin,
+            both_mean(&analysis, MetricId::CadenceStepsPerMin),
+            clip.truth.cadence_steps_per_min,
+            CADENCE_TOLERANCE_STEPS_PER_MIN,
+        );
+        let drop = analysis.metric(MetricId::PelvicDropMidstanceDeg).expect("listed");
+        for stats in [&drop.left, &drop.right] {
+            let stats = stats
+                .as_ref()
+                .unwrap_or_else(|| panic!("{label}: a side has no pelvic drop"));
+            check_close(
+                &label,
+                MetricId::PelvicDropMidstanceDeg,
+                stats.mean,
+                6.0,
+                NOISY_ANGLE_TOLERANCE_DEG,
+            );
+        }
+    }
+}
+
+#[test]
 fn pelvic_drop_from_a_side_view_is_absent_even_when_asked_for_a_rear_view() {
     let clip = SyntheticRunner::default().generate(&Corruption::default());
     let settings = AnalysisSettings {
