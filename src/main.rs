@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use runform::analyze::{self, AnalyzeSettings, RunError};
+use runform::analyze::{self, AnalyzeSettings, PoseRunSettings, RunError};
 use runform::cli::{Cli, Command, EXAMPLES};
 use runform::error::{Exit, HasExit, exit_code_table};
 
@@ -45,6 +45,13 @@ fn run(cli: Cli) -> Result<(), RunError> {
             let outcome = analyze::analyze(&settings)?;
             if !args.quiet {
                 println!("{}", outcome.summary());
+            }
+            Ok(())
+        }
+        Command::Pose(args) => {
+            let summary = analyze::pose(&PoseRunSettings::from_args(&args))?;
+            if !args.quiet {
+                println!("{summary}");
             }
             Ok(())
         }
