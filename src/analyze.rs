@@ -295,6 +295,7 @@ impl PoseRunSettings {
         if let Some(threads) = args.threads {
             session.intra_threads = threads.max(1);
         }
+        session.spinning = args.spin;
         PoseRunSettings {
             clip: args.clip.clone(),
             output: args.output.clone(),
@@ -310,6 +311,16 @@ impl PoseRunSettings {
             },
         }
     }
+}
+
+/// Measures the pose stage's decode-only, inference-only and end-to-end rates on one clip, as JSON.
+pub fn bench_pose(settings: &PoseRunSettings) -> Result<String, RunError> {
+    let rates = pipeline::stage_rates(&settings.clip, &settings.pose, None)?;
+    let mut json = serde_json::to_value(rates).map_err(RunError::internal)?;
+    json["model"] = settings.pose.preset.name().into();
+    json["intra_threads"] = settings.pose.session.intra_threads.into();
+    json["spinning"] = settings.pose.session.spinning.into();
+    serde_json::to_string(&json).map_err(RunError::internal)
 }
 
 /// Runs the pose stage on one clip and writes its landmarks; returns a one-line summary.

@@ -84,6 +84,13 @@ pub struct PoseArgs {
     /// ONNX Runtime intra-op threads (default: measured best for this stage).
     #[arg(long, value_name = "N", hide = true)]
     pub threads: Option<usize>,
+    /// Let intra-op threads spin while idle (for measuring session options).
+    #[arg(long, hide = true)]
+    pub spin: bool,
+    /// Measure decode-only, inference-only and end-to-end frames/s and print them as JSON instead of writing
+    /// landmarks (used by scripts/bench-pose).
+    #[arg(long, hide = true)]
+    pub bench: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,

@@ -49,7 +49,12 @@ fn run(cli: Cli) -> Result<(), RunError> {
             Ok(())
         }
         Command::Pose(args) => {
-            let summary = analyze::pose(&PoseRunSettings::from_args(&args))?;
+            let settings = PoseRunSettings::from_args(&args);
+            let summary = if args.bench {
+                analyze::bench_pose(&settings)?
+            } else {
+                analyze::pose(&settings)?
+            };
             if !args.quiet {
                 println!("{summary}");
             }

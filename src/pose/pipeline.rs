@@ -171,3 +171,46 @@ pub fn poses_from_clip(
         info,
     })
 }
+
+/// Throughput of the pose stage's parts on one clip, frames per second (for `scripts/bench-pose`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct StageRates {
+    /// Frames measured.
+    pub frames: u64,
+    /// Decoding alone, one thread.
+    pub decode_only_fps: f64,
+    /// The pose stage alone, on frames decoded beforehand (held in memory).
+    pub inference_only_fps: f64,
+    /// Decoding and pose stage overlapped, as `runform pose` runs them.
+    pub end_to_end_fps: f64,
+}
+
+/// Measures [`StageRates`] on the first `max_frames` frames of `clip` (all of them when `None`).
+pub fn stage_rates(clip: &Path, settings: &PoseSettings, max_frames: Option<u64>) -> Result<StageRates, PipelineError> {
+    let limit = max_frames.unwrap_or(u64::MAX);
+    // Decode-only, keeping the frames for the inference-only pass.
+    let mut reader = VideoReader::open(clip)?;
+    let mut decoded = Vec::new();
+    let started = Instant::now();
+    let mut frame = Frame::default();
+    while (decoded.len() as u64) < limit && reader.read_into(&mut frame)? {
+        decoded.push(std::mem::take(&mut frame));
+    }
+    let decode_s = started.elapsed().as_secs_f64();
+    let mut estimator = PoseEstimator::new(*settings)?;
+    let started = Instant::now();
+    for frame in &decoded {
+        estimator.estimate(&frame.image, frame.timestamp_s)?;
+    }
+    let inference_s = started.elapsed().as_secs_f64();
+    let frames = decoded.len() as u64;
+    drop(decoded);
+    let end_to_end = poses_from_clip(clip, settings, |_| {})?;
+    let rate = |seconds: f64| if seconds > 0.0 { frames as f64 / seconds } else { 0.0 };
+    Ok(StageRates {
+        frames,
+        decode_only_fps: rate(decode_s),
+        inference_only_fps: rate(inference_s),
+        end_to_end_fps: end_to_end.timings.end_to_end_fps,
+    })
+}
