@@ -12,7 +12,8 @@
 //!   [`GATE_BASE_ROI_FRACTION`] of the runner's (running average) ROI side and widens by [`GATE_GROWTH_ROI_FRACTION_PER_S`] per second
 //!   since the runner was last seen: a person standing beside the runner is not taken on the frame after a loss.
 //! - after [`REACQUIRE_AFTER_S`] without the runner, the stage picks the most plausible person again and counts
-//!   them as a **new identity** (with a hint: the person at the hint again, as the same identity). When the clip is done, [`keep_one_identity`] keeps the poses of one identity
+//!   them as a **new identity**, unless they are within [`REACQUIRE_SAME_IDENTITY_ROI_FRACTION`] of the runner's
+//!   last place (with a hint: the person at the hint again, as the same identity). When the clip is done, [`keep_one_identity`] keeps the poses of one identity
 //!   only: the hinted one, otherwise the one seen in the most frames. So a bystander seen briefly before the
 //!   runner came into view (or after they left) is dropped, and the output never hops between people.
 
@@ -20,10 +21,10 @@ use crate::landmarks::Roi;
 use crate::pose::detector::Detection;
 
 /// Gate radius around the runner's last ROI centre, as a fraction of that ROI's side, right after losing them.
-pub const GATE_BASE_ROI_FRACTION: f32 = 0.25;
+pub const GATE_BASE_ROI_FRACTION: f32 = 0.15;
 
 /// How fast the gate widens while the runner is not seen, ROI sides per second.
-pub const GATE_GROWTH_ROI_FRACTION_PER_S: f32 = 0.25;
+pub const GATE_GROWTH_ROI_FRACTION_PER_S: f32 = 0.5;
 
 /// Weight of the newest ROI side in the runner's running scale (an exponential moving average), so that one
 /// undersized detection does not shrink the gate.
@@ -31,6 +32,10 @@ pub const SCALE_SMOOTHING: f32 = 0.2;
 
 /// After this long without the runner, the most plausible person is taken again, as a new identity, seconds.
 pub const REACQUIRE_AFTER_S: f64 = 0.5;
+
+/// A person reacquired within this fraction of the runner's ROI side from where the runner was last seen is taken
+/// to be the runner again (same identity): after a short loss, whoever is found where the runner was is the runner.
+pub const REACQUIRE_SAME_IDENTITY_ROI_FRACTION: f32 = 0.75;
 
 /// A point the user says the runner is at, as fractions of the frame's width and height.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,7 +71,7 @@ impl std::str::FromStr for RunnerHint {
 /// What the stage remembers of the runner.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RunnerMemory {
-    /// The ROI of the runner's last pose.
+    /// Where the runner's last pose was: the ROI its auxiliary landmarks give (or the one it was found in).
     pub roi: Roi,
     /// When that pose was seen, seconds.
     pub last_seen_s: f64,
@@ -169,13 +174,19 @@ pub fn choose_detection(
             .min_by(|a, b| distance_px(&a.1, &point).total_cmp(&distance_px(&b.1, &point)))
             .map(|(index, _)| Choice { index, identity });
     }
-    detections
+    let (index, roi) = detections
         .iter()
         .zip(rois)
-        .map(|(d, roi)| d.score * in_frame_fraction(&roi, width_px, height_px))
+        .map(|(d, roi)| (d.score * in_frame_fraction(&roi, width_px, height_px), roi))
         .enumerate()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(index, _)| Choice { index, identity })
+        .max_by(|a, b| a.1.0.total_cmp(&b.1.0))
+        .map(|(index, (_, roi))| (index, roi))?;
+    if let Some(memory) = runner
+        && distance_px(&roi, &memory.roi) <= REACQUIRE_SAME_IDENTITY_ROI_FRACTION * memory.scale_px
+    {
+        identity = memory.identity;
+    }
+    Some(Choice { index, identity })
 }
 
 /// Keeps the poses of one identity (`identities[i]` is frame i's, `None` without a pose) and clears the others:
@@ -266,9 +277,9 @@ mod tests {
     fn after_a_loss_only_people_near_the_runner_qualify_until_reacquisition() {
         let runner = person(0.6, 0.3, 0.5, 0.1);
         let memory = RunnerMemory::updated(None, runner.roi(1000, 1000), 1.0, 3);
-        // ROI side = 2 × 100 px × 1.25 = 250 px; the gate right after the loss is 0.25 × 250 ≈ 62 px.
+        // ROI side = 2 × 100 px × 1.25 = 250 px; the gate right after the loss is 0.15 × 250 ≈ 38 px.
         let bystander = person(0.99, 0.7, 0.5, 0.1); // 400 px away
-        let moved = person(0.5, 0.35, 0.5, 0.1); // 50 px away
+        let moved = person(0.5, 0.33, 0.5, 0.1); // 30 px away
         let same = Some(Choice { index: 1, identity: 3 });
         assert_eq!(
             choose_detection(&[bystander, moved], 1000, 1000, Some(&memory), None, 1.03),
@@ -287,6 +298,12 @@ mod tests {
         assert_eq!(
             choose_detection(&[bystander], 1000, 1000, Some(&memory), None, 1.6),
             new
+        );
+        // …but someone found where the runner was is the runner.
+        let returned = person(0.9, 0.45, 0.5, 0.1); // 150 px away, within 0.75 × 250 px
+        assert_eq!(
+            choose_detection(&[returned], 1000, 1000, Some(&memory), None, 1.6),
+            Some(Choice { index: 0, identity: 3 })
         );
         // …unless the user pointed at the runner: then only someone at the hint will do, as the same identity.
         let hint = Some(RunnerHint { x: 0.3, y: 0.5 });
