@@ -7,8 +7,9 @@
 
 use opencv::core::Mat;
 use opencv::prelude::*;
-use ort::session::Session;
-use ort::value::TensorRef;
+use ort::memory::Allocator;
+use ort::session::{HasSelectedOutputs, OutputSelector, RunOptions, Session};
+use ort::value::{Tensor, TensorRef};
 
 use crate::landmarks::Roi;
 use crate::pose::crop::{Border, Cropper, ValueRange};
@@ -277,6 +278,8 @@ pub fn detection_without_letterbox(detection: &Detection, padding: [f32; 4]) -> 
 /// The detector: its session, anchors and reused buffers.
 pub struct Detector {
     session: Session,
+    /// Holds the two output buffers, allocated once and reused from run to run.
+    run_options: RunOptions<HasSelectedOutputs>,
     anchors: Vec<Anchor>,
     cropper: Cropper,
     input: Vec<f32>,
@@ -290,8 +293,10 @@ impl Detector {
         let session = models::load_session(models::DETECTOR_FILE, options)?;
         let cropper = Cropper::new(DETECTOR_INPUT_SIZE, Border::Zero, DETECTOR_RANGE)?;
         let input = vec![0.0; cropper.tensor_len()];
+        let run_options = preallocated_run_options()?;
         Ok(Detector {
             session,
+            run_options,
             anchors: ssd_anchors(),
             cropper,
             input,
@@ -313,7 +318,9 @@ impl Detector {
         let padding = self.preprocess(image, width_px, height_px)?;
         let side = DETECTOR_INPUT_SIZE;
         let input = TensorRef::from_array_view(([1, side, side, 3], self.input.as_slice()))?;
-        let outputs = self.session.run(ort::inputs![INPUT_NAME => input])?;
+        let outputs = self
+            .session
+            .run_with_options(ort::inputs![INPUT_NAME => input], &self.run_options)?;
         let (_, regressors) = outputs["Identity"].try_extract_tensor::<f32>()?;
         let (_, logits) = outputs["Identity_1"].try_extract_tensor::<f32>()?;
         if regressors.len() != ANCHOR_COUNT * COORDS_PER_ANCHOR || logits.len() != ANCHOR_COUNT {
@@ -336,6 +343,16 @@ impl Detector {
         }
         Ok(())
     }
+}
+
+/// Run options with the detector's outputs preallocated.
+fn preallocated_run_options() -> ort::Result<RunOptions<HasSelectedOutputs>> {
+    let regressors = Tensor::<f32>::new(&Allocator::default(), [1, ANCHOR_COUNT, COORDS_PER_ANCHOR])?;
+    let scores = Tensor::<f32>::new(&Allocator::default(), [1, ANCHOR_COUNT, 1])?;
+    let selector = OutputSelector::default()
+        .preallocate("Identity", regressors)
+        .preallocate("Identity_1", scores);
+    Ok(RunOptions::new()?.with_outputs(selector))
 }
 
 #[cfg(test)]

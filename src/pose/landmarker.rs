@@ -5,8 +5,9 @@
 //! `WorldLandmarkProjectionCalculator`.
 
 use opencv::core::Mat;
-use ort::session::Session;
-use ort::value::TensorRef;
+use ort::memory::Allocator;
+use ort::session::{HasSelectedOutputs, OutputSelector, RunOptions, Session};
+use ort::value::{Tensor, TensorRef};
 
 use crate::landmarks::{LANDMARK_COUNT, Landmark, Pose, Roi, WorldLandmark};
 use crate::pose::PoseError;
@@ -51,6 +52,16 @@ const LANDMARK_RANGE: ValueRange = ValueRange { min: 0.0, max: 1.0 };
 
 /// The model's name for its input tensor.
 const INPUT_NAME: &str = "input_1";
+
+/// The outputs used, with their shapes: landmarks, pose flag, heatmap, world landmarks. They are written into
+/// buffers allocated once. The segmentation mask (`Identity_2`, 256×256) is not fetched; ONNX Runtime 1.31 still
+/// computes it (measured: no change in latency), since its C API cannot restrict execution to the fetched outputs.
+const USED_OUTPUTS: [(&str, &[usize]); 4] = [
+    ("Identity", &[1, MODEL_LANDMARK_COUNT * VALUES_PER_LANDMARK]),
+    ("Identity_1", &[1, 1]),
+    ("Identity_3", &[1, HEATMAP_SIZE, HEATMAP_SIZE, MODEL_LANDMARK_COUNT]),
+    ("Identity_4", &[1, MODEL_LANDMARK_COUNT * VALUES_PER_WORLD_LANDMARK]),
+];
 
 /// A landmark in the crop's normalised units (0..1 across the 256-pixel input), before projection.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -182,6 +193,8 @@ pub struct LandmarkResult {
 /// The landmark model: its session and reused buffers.
 pub struct Landmarker {
     session: Session,
+    /// Selects the used outputs and holds their buffers, reused from run to run.
+    run_options: RunOptions<HasSelectedOutputs>,
     cropper: Cropper,
     input: Vec<f32>,
     crop_landmarks: [CropLandmark; MODEL_LANDMARK_COUNT],
@@ -193,8 +206,10 @@ impl Landmarker {
         let session = models::load_session(preset.landmark_file(), options)?;
         let cropper = Cropper::new(LANDMARK_INPUT_SIZE, Border::Replicate, LANDMARK_RANGE)?;
         let input = vec![0.0; cropper.tensor_len()];
+        let run_options = used_outputs_run_options()?;
         Ok(Landmarker {
             session,
+            run_options,
             cropper,
             input,
             crop_landmarks: [CropLandmark::default(); MODEL_LANDMARK_COUNT],
@@ -212,7 +227,9 @@ impl Landmarker {
         self.preprocess(image, roi)?;
         let side = LANDMARK_INPUT_SIZE;
         let input = TensorRef::from_array_view(([1, side, side, 3], self.input.as_slice()))?;
-        let outputs = self.session.run(ort::inputs![INPUT_NAME => input])?;
+        let outputs = self
+            .session
+            .run_with_options(ort::inputs![INPUT_NAME => input], &self.run_options)?;
         let (_, raw) = outputs["Identity"].try_extract_tensor::<f32>()?;
         let (_, flag) = outputs["Identity_1"].try_extract_tensor::<f32>()?;
         let (_, heatmap) = outputs["Identity_3"].try_extract_tensor::<f32>()?;
@@ -247,6 +264,16 @@ impl Landmarker {
             next_roi: Some(next_roi),
         })
     }
+}
+
+/// Run options that request only [`USED_OUTPUTS`], each into a preallocated tensor.
+fn used_outputs_run_options() -> ort::Result<RunOptions<HasSelectedOutputs>> {
+    let mut selector = OutputSelector::no_default();
+    for (name, shape) in USED_OUTPUTS {
+        let buffer = Tensor::<f32>::new(&Allocator::default(), shape.to_vec())?;
+        selector = selector.with(name).preallocate(name, buffer);
+    }
+    Ok(RunOptions::new()?.with_outputs(selector))
 }
 
 #[cfg(test)]
