@@ -13,7 +13,7 @@ use crate::output::{self, OutputError};
 use crate::peer::PeerFile;
 use crate::pose::pipeline::{self, ClipPoses, PipelineError, PoseTimings};
 use crate::pose::runtime::RuntimeError;
-use crate::pose::{DetectionMode, ModelPreset, PoseCounters, PoseError, PoseSettings, SessionOptions};
+use crate::pose::{CropSmoothing, DetectionMode, ModelPreset, PoseCounters, PoseError, PoseSettings, SessionOptions};
 use crate::video::{VideoError, VideoInfo, VideoReader};
 
 /// Version of the report's layout; bumped whenever a field changes meaning or is removed.
@@ -103,6 +103,7 @@ impl AnalyzeSettings {
             pose: PoseSettings {
                 preset: args.model.into(),
                 mode: DetectionMode::Tracking,
+                crop_smoothing: CropSmoothing::default(),
                 runner_hint: args.runner_at,
                 session: SessionOptions::default(),
             },
@@ -305,6 +306,11 @@ impl PoseRunSettings {
                     DetectionMode::EveryFrame
                 } else {
                     DetectionMode::Tracking
+                },
+                crop_smoothing: if args.raw_tracking_crop {
+                    CropSmoothing::Off
+                } else {
+                    CropSmoothing::AuxOneEuro
                 },
                 runner_hint: args.runner_at,
                 session,

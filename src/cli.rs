@@ -78,6 +78,10 @@ pub struct PoseArgs {
     /// Run the person detector on every frame instead of tracking the runner from frame to frame (slower).
     #[arg(long)]
     pub detect_every_frame: bool,
+    /// Track with the crop from the raw auxiliary landmarks (MediaPipe's Tasks API) instead of the smoothed crop
+    /// of MediaPipe's pose solution (the default); the output landmarks are unsmoothed either way.
+    #[arg(long)]
+    pub raw_tracking_crop: bool,
     /// Where the runner is, as fractions of the frame's width and height (e.g. 0.4,0.6), when others are in view.
     #[arg(long, value_name = "X,Y")]
     pub runner_at: Option<RunnerHint>,

@@ -133,14 +133,14 @@ pub fn refine_landmarks_from_heatmap(landmarks: &mut [CropLandmark], heatmap: &[
     }
 }
 
-/// Projects crop landmarks and world landmarks into a [`Pose`] on `roi`; also returns the next frame's ROI from
-/// the auxiliary landmarks 33 and 34.
+/// Projects crop landmarks and world landmarks into a [`Pose`] on `roi`; also returns the auxiliary landmarks 33
+/// and 34 in image pixels (the next frame's ROI comes from them: [`next_roi_from_aux_points`]).
 pub fn pose_from_crop_landmarks(
     crop: &[CropLandmark; MODEL_LANDMARK_COUNT],
     world_raw: &[f32],
     roi: &Roi,
     pose_flag: f32,
-) -> (Pose, Roi) {
+) -> (Pose, [PointPx; 2]) {
     let landmarks: [Landmark; LANDMARK_COUNT] = std::array::from_fn(|i| {
         let c = &crop[i];
         let p = image_point_from_roi_point(roi, c.x, c.y);
@@ -164,14 +164,14 @@ pub fn pose_from_crop_landmarks(
         }
     });
     let aux = |i: usize| image_point_from_roi_point(roi, crop[i].x, crop[i].y);
-    let next_roi = next_roi_from_aux_points(aux(AUX_LANDMARK_CENTER), aux(AUX_LANDMARK_SCALE));
+    let aux_points = [aux(AUX_LANDMARK_CENTER), aux(AUX_LANDMARK_SCALE)];
     let pose = Pose {
         landmarks,
         world_landmarks,
         score: pose_flag,
         roi: *roi,
     };
-    (pose, next_roi)
+    (pose, aux_points)
 }
 
 /// The tracking ROI from the auxiliary landmarks (same calculators and options as from a detection).
@@ -186,8 +186,8 @@ pub struct LandmarkResult {
     pub pose_flag: f32,
     /// The pose, when the flag is above [`MIN_POSE_FLAG`].
     pub pose: Option<Pose>,
-    /// The ROI for the next frame, from the auxiliary landmarks (when a pose was found).
-    pub next_roi: Option<Roi>,
+    /// The auxiliary landmarks 33 and 34 in image pixels, for the next frame's ROI (when a pose was found).
+    pub aux_points: Option<[PointPx; 2]>,
 }
 
 /// The landmark model: its session and reused buffers.
@@ -252,16 +252,16 @@ impl Landmarker {
             return Ok(LandmarkResult {
                 pose_flag,
                 pose: None,
-                next_roi: None,
+                aux_points: None,
             });
         }
         crop_landmarks_from_tensor(raw, &mut self.crop_landmarks);
         refine_landmarks_from_heatmap(&mut self.crop_landmarks, heatmap, HEATMAP_SIZE, MODEL_LANDMARK_COUNT);
-        let (pose, next_roi) = pose_from_crop_landmarks(&self.crop_landmarks, world, roi, pose_flag);
+        let (pose, aux_points) = pose_from_crop_landmarks(&self.crop_landmarks, world, roi, pose_flag);
         Ok(LandmarkResult {
             pose_flag,
             pose: Some(pose),
-            next_roi: Some(next_roi),
+            aux_points: Some(aux_points),
         })
     }
 }
@@ -347,7 +347,8 @@ mod tests {
             height_px: 80.0,
             rotation_rad: std::f32::consts::FRAC_PI_2,
         };
-        let (pose, next) = pose_from_crop_landmarks(&crop, &world, &roi, 0.9);
+        let (pose, aux) = pose_from_crop_landmarks(&crop, &world, &roi, 0.9);
+        let next = next_roi_from_aux_points(aux[0], aux[1]);
         // +90°: crop x points down the image.
         let nose = pose.landmarks[0];
         assert!(

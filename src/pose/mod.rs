@@ -11,6 +11,7 @@
 //! with decoding on its own thread.
 
 pub mod crop;
+pub mod crop_filter;
 pub mod detector;
 pub mod geometry;
 pub mod landmarker;
@@ -25,6 +26,8 @@ use thiserror::Error;
 
 use crate::error::{Exit, HasExit};
 use crate::landmarks::{Pose, Roi};
+use crop_filter::AuxLandmarkFilter;
+pub use crop_filter::CropSmoothing;
 use detector::{Detection, Detector};
 use landmarker::Landmarker;
 pub use models::{ModelError, ModelPreset, SessionOptions};
@@ -74,6 +77,8 @@ pub struct PoseSettings {
     pub preset: ModelPreset,
     /// When the detector runs.
     pub mode: DetectionMode,
+    /// Whether the tracking crop is smoothed (MediaPipe's pose solution) or not (its Tasks API).
+    pub crop_smoothing: CropSmoothing,
     /// Where the runner is in the first frames, when the user said so.
     pub runner_hint: Option<RunnerHint>,
     /// ONNX Runtime session options.
@@ -100,6 +105,7 @@ pub struct PoseEstimator {
     landmarker: Landmarker,
     detections: Vec<Detection>,
     tracked_roi: Option<Roi>,
+    aux_filter: AuxLandmarkFilter,
     runner: Option<RunnerMemory>,
     /// The runner's identity on each frame since the last reset (`None` without a pose).
     identities: Vec<Option<u32>>,
@@ -117,6 +123,7 @@ impl PoseEstimator {
             landmarker: Landmarker::new(settings.preset, settings.session)?,
             detections: Vec::new(),
             tracked_roi: None,
+            aux_filter: AuxLandmarkFilter::default(),
             runner: None,
             identities: Vec::new(),
             current_identity: 0,
@@ -127,6 +134,7 @@ impl PoseEstimator {
     /// Forgets the tracking state and the runner (for a new clip).
     pub fn reset(&mut self) {
         self.tracked_roi = None;
+        self.aux_filter.reset();
         self.runner = None;
         self.identities.clear();
         self.current_identity = 0;
@@ -191,7 +199,20 @@ impl PoseEstimator {
         };
         self.counters.landmark_runs += 1;
         let result = self.landmarker.landmarks(image, &roi)?;
-        self.tracked_roi = result.next_roi;
+        self.tracked_roi = match result.aux_points {
+            Some(points) => {
+                let points = match self.settings.crop_smoothing {
+                    CropSmoothing::AuxOneEuro => self.aux_filter.apply(points, timestamp_s),
+                    CropSmoothing::Off => points,
+                };
+                Some(landmarker::next_roi_from_aux_points(points[0], points[1]))
+            }
+            None => {
+                // Tracking is lost: the next crop comes from a detection, and the filter starts afresh.
+                self.aux_filter.reset();
+                None
+            }
+        };
         Ok(result.pose)
     }
 }
