@@ -290,7 +290,7 @@ pub struct Detector {
 impl Detector {
     /// Loads the detector model.
     pub fn new(options: models::SessionOptions) -> Result<Detector, PoseError> {
-        let session = models::load_session(models::DETECTOR_FILE, options)?;
+        let session = models::load_session(models::DETECTOR_FILE, options, None)?;
         let cropper = Cropper::new(DETECTOR_INPUT_SIZE, Border::Zero, DETECTOR_RANGE)?;
         let input = vec![0.0; cropper.tensor_len()];
         let run_options = preallocated_run_options()?;

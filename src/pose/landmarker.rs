@@ -54,8 +54,8 @@ const LANDMARK_RANGE: ValueRange = ValueRange { min: 0.0, max: 1.0 };
 const INPUT_NAME: &str = "input_1";
 
 /// The outputs used, with their shapes: landmarks, pose flag, heatmap, world landmarks. They are written into
-/// buffers allocated once. The segmentation mask (`Identity_2`, 256×256) is not fetched; ONNX Runtime 1.31 still
-/// computes it (measured: no change in latency), since its C API cannot restrict execution to the fetched outputs.
+/// buffers allocated once. The segmentation mask (`Identity_2`, 256×256) is cut out of the graph at load time
+/// ([`crate::pose::prune`]): merely not fetching it saves nothing, ONNX Runtime computes every node anyway.
 const USED_OUTPUTS: [(&str, &[usize]); 4] = [
     ("Identity", &[1, MODEL_LANDMARK_COUNT * VALUES_PER_LANDMARK]),
     ("Identity_1", &[1, 1]),
@@ -203,7 +203,8 @@ pub struct Landmarker {
 impl Landmarker {
     /// Loads the preset's landmark model.
     pub fn new(preset: ModelPreset, options: models::SessionOptions) -> Result<Landmarker, PoseError> {
-        let session = models::load_session(preset.landmark_file(), options)?;
+        let used: Vec<&str> = USED_OUTPUTS.iter().map(|(name, _)| *name).collect();
+        let session = models::load_session(preset.landmark_file(), options, Some(&used))?;
         let cropper = Cropper::new(LANDMARK_INPUT_SIZE, Border::Replicate, LANDMARK_RANGE)?;
         let input = vec![0.0; cropper.tensor_len()];
         let run_options = used_outputs_run_options()?;

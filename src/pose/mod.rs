@@ -17,6 +17,7 @@ pub mod geometry;
 pub mod landmarker;
 pub mod models;
 pub mod pipeline;
+pub mod prune;
 pub mod runner;
 pub mod runtime;
 

@@ -13,6 +13,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use thiserror::Error;
 
 use crate::error::{Exit, HasExit};
+use crate::pose::prune;
 use crate::pose::runtime::{self, RuntimeError};
 
 /// Environment variable naming the folder that holds the ONNX models, overriding the search.
@@ -153,8 +154,8 @@ impl Default for SessionOptions {
     }
 }
 
-/// Builds a session for the model at `path` (ort errors do not convert into anyhow: see model-conversion.md).
-fn session_from_file(path: &Path, options: SessionOptions) -> ort::Result<Session> {
+/// Builds a session for the model `bytes` (ort errors do not convert into anyhow: see model-conversion.md).
+fn session_from_bytes(bytes: &[u8], options: SessionOptions) -> ort::Result<Session> {
     let environment = runtime::environment().map_err(|error| ort::Error::new(error.to_string()))?;
     let level = match options.optimization_level {
         0 => GraphOptimizationLevel::Disable,
@@ -168,18 +169,29 @@ fn session_from_file(path: &Path, options: SessionOptions) -> ort::Result<Sessio
         .with_intra_op_spinning(options.spinning)?
         .with_inter_op_spinning(false)?
         .with_optimization_level(level)?
-        .commit_from_file(path)
+        .commit_from_memory(bytes)
 }
 
-/// Finds model `file` and builds its session.
-pub fn load_session(file: &'static str, options: SessionOptions) -> Result<Session, ModelError> {
+/// Finds model `file` and builds its session. With `only_outputs`, the graph is first cut down to the nodes those
+/// outputs need ([`prune`]); a model that cannot be cut is loaded whole.
+pub fn load_session(
+    file: &'static str,
+    options: SessionOptions,
+    only_outputs: Option<&[&str]>,
+) -> Result<Session, ModelError> {
     // Load the library first so that a missing runtime is reported as such, not as an unusable model.
     runtime::init_runtime()?;
     let path = find_model(file)?;
-    session_from_file(&path, options).map_err(|error| ModelError::Unusable {
-        path,
-        reason: error.to_string(),
-    })
+    let unusable = |reason: String| ModelError::Unusable {
+        path: path.clone(),
+        reason,
+    };
+    let bytes = std::fs::read(&path).map_err(|error| unusable(error.to_string()))?;
+    let bytes = match only_outputs {
+        Some(outputs) => prune::model_with_only_outputs(&bytes, outputs).unwrap_or(bytes),
+        None => bytes,
+    };
+    session_from_bytes(&bytes, options).map_err(|error| unusable(error.to_string()))
 }
 
 #[cfg(test)]
