@@ -20,7 +20,7 @@ use crate::metrics::{self, MetricId, MetricSummary, Step, SummaryOptions};
 use crate::track::{self, Facing, Side, TrackOptions, TrackRepairs, Travel, View};
 
 /// Which view the user says the clip is (`--view`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ViewChoice {
     /// Side (sagittal) view.
@@ -33,7 +33,8 @@ pub enum ViewChoice {
 }
 
 /// A reference range for a metric, with where it comes from. Either bound may be open.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReferenceRange {
     /// Values below this are flagged.
     pub low: Option<f64>,
@@ -55,7 +56,8 @@ impl ReferenceRange {
 }
 
 /// Every threshold of the analysis, with documented defaults and sources.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
     /// A metric should rest on at least this many steps per side (Dingenen 2018, Phys Ther Sport 33:40).
     pub min_steps_per_metric: usize,
@@ -164,7 +166,7 @@ pub const DEFAULT_FILTER_CUTOFF_HZ: f64 = 12.0;
 pub const DEFAULT_MAX_GAP_FILL_S: f64 = 0.1;
 
 /// The settings of the analysis stage.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnalysisSettings {
     /// The view (`--view`).
     pub view: ViewChoice,
@@ -194,7 +196,7 @@ impl Default for AnalysisSettings {
 }
 
 /// What the view detection found and what the analysis used.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ViewReport {
     /// What the user asked for.
     pub requested: ViewChoice,
@@ -207,7 +209,7 @@ pub struct ViewReport {
 }
 
 /// Why a warning was raised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningKind {
     /// No runner (no pose) in the clip.
@@ -243,7 +245,7 @@ pub enum WarningKind {
 }
 
 /// A warning for the physical therapist, in plain words.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Warning {
     /// Machine-readable kind.
     pub kind: WarningKind,
@@ -252,7 +254,7 @@ pub struct Warning {
 }
 
 /// Which side a flag is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagSide {
     /// The left leg.
@@ -264,7 +266,7 @@ pub enum FlagSide {
 }
 
 /// A value outside its reference range, in plain words.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Flag {
     /// The metric.
     pub metric: MetricId,
@@ -283,7 +285,7 @@ pub struct Flag {
 }
 
 /// The analysis of one clip: the JSON report's analysis section.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Analysis {
     /// The view.
     pub view: ViewReport,

@@ -1,36 +1,55 @@
-//! The `analyze` pipeline: one clip in, one report folder out. It owns the order of the stages and the rule that
-//! outputs are written only at the end, atomically, so a failure anywhere leaves no partial report.
+//! The `analyze` pipeline: one clip in, one report folder out. It owns the order of the stages (decode + pose →
+//! analysis → report) and the rule that outputs are written only at the end, each atomically, so a failure
+//! anywhere leaves no partial report. Also the `pose` command (landmarks only) and its benchmark mode.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
 use thiserror::Error;
 
-use crate::cli::{AnalyzeArgs, ModelChoice};
+use crate::analysis::{self, AnalysisSettings};
+use crate::cli::{AnalysisOptions, ModelChoice, PoseArgs};
+use crate::config::{self, ConfigError, ConfigFile};
 use crate::error::{Exit, HasExit};
 use crate::output::{self, OutputError};
+use crate::peer::PeerFile;
+use crate::pose::pipeline::{self, ClipPoses, PipelineError};
 use crate::pose::runtime::RuntimeError;
-use crate::video::{DecodeSummary, VideoError, VideoInfo, VideoReader};
-
-/// Version of the report's layout; bumped whenever a field changes meaning or is removed.
-pub const REPORT_SCHEMA: &str = "runform-report-v0";
+use crate::pose::{CropSmoothing, DetectionMode, ModelPreset, PoseError, PoseSettings, SessionOptions};
+use crate::report::{self, PoseSummary, Report, ReportSettings, SessionInfo, Timings};
+use crate::video::VideoReader;
 
 /// Any failure of a pipeline, with the exit code it ends the program with.
 #[derive(Debug, Error)]
 pub enum RunError {
     /// The input clip.
     #[error(transparent)]
-    Video(#[from] VideoError),
+    Video(#[from] crate::video::VideoError),
     /// ONNX Runtime.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    /// The pose stage.
+    #[error(transparent)]
+    Pose(#[from] PoseError),
     /// Writing outputs.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// The settings file.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// A bug or an unexpected failure.
     #[error("internal error: {0} (please report this)")]
     Internal(String),
+}
+
+impl From<PipelineError> for RunError {
+    fn from(error: PipelineError) -> RunError {
+        match error {
+            PipelineError::Video(error) => RunError::Video(error),
+            PipelineError::Pose(error) => RunError::Pose(error),
+            PipelineError::DecoderPanicked => RunError::internal(error),
+        }
+    }
 }
 
 impl RunError {
@@ -45,8 +64,20 @@ impl HasExit for RunError {
         match self {
             RunError::Video(error) => error.exit(),
             RunError::Runtime(error) => error.exit(),
+            RunError::Pose(error) => error.exit(),
             RunError::Output(error) => error.exit(),
+            RunError::Config(error) => error.exit(),
             RunError::Internal(_) => Exit::Internal,
+        }
+    }
+}
+
+impl From<ModelChoice> for ModelPreset {
+    fn from(choice: ModelChoice) -> ModelPreset {
+        match choice {
+            ModelChoice::Lite => ModelPreset::Lite,
+            ModelChoice::Full => ModelPreset::Full,
+            ModelChoice::Heavy => ModelPreset::Heavy,
         }
     }
 }
@@ -56,33 +87,61 @@ impl HasExit for RunError {
 pub struct AnalyzeSettings {
     /// The clip.
     pub clip: PathBuf,
-    /// The clip's own output folder (`--out` joined with the clip's file stem).
+    /// The clip's own output folder.
     pub out_dir: PathBuf,
-    /// The landmark model preset.
-    pub model: ModelChoice,
+    /// The pose stage's settings.
+    pub pose: PoseSettings,
+    /// The analysis stage's settings.
+    pub analysis: AnalysisSettings,
+    /// Athlete and session date.
+    pub session: SessionInfo,
 }
 
 impl AnalyzeSettings {
-    /// Builds the settings from the command line.
-    pub fn from_args(args: &AnalyzeArgs) -> AnalyzeSettings {
-        let stem = args
-            .clip
-            .file_stem()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("clip"));
-        AnalyzeSettings {
-            clip: args.clip.clone(),
-            out_dir: args.out.join(stem),
-            model: args.model,
+    /// Builds the settings from the command-line options shared by `analyze` and `batch`, reading `--config`.
+    pub fn from_options(
+        clip: &Path,
+        out_dir: &Path,
+        options: &AnalysisOptions,
+        session: SessionInfo,
+    ) -> Result<AnalyzeSettings, ConfigError> {
+        let mut analysis = AnalysisSettings {
+            view: options.view.into(),
+            height_cm: options.height_cm,
+            treadmill_speed_mps: options.speed.map(|speed| speed.mps),
+            ..AnalysisSettings::default()
+        };
+        if let Some(path) = &options.config {
+            config::read_toml::<ConfigFile>(path)?.apply(path, &mut analysis)?;
         }
+        Ok(AnalyzeSettings {
+            clip: clip.to_path_buf(),
+            out_dir: out_dir.to_path_buf(),
+            pose: PoseSettings {
+                preset: options.model.into(),
+                mode: if options.detect_every_frame {
+                    DetectionMode::EveryFrame
+                } else {
+                    DetectionMode::Tracking
+                },
+                crop_smoothing: CropSmoothing::default(),
+                runner_hint: options.runner_at,
+                session: SessionOptions::default(),
+            },
+            analysis,
+            session,
+        })
     }
 
-    /// Everything that changes a report's numbers: a report made with the same fingerprint from the same clip
-    /// (same SHA-256) needs no redoing.
+    /// Everything that changes a report's numbers: a report with the same settings from the same clip (same
+    /// SHA-256) needs no redoing.
     pub fn fingerprint(&self) -> ReportSettings {
         ReportSettings {
             runform_version: env!("CARGO_PKG_VERSION").to_owned(),
-            model: self.model,
+            model: self.pose.preset.name().to_owned(),
+            detection_mode: detection_mode_name(self.pose.mode).to_owned(),
+            runner_at: self.pose.runner_hint.map(|hint| [hint.x, hint.y]),
+            analysis: self.analysis.clone(),
         }
     }
 
@@ -90,41 +149,28 @@ impl AnalyzeSettings {
     pub fn report_path(&self) -> PathBuf {
         self.out_dir.join("report.json")
     }
+
+    /// Where the landmarks go (blazepose-peer-v1 JSON).
+    pub fn landmarks_path(&self) -> PathBuf {
+        self.out_dir.join("landmarks.json")
+    }
+
+    /// Where the per-step table goes.
+    pub fn steps_csv_path(&self) -> PathBuf {
+        self.out_dir.join("steps.csv")
+    }
+
+    /// Where the one-row summary goes.
+    pub fn summary_csv_path(&self) -> PathBuf {
+        self.out_dir.join("summary.csv")
+    }
 }
 
-/// The settings a report was made with (see [`AnalyzeSettings::fingerprint`]).
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct ReportSettings {
-    /// The runform version.
-    pub runform_version: String,
-    /// The landmark model preset.
-    pub model: ModelChoice,
-}
-
-/// Wall-clock time of each stage.
-#[derive(Clone, Debug, Serialize)]
-pub struct Timings {
-    /// Opening, hashing and decoding the clip, seconds.
-    pub decode_s: f64,
-    /// The whole run, seconds.
-    pub total_s: f64,
-}
-
-/// The report written to `report.json`.
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    /// [`REPORT_SCHEMA`].
-    pub schema: &'static str,
-    /// The runform version that wrote it.
-    pub runform_version: &'static str,
-    /// The input clip.
-    pub input: VideoInfo,
-    /// The settings the report was made with.
-    pub settings: ReportSettings,
-    /// The decoding pass.
-    pub decode: DecodeSummary,
-    /// Stage timings.
-    pub timings: Timings,
+fn detection_mode_name(mode: DetectionMode) -> &'static str {
+    match mode {
+        DetectionMode::Tracking => "tracking",
+        DetectionMode::EveryFrame => "every_frame",
+    }
 }
 
 /// The result of a successful `analyze`.
@@ -134,49 +180,239 @@ pub struct AnalyzeOutcome {
     pub report_path: PathBuf,
     /// The report.
     pub report: Report,
+    /// The runner's landmarks, for the visual outputs.
+    pub poses: ClipPoses,
 }
 
 impl AnalyzeOutcome {
-    /// A short human summary for the terminal.
+    /// A short human summary for the terminal: the headline numbers, warnings and flags.
     pub fn summary(&self) -> String {
-        let input = &self.report.input;
-        format!(
-            "{}: {}x{} {} at {:.2} fps, {} frames decoded ({:.2} s)\nreport: {}",
-            input.path.display(),
-            input.width_px,
-            input.height_px,
-            input.codec,
-            input.fps,
-            self.report.decode.frames_decoded,
-            self.report.timings.total_s,
-            self.report_path.display()
-        )
+        summary_text(&self.report, &self.report_path)
     }
 }
 
-/// Runs the pipeline on one clip and writes its report.
-pub fn analyze(settings: &AnalyzeSettings) -> Result<AnalyzeOutcome, RunError> {
-    let started = Instant::now();
-    let mut reader = VideoReader::open(&settings.clip)?;
-    // Fail on an unwritable output folder now, not after minutes of work.
+/// A short human summary of a report.
+pub fn summary_text(report: &Report, report_path: &Path) -> String {
+    use crate::metrics::MetricId;
+    let input = &report.input;
+    let analysis = &report.analysis;
+    let mut text = format!(
+        "{}: {}x{} at {:.0} fps, {:.1} s; runner found in {} of {} frames; {} view, {} steps\n",
+        input.path.display(),
+        input.width_px,
+        input.height_px,
+        input.fps,
+        input.duration_s,
+        report.pose.frames_with_pose,
+        report.pose.frames,
+        crate::report::csv::enum_text(&analysis.view.used),
+        analysis.steps.len()
+    );
+    let headline = [
+        (MetricId::CadenceStepsPerMin, "cadence", "steps/min"),
+        (MetricId::ContactTimeMs, "contact time", "ms"),
+        (MetricId::TrunkLeanMidstanceDeg, "trunk lean at midstance", "°"),
+        (MetricId::FootStrikeAngleDeg, "foot strike angle", "°"),
+        (MetricId::TibiaAngleIcDeg, "tibia angle at contact", "°"),
+        (MetricId::HipExtensionPeakDeg, "peak hip extension", "°"),
+        (MetricId::PelvicDropMidstanceDeg, "pelvic drop at midstance", "°"),
+    ];
+    for (metric, label, unit) in headline {
+        let Some(summary) = analysis.metric(metric) else {
+            continue;
+        };
+        match &summary.both {
+            Some(stats) => text.push_str(&format!(
+                "  {label:<26} {:>7.1} {unit} (SD {:.1}, n = {})\n",
+                stats.mean, stats.sd, stats.n
+            )),
+            None => text.push_str(&format!(
+                "  {label:<26} not measured: {}\n",
+                summary.absent_reason.as_deref().unwrap_or("no value")
+            )),
+        }
+    }
+    for warning in &analysis.warnings {
+        text.push_str(&format!("  warning: {}\n", warning.message));
+    }
+    for flag in &analysis.flags {
+        text.push_str(&format!("  flag: {}\n", flag.message));
+    }
+    text.push_str(&format!("report: {}", report_path.display()));
+    text
+}
+
+/// Runs the pipeline on one clip and writes its report, landmarks and CSV tables. `on_frame(done, total)` is
+/// called after each frame of the pose stage (progress).
+pub fn analyze(settings: &AnalyzeSettings, on_frame: impl FnMut(u64, u64)) -> Result<AnalyzeOutcome, RunError> {
+    // Fail on an unreadable clip or an unwritable output folder now, not after minutes of work.
+    let total_frames = VideoReader::open(&settings.clip)?.info().frame_count;
+    let created_out_dir = !settings.out_dir.exists();
     output::create_dir(&settings.out_dir)?;
+    let result = run_stages(settings, total_frames, on_frame);
+    if result.is_err() && created_out_dir {
+        // Best effort: leave nothing behind for a clip that failed; a folder that is not empty stays.
+        let _ = std::fs::remove_dir(&settings.out_dir);
+    }
+    result
+}
 
-    let decode = reader.decode_all()?;
-    let decode_s = started.elapsed().as_secs_f64();
+fn run_stages(
+    settings: &AnalyzeSettings,
+    total_frames: u64,
+    mut on_frame: impl FnMut(u64, u64),
+) -> Result<AnalyzeOutcome, RunError> {
+    let started = Instant::now();
+    let mut frames_done = 0;
+    let poses = pipeline::poses_from_clip(&settings.clip, &settings.pose, |_| {
+        frames_done += 1;
+        on_frame(frames_done, total_frames);
+    })?;
+    let decode_and_pose_s = started.elapsed().as_secs_f64();
 
-    let report = Report {
-        schema: REPORT_SCHEMA,
-        runform_version: env!("CARGO_PKG_VERSION"),
-        input: reader.info().clone(),
+    let analysis_started = Instant::now();
+    let analysis = analysis::analyze_sequence(&poses.sequence, &settings.analysis);
+    let analysis_s = analysis_started.elapsed().as_secs_f64();
+
+    let mut report = Report {
+        schema: report::REPORT_SCHEMA.to_owned(),
+        runform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        input: poses.info.clone(),
+        session: settings.session.clone(),
         settings: settings.fingerprint(),
-        decode,
+        pose: pose_summary(&poses),
+        analysis,
         timings: Timings {
-            decode_s,
-            total_s: started.elapsed().as_secs_f64(),
+            decode_and_pose_s,
+            analysis_s,
+            total_s: 0.0,
         },
     };
+    let landmarks = landmark_file_json(&poses, &settings.pose)?;
+    let steps_csv = report::csv::steps_csv(&report).map_err(RunError::internal)?;
+    let summary_csv = report::csv::summary_csv(&report).map_err(RunError::internal)?;
+    output::write_atomically(&settings.landmarks_path(), &landmarks)?;
+    output::write_atomically(&settings.steps_csv_path(), &steps_csv)?;
+    output::write_atomically(&settings.summary_csv_path(), &summary_csv)?;
+    // The report goes last: its presence says the clip's outputs are complete (batch resumes on it).
+    report.timings.total_s = started.elapsed().as_secs_f64();
     let report_path = settings.report_path();
-    let json = serde_json::to_vec_pretty(&report).map_err(RunError::internal)?;
-    output::write_atomically(&report_path, &json)?;
-    Ok(AnalyzeOutcome { report_path, report })
+    output::write_atomically(&report_path, &report_json(&report)?)?;
+    Ok(AnalyzeOutcome {
+        report_path,
+        report,
+        poses,
+    })
+}
+
+/// The report as pretty JSON.
+pub fn report_json(report: &Report) -> Result<Vec<u8>, RunError> {
+    let mut json = serde_json::to_vec_pretty(report).map_err(RunError::internal)?;
+    json.push(b'\n');
+    Ok(json)
+}
+
+fn pose_summary(poses: &ClipPoses) -> PoseSummary {
+    PoseSummary {
+        frames: poses.counters.frames,
+        frames_with_pose: poses.counters.frames_with_pose,
+        detector_runs: poses.counters.detector_runs,
+        landmark_runs: poses.counters.landmark_runs,
+        model_load_s: poses.timings.model_load_s,
+        run_s: poses.timings.run_s,
+        end_to_end_fps: poses.timings.end_to_end_fps,
+    }
+}
+
+/// The clip's landmarks as blazepose-peer-v1 JSON, with runform's settings and timings in `meta`.
+fn landmark_file_json(poses: &ClipPoses, settings: &PoseSettings) -> Result<Vec<u8>, RunError> {
+    let mut meta = serde_json::Map::new();
+    meta.insert(
+        "producer".into(),
+        format!("runform {}", env!("CARGO_PKG_VERSION")).into(),
+    );
+    meta.insert("video".into(), poses.info.path.to_string_lossy().into_owned().into());
+    meta.insert("video_sha256".into(), poses.info.sha256.clone().into());
+    meta.insert("n_frames".into(), poses.sequence.frames.len().into());
+    meta.insert("variant".into(), settings.preset.name().into());
+    meta.insert("running_mode".into(), detection_mode_name(settings.mode).into());
+    meta.insert("smoothing".into(), "none".into());
+    meta.insert(
+        "counters".into(),
+        serde_json::to_value(poses.counters).map_err(RunError::internal)?,
+    );
+    meta.insert(
+        "timing".into(),
+        serde_json::to_value(poses.timings).map_err(RunError::internal)?,
+    );
+    let file = PeerFile::from_sequence(&poses.sequence, meta);
+    serde_json::to_vec(&file).map_err(RunError::internal)
+}
+
+/// Validated settings of one `pose` run.
+#[derive(Clone, Debug)]
+pub struct PoseRunSettings {
+    /// The clip.
+    pub clip: PathBuf,
+    /// The landmark file to write.
+    pub output: PathBuf,
+    /// The pose stage's settings.
+    pub pose: PoseSettings,
+}
+
+impl PoseRunSettings {
+    /// Builds the settings from the command line.
+    pub fn from_args(args: &PoseArgs) -> PoseRunSettings {
+        let mut session = SessionOptions::default();
+        if let Some(threads) = args.threads {
+            session.intra_threads = threads.max(1);
+        }
+        session.spinning = args.spin;
+        PoseRunSettings {
+            clip: args.clip.clone(),
+            output: args.output.clone(),
+            pose: PoseSettings {
+                preset: args.model.into(),
+                mode: if args.detect_every_frame {
+                    DetectionMode::EveryFrame
+                } else {
+                    DetectionMode::Tracking
+                },
+                crop_smoothing: if args.raw_tracking_crop {
+                    CropSmoothing::Off
+                } else {
+                    CropSmoothing::AuxOneEuro
+                },
+                runner_hint: args.runner_at,
+                session,
+            },
+        }
+    }
+}
+
+/// Measures the pose stage's decode-only, inference-only and end-to-end rates on one clip, as JSON.
+pub fn bench_pose(settings: &PoseRunSettings) -> Result<String, RunError> {
+    let rates = pipeline::stage_rates(&settings.clip, &settings.pose, None)?;
+    let mut json = serde_json::to_value(rates).map_err(RunError::internal)?;
+    json["model"] = settings.pose.preset.name().into();
+    json["intra_threads"] = settings.pose.session.intra_threads.into();
+    json["spinning"] = settings.pose.session.spinning.into();
+    serde_json::to_string(&json).map_err(RunError::internal)
+}
+
+/// Runs the pose stage on one clip and writes its landmarks; returns a one-line summary.
+pub fn pose(settings: &PoseRunSettings) -> Result<String, RunError> {
+    let poses = pipeline::poses_from_clip(&settings.clip, &settings.pose, |_| {})?;
+    let json = landmark_file_json(&poses, &settings.pose)?;
+    output::write_atomically(&settings.output, &json)?;
+    let t = &poses.timings;
+    Ok(format!(
+        "{}: runner found in {} of {} frames ({} detector runs), {:.1} frames/s end to end\nlandmarks: {}",
+        settings.clip.display(),
+        poses.counters.frames_with_pose,
+        poses.counters.frames,
+        poses.counters.detector_runs,
+        t.end_to_end_fps,
+        settings.output.display()
+    ))
 }

@@ -16,6 +16,7 @@ use thiserror::Error;
 use crate::analyze::{self, AnalyzeSettings};
 use crate::error::{Exit, HasExit};
 use crate::output::{self, OutputError};
+use crate::report::{self, Report};
 use crate::video;
 
 /// File extensions (lower case) taken as clips; anything else in the folder is left alone.
@@ -284,7 +285,7 @@ fn score_clip(settings: &BatchSettings, clip: &Path) -> ClipResult {
     let (status, exit_code, reason) = if report_is_up_to_date(&clip_settings) {
         (ClipStatus::UpToDate, Exit::Success.code(), None)
     } else {
-        match analyze::analyze(&clip_settings) {
+        match analyze::analyze(&clip_settings, |_, _| {}) {
             Ok(_) => (ClipStatus::Scored, Exit::Success.code(), None),
             Err(error) => (ClipStatus::Failed, error.exit().code(), Some(error.to_string())),
         }
@@ -319,6 +320,11 @@ fn remove_stale_partials(out: &Path) {
     }
 }
 
+/// A report written by runform, or `None` when it cannot be read back.
+fn read_report(path: &Path) -> Option<Report> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
 fn write_summary(out: &Path, summary: &BatchSummary) -> Result<(), BatchError> {
     let json_path = out.join(format!("{SUMMARY_STEM}.json"));
     let json = serde_json::to_vec_pretty(summary).map_err(|e| OutputError {
@@ -333,28 +339,37 @@ fn write_summary(out: &Path, summary: &BatchSummary) -> Result<(), BatchError> {
         path: csv_path.clone(),
         source: std::io::Error::other(e),
     };
-    writer
-        .write_record(["clip", "status", "exit_code", "reason", "report", "elapsed_s"])
-        .map_err(csv_error)?;
+    // Status columns, then the clip's one-row summary (empty for a failed clip) so that the rows stack into one
+    // table of every clip's metrics.
+    let mut header: Vec<String> = ["clip", "status", "exit_code", "reason", "report", "elapsed_s"]
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    let summary_header = report::csv::summary_header();
+    header.extend(summary_header.iter().skip(1).map(|c| format!("report_{c}")));
+    writer.write_record(&header).map_err(csv_error)?;
     for clip in &summary.clips {
         let status = match clip.status {
             ClipStatus::Scored => "scored",
             ClipStatus::UpToDate => "up_to_date",
             ClipStatus::Failed => "failed",
         };
-        writer
-            .write_record([
-                clip.clip.display().to_string(),
-                status.to_owned(),
-                clip.exit_code.to_string(),
-                clip.reason.clone().unwrap_or_default(),
-                clip.report
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-                format!("{:.3}", clip.elapsed_s),
-            ])
-            .map_err(csv_error)?;
+        let mut row = vec![
+            clip.clip.display().to_string(),
+            status.to_owned(),
+            clip.exit_code.to_string(),
+            clip.reason.clone().unwrap_or_default(),
+            clip.report
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            format!("{:.3}", clip.elapsed_s),
+        ];
+        match clip.report.as_deref().and_then(read_report) {
+            Some(report) => row.extend(report::csv::summary_row(&report).into_iter().skip(1)),
+            None => row.extend(std::iter::repeat_n(String::new(), summary_header.len() - 1)),
+        }
+        writer.write_record(&row).map_err(csv_error)?;
     }
     let bytes = writer.into_inner().map_err(|e| OutputError {
         path: csv_path.clone(),

@@ -4,14 +4,20 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::analysis::ViewChoice;
+use crate::config::{TreadmillSpeed, parse_session_date, parse_speed};
+use crate::pose::runner::RunnerHint;
+
 /// Shown after `runform --help`, before the exit-code table.
 pub const EXAMPLES: &str = "\
 Examples:
-  runform analyze samples/demo.mp4                 analyse a clip, write out/demo/report.json
-  runform analyze clip.mp4 --out results/          choose the output folder
+  runform analyze samples/demo.mp4                 analyse a clip, write out/demo/report.json and more
+  runform analyze clip.mp4 --speed 12km/h --height-cm 178 --athlete AR --session-date 2026-11-28
+  runform analyze rear.mp4 --view rear             pelvic drop from a rear-view clip
   runform batch clips/                             score every clip below clips/, resumably
-  runform info clip.mp4                            print the clip's metadata as JSON
-  runform info clip.mp4 --decode                   ... and decode every frame (frame count, speed)";
+  runform compare out/                             compare the sessions whose reports are below out/
+  runform pose clip.mp4 -o landmarks.json          write the runner's landmarks (blazepose-peer-v1 JSON)
+  runform info clip.mp4 --decode                   print the clip's metadata and decode every frame";
 
 /// runform: a physical therapist's running-form assessment from a treadmill video.
 #[derive(Debug, Parser)]
@@ -25,11 +31,14 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Analyse one clip and write its report.
+    /// Analyse one clip: landmarks, gait events, metrics, flags; writes report.json, steps.csv, summary.csv and
+    /// landmarks.json into OUT/<clip name>/.
     #[command(after_help = "\
 Examples:
   runform analyze samples/demo.mp4
-  runform analyze clip.mp4 --out results/ --model heavy")]
+  runform analyze clip.mp4 --out results/ --model heavy --speed 12km/h --height-cm 178
+  runform analyze clip.mp4 --json - --quiet        the report on standard output
+  runform analyze rear.mp4 --view rear --athlete AR --session-date 2026-11-28")]
     Analyze(AnalyzeArgs),
     /// Analyse every clip below a folder, in parallel; resumable, and one bad clip never stops the rest.
     #[command(after_help = "\
@@ -51,9 +60,43 @@ Sessions are ordered by session date where every report has one, else as given. 
 'likely real' when it exceeds the metric's smallest detectable difference (where published) and its
 95 % interval excludes zero with at least a medium effect size (docs/metrics.md).")]
     Compare(CompareArgs),
+    /// Find the runner's 33 BlazePose landmarks in every frame and write them as blazepose-peer-v1 JSON (the
+    /// format of MediaPipe's reference output, so the two can be compared).
+    #[command(after_help = "\
+Examples:
+  runform pose clip.mp4 -o landmarks.json
+  runform pose clip.mp4 -o landmarks.json --model heavy --detect-every-frame
+  runform pose clip.mp4 -o landmarks.json --runner-at 0.4,0.6")]
+    Pose(PoseArgs),
     /// Print a clip's metadata (size, frame rate, frame count, codec, rotation, SHA-256) as JSON.
     #[command(after_help = "Examples:\n  runform info samples/demo.mp4\n  runform info samples/demo.mp4 --decode")]
     Info(InfoArgs),
+}
+
+/// Options shared by `analyze` and `batch`: everything that changes the numbers.
+#[derive(Debug, clap::Args)]
+pub struct AnalysisOptions {
+    /// Pose model size: lite is fastest, heavy most accurate.
+    #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
+    pub model: ModelChoice,
+    /// Camera view: side (sagittal) for cadence, angles and contact times; rear for pelvic drop; auto detects it.
+    #[arg(long, value_enum, default_value_t = ViewArg::Auto)]
+    pub view: ViewArg,
+    /// The runner's standing height, centimetres: gives overstride and oscillation in cm.
+    #[arg(long, value_name = "CM", value_parser = parse_height_cm)]
+    pub height_cm: Option<f64>,
+    /// Treadmill belt speed with its unit (12km/h, 7.5mph, 3.3m/s): gives step and stride length.
+    #[arg(long, value_name = "SPEED", value_parser = parse_speed)]
+    pub speed: Option<TreadmillSpeed>,
+    /// TOML file with thresholds and reference ranges (docs/configuration.md; defaults in docs/runform.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run the person detector on every frame instead of tracking the runner (slower).
+    #[arg(long)]
+    pub detect_every_frame: bool,
+    /// Where the runner is, as fractions of the frame's width and height (e.g. 0.4,0.6), when others are in view.
+    #[arg(long, value_name = "X,Y")]
+    pub runner_at: Option<RunnerHint>,
 }
 
 /// Arguments of `runform analyze`.
@@ -61,13 +104,22 @@ Sessions are ordered by session date where every report has one, else as given. 
 pub struct AnalyzeArgs {
     /// The video clip of the runner (MP4, MOV, WebM, …).
     pub clip: PathBuf,
-    /// Folder for the outputs; each clip gets a subfolder named after it.
+    /// Folder for the outputs; the clip gets a subfolder named after it.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
-    /// Pose model size: lite is fastest, heavy most accurate.
-    #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
-    pub model: ModelChoice,
-    /// Print nothing but errors.
+    /// What changes the numbers.
+    #[command(flatten)]
+    pub options: AnalysisOptions,
+    /// The athlete's name or code, recorded in the report.
+    #[arg(long)]
+    pub athlete: Option<String>,
+    /// The session date, YYYY-MM-DD, recorded in the report (compare orders sessions by it).
+    #[arg(long, value_name = "DATE", value_parser = parse_session_date)]
+    pub session_date: Option<String>,
+    /// Also write the report JSON to this file; `-` writes it to standard output instead of the summary.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Print nothing but errors (and the JSON with `--json -`).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -80,12 +132,12 @@ pub struct BatchArgs {
     /// Folder for the reports and the batch summary; each clip's report folder mirrors its path below FOLDER.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
-    /// Clips analysed at once (default: one per CPU core).
+    /// Clips analysed at once (default: one per CPU core, each with one inference thread).
     #[arg(long, short)]
     pub jobs: Option<usize>,
-    /// Pose model size: lite is fastest, heavy most accurate.
-    #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
-    pub model: ModelChoice,
+    /// What changes the numbers.
+    #[command(flatten)]
+    pub options: AnalysisOptions,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -105,6 +157,42 @@ pub struct CompareArgs {
     pub csv: Option<PathBuf>,
 }
 
+/// Arguments of `runform pose`.
+#[derive(Debug, clap::Args)]
+pub struct PoseArgs {
+    /// The video clip.
+    pub clip: PathBuf,
+    /// The landmark file to write (blazepose-peer-v1 JSON).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Pose model size: lite is fastest, heavy most accurate.
+    #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
+    pub model: ModelChoice,
+    /// Run the person detector on every frame instead of tracking the runner from frame to frame (slower).
+    #[arg(long)]
+    pub detect_every_frame: bool,
+    /// Track with the crop from the raw auxiliary landmarks (MediaPipe's Tasks API) instead of the smoothed crop
+    /// of MediaPipe's pose solution (the default); the output landmarks are unsmoothed either way.
+    #[arg(long)]
+    pub raw_tracking_crop: bool,
+    /// Where the runner is, as fractions of the frame's width and height (e.g. 0.4,0.6), when others are in view.
+    #[arg(long, value_name = "X,Y")]
+    pub runner_at: Option<RunnerHint>,
+    /// ONNX Runtime intra-op threads (default: measured best for this stage).
+    #[arg(long, value_name = "N", hide = true)]
+    pub threads: Option<usize>,
+    /// Let intra-op threads spin while idle (for measuring session options).
+    #[arg(long, hide = true)]
+    pub spin: bool,
+    /// Measure decode-only, inference-only and end-to-end frames/s and print them as JSON instead of writing
+    /// landmarks (used by scripts/bench-pose).
+    #[arg(long, hide = true)]
+    pub bench: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Arguments of `runform info`.
 #[derive(Debug, clap::Args)]
 pub struct InfoArgs {
@@ -116,8 +204,7 @@ pub struct InfoArgs {
 }
 
 /// The BlazePose landmark model presets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ModelChoice {
     /// pose_landmark_lite (fastest).
     Lite,
@@ -125,4 +212,43 @@ pub enum ModelChoice {
     Full,
     /// pose_landmark_heavy (most accurate, about 3× slower than full).
     Heavy,
+}
+
+/// The camera view, as `--view` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ViewArg {
+    /// Side view (sagittal plane).
+    Side,
+    /// Rear view (frontal plane): pelvic drop.
+    Rear,
+    /// Detect it from the landmarks.
+    Auto,
+}
+
+impl From<ViewArg> for ViewChoice {
+    fn from(view: ViewArg) -> ViewChoice {
+        match view {
+            ViewArg::Side => ViewChoice::Side,
+            ViewArg::Rear => ViewChoice::Rear,
+            ViewArg::Auto => ViewChoice::Auto,
+        }
+    }
+}
+
+/// Tallest and shortest plausible standing heights, centimetres.
+const HEIGHT_RANGE_CM: (f64, f64) = (80.0, 250.0);
+
+fn parse_height_cm(text: &str) -> Result<f64, String> {
+    let height: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of centimetres"))?;
+    if (HEIGHT_RANGE_CM.0..=HEIGHT_RANGE_CM.1).contains(&height) {
+        Ok(height)
+    } else {
+        Err(format!(
+            "{height} cm is not a runner's height ({} to {} cm)",
+            HEIGHT_RANGE_CM.0, HEIGHT_RANGE_CM.1
+        ))
+    }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::analysis::{AnalysisSettings, Thresholds};
 use crate::error::{Exit, HasExit};
 
 /// Metres per second in one km/h.
@@ -90,6 +91,55 @@ pub fn parse_session_date(text: &str) -> Result<String, String> {
         Ok(text.to_owned())
     } else {
         Err(format!("'{text}' is not a date written YYYY-MM-DD"))
+    }
+}
+
+/// The `--config` file: every key optional; what is left out keeps its documented default
+/// (`docs/runform.toml` lists them all).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Low-pass cut-off of the landmark tracks, Hz.
+    pub filter_cutoff_hz: Option<f64>,
+    /// The longest gap in a landmark track that is filled by interpolation, seconds.
+    pub max_gap_fill_s: Option<f64>,
+    /// Thresholds and reference ranges; each range needs its `source`.
+    pub thresholds: Option<Thresholds>,
+}
+
+impl ConfigFile {
+    /// The file that spells out every default.
+    pub fn defaults() -> ConfigFile {
+        let analysis = AnalysisSettings::default();
+        ConfigFile {
+            filter_cutoff_hz: Some(analysis.filter_cutoff_hz),
+            max_gap_fill_s: Some(analysis.max_gap_fill_s),
+            thresholds: Some(analysis.thresholds),
+        }
+    }
+
+    /// Applies the file's values to `settings`, checking that they make sense.
+    pub fn apply(self, path: &Path, settings: &mut AnalysisSettings) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if let Some(cutoff_hz) = self.filter_cutoff_hz {
+            if !(cutoff_hz > 0.0 && cutoff_hz.is_finite()) {
+                return Err(invalid(format!("filter_cutoff_hz must be above 0, not {cutoff_hz}")));
+            }
+            settings.filter_cutoff_hz = cutoff_hz;
+        }
+        if let Some(gap_s) = self.max_gap_fill_s {
+            if !(gap_s >= 0.0 && gap_s.is_finite()) {
+                return Err(invalid(format!("max_gap_fill_s must be 0 or more, not {gap_s}")));
+            }
+            settings.max_gap_fill_s = gap_s;
+        }
+        if let Some(thresholds) = self.thresholds {
+            settings.thresholds = thresholds;
+        }
+        Ok(())
     }
 }
 

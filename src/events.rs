@@ -63,7 +63,7 @@ pub const DOUBLE_SUPPORT_TOLERANCE_MS: f64 = 10.0;
 pub const SUSTAINED_CONTACT_S: f64 = 0.04;
 
 /// How an event time was found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventMethod {
     /// Zeni's position peak, refined by the hinge fit of the foot's height above the belt.
@@ -75,7 +75,7 @@ pub enum EventMethod {
 }
 
 /// One stance of one foot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FootContact {
     /// Which foot.
     pub side: Side,
@@ -106,7 +106,7 @@ impl FootContact {
 }
 
 /// A contact the detector found and threw away, and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RejectedContact {
     /// Which foot.
     pub side: Side,
@@ -117,7 +117,7 @@ pub struct RejectedContact {
 }
 
 /// The belt line as the stance feet show it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BeltLine {
     /// The belt-aligned frame (camera roll and direction of travel).
     pub frame: BeltFrame,
@@ -130,7 +130,7 @@ pub struct BeltLine {
 }
 
 /// Everything the event detector found.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GaitEvents {
     /// The belt line and frame.
     pub belt: BeltLine,
@@ -143,7 +143,7 @@ pub struct GaitEvents {
 }
 
 /// Why no events could be found at all.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NoEvents {
     /// Plain words.
     pub reason: String,

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod output;
 pub mod peer;
 pub mod pose;
+pub mod report;
 pub mod synthetic;
 pub mod track;
 pub mod video;

@@ -1,18 +1,21 @@
 //! The `runform` binary: parses the command line, runs one pipeline, prints any error as one sentence and exits
 //! with the documented code (see `runform --help` and `error::EXIT_CODES`).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use runform::analyze::{self, AnalyzeSettings};
+use runform::analyze::{self, AnalyzeSettings, PoseRunSettings};
 use runform::batch::{self, BatchProgress, BatchSettings, ClipResult, ClipStatus};
-use runform::cli::{Cli, Command, EXAMPLES};
+use runform::cli::{AnalyzeArgs, BatchArgs, Cli, Command, CompareArgs, EXAMPLES};
 use runform::compare;
 use runform::error::{Exit, HasExit, exit_code_table};
 use runform::output;
+use runform::report::SessionInfo;
 use runform::video::VideoReader;
 
 /// FFmpeg's log level for OpenCV's decoder (AV_LOG_QUIET): runform reports decoding problems itself, in one
@@ -36,7 +39,27 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { Exit::Usage.code() } else { 0 });
         }
     };
-    match run(cli) {
+    let result = match cli.command {
+        Command::Analyze(args) => run_analyze(&args),
+        Command::Batch(args) => run_batch(&args),
+        Command::Compare(args) => run_compare(&args),
+        Command::Pose(args) => {
+            let settings = PoseRunSettings::from_args(&args);
+            let summary = if args.bench {
+                analyze::bench_pose(&settings)
+            } else {
+                analyze::pose(&settings)
+            }
+            .map_err(Failure::from);
+            summary.map(|summary| {
+                if !args.quiet {
+                    println!("{summary}");
+                }
+            })
+        }
+        Command::Info(args) => run_info(&args.clip, args.decode),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("runform: error: {}", failure.message);
@@ -60,82 +83,122 @@ impl<E: HasExit + std::fmt::Display> From<E> for Failure {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.command {
-        Command::Analyze(args) => {
-            let settings = AnalyzeSettings::from_args(&args);
-            let outcome = analyze::analyze(&settings)?;
-            if !args.quiet {
-                println!("{}", outcome.summary());
-            }
-            Ok(())
+fn internal(error: impl std::fmt::Display) -> Failure {
+    Failure {
+        exit: Exit::Internal,
+        message: format!("internal error: {error} (please report this)"),
+    }
+}
+
+fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
+    let stem = args
+        .clip
+        .file_stem()
+        .map_or_else(|| PathBuf::from("clip"), PathBuf::from);
+    let session = SessionInfo {
+        athlete: args.athlete.clone(),
+        session_date: args.session_date.clone(),
+    };
+    let settings = AnalyzeSettings::from_options(&args.clip, &args.out.join(stem), &args.options, session)?;
+    let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
+    let bar = frame_progress_bar(args.quiet);
+    let outcome = analyze::analyze(&settings, |done, total| {
+        if bar.length() != Some(total) {
+            bar.set_length(total);
         }
-        Command::Batch(args) => {
-            let jobs = args
-                .jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let settings = BatchSettings {
-                root: args.folder.clone(),
-                out: args.out.clone(),
-                jobs,
-                clip_settings: AnalyzeSettings {
-                    clip: PathBuf::new(),
-                    out_dir: PathBuf::new(),
-                    model: args.model,
-                },
-            };
-            let progress = TerminalProgress::new(args.quiet);
-            let summary = batch::run_batch(&settings, &progress)?;
-            progress.finish();
-            if !args.quiet {
-                println!("{}", summary.text());
-            }
-            match summary.exit() {
-                Exit::Success => Ok(()),
-                exit => Err(Failure {
-                    exit,
-                    message: format!(
-                        "{} of {} clips failed; see {}",
-                        summary.failed,
-                        summary.clips_found,
-                        args.out.join(format!("{}.csv", batch::SUMMARY_STEM)).display()
-                    ),
-                }),
-            }
-        }
-        Command::Compare(args) => {
-            let reports = compare::collect_reports(&args.reports)?;
-            let comparison = compare::compare_reports(&reports)?;
-            let internal = |e: &dyn std::fmt::Display| Failure {
-                exit: Exit::Internal,
-                message: e.to_string(),
-            };
-            let json = serde_json::to_vec_pretty(&comparison).map_err(|e| internal(&e))?;
-            match args.json.as_deref() {
-                Some(path) if path == Path::new("-") => println!("{}", String::from_utf8_lossy(&json)),
-                Some(path) => {
-                    output::write_atomically(path, &json)?;
-                    print!("{}", comparison.text());
-                }
-                None => print!("{}", comparison.text()),
-            }
-            if let Some(path) = &args.csv {
-                output::write_atomically(path, &comparison.csv().map_err(|e| internal(&e))?)?;
-            }
-            Ok(())
-        }
-        Command::Info(args) => {
-            let mut reader = VideoReader::open(&args.clip)?;
-            let decode = if args.decode { Some(reader.decode_all()?) } else { None };
-            let info = serde_json::json!({ "input": reader.info(), "decode": decode });
-            let json = serde_json::to_string_pretty(&info).map_err(|e| Failure {
-                exit: Exit::Internal,
-                message: e.to_string(),
-            })?;
-            println!("{json}");
-            Ok(())
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    if let Some(path) = args.json.as_deref() {
+        let json = analyze::report_json(&outcome.report)?;
+        if json_to_stdout {
+            print!("{}", String::from_utf8_lossy(&json));
+        } else {
+            output::write_atomically(path, &json)?;
         }
     }
+    if !args.quiet && !json_to_stdout {
+        println!("{}", outcome.summary());
+    }
+    Ok(())
+}
+
+/// A frame-count progress bar on stderr, hidden off a terminal or with `--quiet`.
+fn frame_progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("pose [{bar:30}] {pos}/{len} frames, {per_sec}, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let mut clip_settings =
+        AnalyzeSettings::from_options(Path::new(""), Path::new(""), &args.options, SessionInfo::default())?;
+    if jobs > 1 {
+        // Several clips at once each get one inference thread: the clips keep the cores busy, and ONNX Runtime's
+        // intra-op threads would only compete with the other clips' (see `runform batch --help`).
+        clip_settings.pose.session.intra_threads = 1;
+    }
+    let settings = BatchSettings {
+        root: args.folder.clone(),
+        out: args.out.clone(),
+        jobs,
+        clip_settings,
+    };
+    let progress = TerminalProgress::new(args.quiet);
+    let summary = batch::run_batch(&settings, &progress)?;
+    progress.finish();
+    if !args.quiet {
+        println!("{}", summary.text());
+    }
+    match summary.exit() {
+        Exit::Success => Ok(()),
+        exit => Err(Failure {
+            exit,
+            message: format!(
+                "{} of {} clips failed; see {}",
+                summary.failed,
+                summary.clips_found,
+                args.out.join(format!("{}.csv", batch::SUMMARY_STEM)).display()
+            ),
+        }),
+    }
+}
+
+fn run_compare(args: &CompareArgs) -> Result<(), Failure> {
+    let reports = compare::collect_reports(&args.reports)?;
+    let comparison = compare::compare_reports(&reports)?;
+    let json = serde_json::to_vec_pretty(&comparison).map_err(internal)?;
+    match args.json.as_deref() {
+        Some(path) if path == Path::new("-") => println!("{}", String::from_utf8_lossy(&json)),
+        Some(path) => {
+            output::write_atomically(path, &json)?;
+            print!("{}", comparison.text());
+        }
+        None => print!("{}", comparison.text()),
+    }
+    if let Some(path) = &args.csv {
+        output::write_atomically(path, &comparison.csv().map_err(internal)?)?;
+    }
+    Ok(())
+}
+
+fn run_info(clip: &Path, decode: bool) -> Result<(), Failure> {
+    let mut reader = VideoReader::open(clip)?;
+    let decode = if decode { Some(reader.decode_all()?) } else { None };
+    let info = serde_json::json!({ "input": reader.info(), "decode": decode });
+    println!("{}", serde_json::to_string_pretty(&info).map_err(internal)?);
+    Ok(())
 }
 
 /// Batch progress on the terminal: an overall bar and a spinner per clip in flight. Hidden when stderr is not a
@@ -143,7 +206,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 struct TerminalProgress {
     bars: MultiProgress,
     overall: ProgressBar,
-    in_flight: std::sync::Mutex<Vec<(PathBuf, ProgressBar)>>,
+    in_flight: Mutex<Vec<(PathBuf, ProgressBar)>>,
 }
 
 impl TerminalProgress {
@@ -164,7 +227,7 @@ impl TerminalProgress {
         TerminalProgress {
             bars,
             overall,
-            in_flight: std::sync::Mutex::new(Vec::new()),
+            in_flight: Mutex::new(Vec::new()),
         }
     }
 

@@ -47,7 +47,7 @@ pub const TRAVEL_MIN_SPEED_LEG_PER_S: f64 = 0.5;
 pub const MAX_CUTOFF_PER_FPS: f64 = 0.45;
 
 /// Which of the runner's sides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// The runner's own left.
@@ -67,7 +67,7 @@ impl Side {
 }
 
 /// The camera's view of the runner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum View {
     /// Sagittal plane: the camera sees the runner's side.
@@ -81,7 +81,7 @@ pub enum View {
 }
 
 /// Which way the runner faces in the image (side view).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Facing {
     /// Towards the image's right edge.
@@ -101,7 +101,7 @@ impl Facing {
 }
 
 /// How the runner moves through the frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Travel {
     /// The hips stay in place (treadmill, or running in place).
@@ -158,7 +158,7 @@ impl LandmarkTrack {
 }
 
 /// What the track clean-up changed, for the report.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrackRepairs {
     /// Frames whose leg labels were swapped back (left/right flips repaired).
     pub swapped_frame_count: usize,
@@ -171,7 +171,7 @@ pub struct TrackRepairs {
 }
 
 /// The camera geometry the view detection found.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ViewDetection {
     /// The detected view, or `None` when there was nothing to look at.
     pub view: Option<View>,
@@ -658,7 +658,7 @@ fn travel_from_hips(hip_x: &[f64], time_s: &[f64], leg_length_px: Option<f64>) -
 
 /// The belt-aligned frame every angle is measured in: image coordinates rotated by the camera roll so the
 /// belt (or floor) line is horizontal, with `u` pointing in the runner's direction of travel and `v` up.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BeltFrame {
     /// Camera roll: the belt line's angle in the image, radians (positive = belt rises to the image right,
     /// in image coordinates with y down it is the angle whose tangent is dy/dx).

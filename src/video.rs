@@ -117,7 +117,7 @@ impl HasExit for VideoError {
 }
 
 /// What a clip is: the facts a report records about its input.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct VideoInfo {
     /// The path as given. JSON has no room for file names that are not UTF-8: those are written with U+FFFD in
     /// place of the bytes that are not.
@@ -144,7 +144,7 @@ pub struct VideoInfo {
 }
 
 /// What a full decoding pass found.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct DecodeSummary {
     /// Frames decoded.
     pub frames_decoded: u64,

@@ -24,7 +24,7 @@ use crate::track::{Side, Tracks, View};
 use series::Kinematics;
 
 /// Every metric the analysis reports. The serialised name carries the unit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricId {
     /// Steps per minute: 60 / step time, computed over whole strides (120 / stride time).
@@ -161,7 +161,7 @@ impl MetricId {
 }
 
 /// Metric families; each is one file of this module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricFamily {
     /// Cadence, contact, flight, step and stride times, duty factor, lengths ([`temporal`]).
@@ -190,7 +190,7 @@ impl MetricFamily {
 }
 
 /// Foot strike pattern from the foot strike angle (Altman & Davis 2012).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FootStrikeClass {
     /// Heel first: angle above the rearfoot threshold.
@@ -202,7 +202,7 @@ pub enum FootStrikeClass {
 }
 
 /// One step: a foot's contact and what follows up to the other foot's next contact.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
     /// Position in the clip's sequence of accepted contacts, from 0.
     pub index: usize,
@@ -343,7 +343,7 @@ pub fn compute_steps(
 }
 
 /// Mean, standard deviation, median and count of a set of per-step values.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Stats {
     /// Arithmetic mean (for cadence: 120 000 / mean stride time in ms, i.e. 60 / mean step time over whole
     /// strides).
@@ -379,7 +379,7 @@ impl Stats {
 }
 
 /// How much a summary can be trusted.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricQuality {
     /// Steps the summary rests on (both sides).
     pub steps_used: usize,
@@ -395,7 +395,7 @@ pub struct MetricQuality {
 }
 
 /// Left/right asymmetry of a metric.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Asymmetry {
     /// Left mean − right mean, in the metric's unit.
     pub left_minus_right: f64,
@@ -404,7 +404,7 @@ pub struct Asymmetry {
 }
 
 /// One metric over the clip.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricSummary {
     /// Which metric (the name carries the unit).
     pub metric: MetricId,

@@ -77,13 +77,24 @@ pub fn library_candidates() -> Vec<PathBuf> {
     candidates
 }
 
+/// The process-wide result of loading the library: its path and the ONNX Runtime environment.
+///
+/// The environment lives for the whole process: ort keeps only a weak reference to it, and sessions created
+/// after it was dropped would silently build a default one.
+static LOADED: OnceLock<Result<(PathBuf, ort::environment::Environment), RuntimeError>> = OnceLock::new();
+
 /// Loads ONNX Runtime once per process and returns the library's path. Later calls return the first result.
 pub fn init_runtime() -> Result<PathBuf, RuntimeError> {
-    // The environment lives for the whole process: ort keeps only a weak reference to it, and sessions created
-    // after it was dropped would silently build a default one.
-    static LOADED: OnceLock<Result<(PathBuf, ort::environment::Environment), RuntimeError>> = OnceLock::new();
     match LOADED.get_or_init(load_first_candidate) {
         Ok((path, _environment)) => Ok(path.clone()),
+        Err(error) => Err(error.clone()),
+    }
+}
+
+/// The ONNX Runtime environment that sessions are built in, loading the library first if needed.
+pub fn environment() -> Result<&'static ort::environment::Environment, RuntimeError> {
+    match LOADED.get_or_init(load_first_candidate) {
+        Ok((_path, environment)) => Ok(environment),
         Err(error) => Err(error.clone()),
     }
 }

@@ -1,0 +1,218 @@
+//! The pose model files: the presets, where the files are found, and the ONNX Runtime sessions built from them.
+//!
+//! Models are searched like the runtime library (see [`crate::pose::runtime`]): the folder named by
+//! [`MODELS_DIR_ENV`], then `models/` in the ancestors of the executable's folder (`target/release/runform` →
+//! `models/` of the checkout), then the `models/` folder of the source tree the binary was built from.
+//!
+//! Session options were chosen by measurement on the 2-core development machine (see [`SessionOptions`]).
+
+use std::path::{Path, PathBuf};
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use thiserror::Error;
+
+use crate::error::{Exit, HasExit};
+use crate::pose::prune;
+use crate::pose::runtime::{self, RuntimeError};
+
+/// Environment variable naming the folder that holds the ONNX models, overriding the search.
+pub const MODELS_DIR_ENV: &str = "RUNFORM_MODELS_DIR";
+
+/// File name of the person detector (BlazePose detector, SSD, 224×224 input).
+pub const DETECTOR_FILE: &str = "pose_detection.onnx";
+
+/// Where the models live relative to the project root.
+const MODELS_DIR: &str = "models";
+
+/// How many folders above the executable's folder are searched for `models/`.
+const EXECUTABLE_ANCESTOR_DEPTH: usize = 3;
+
+/// The BlazePose landmark model presets (MediaPipe's `model_complexity` 0, 1, 2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ModelPreset {
+    /// `pose_landmark_lite` (complexity 0): fastest.
+    Lite,
+    /// `pose_landmark_full` (complexity 1): MediaPipe's default.
+    #[default]
+    Full,
+    /// `pose_landmark_heavy` (complexity 2): most accurate, about 3× slower than full.
+    Heavy,
+}
+
+impl ModelPreset {
+    /// The ONNX file of the preset's landmark model.
+    pub const fn landmark_file(self) -> &'static str {
+        match self {
+            ModelPreset::Lite => "pose_landmark_lite.onnx",
+            ModelPreset::Full => "pose_landmark_full.onnx",
+            ModelPreset::Heavy => "pose_landmark_heavy.onnx",
+        }
+    }
+
+    /// The preset's short name, as on the command line (`lite`, `full`, `heavy`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ModelPreset::Lite => "lite",
+            ModelPreset::Full => "full",
+            ModelPreset::Heavy => "heavy",
+        }
+    }
+}
+
+/// A model could not be found or loaded.
+#[derive(Debug, Error)]
+pub enum ModelError {
+    /// No searched folder holds the file.
+    #[error(
+        "the pose model {file} was not found (looked in: {searched}); run scripts/setup or reinstall runform, or set {MODELS_DIR_ENV} to the folder that holds it"
+    )]
+    NotFound {
+        /// The file name.
+        file: &'static str,
+        /// The folders searched, comma-separated.
+        searched: String,
+    },
+    /// ONNX Runtime rejected the file.
+    #[error("{path}: is not a usable pose model ({reason}); run scripts/setup or reinstall runform to restore it")]
+    Unusable {
+        /// The file.
+        path: PathBuf,
+        /// What ONNX Runtime said.
+        reason: String,
+    },
+    /// The runtime library itself is missing.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+impl HasExit for ModelError {
+    fn exit(&self) -> Exit {
+        match self {
+            ModelError::NotFound { .. } | ModelError::Unusable { .. } => Exit::ModelMissing,
+            ModelError::Runtime(error) => error.exit(),
+        }
+    }
+}
+
+/// The folders searched for models, in order (see the module documentation).
+pub fn model_dir_candidates() -> Vec<PathBuf> {
+    if let Some(dir) = std::env::var_os(MODELS_DIR_ENV) {
+        return vec![PathBuf::from(dir)];
+    }
+    let mut candidates = Vec::new();
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    {
+        for ancestor in exe_dir.ancestors().skip(1).take(EXECUTABLE_ANCESTOR_DEPTH) {
+            candidates.push(ancestor.join(MODELS_DIR));
+        }
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(MODELS_DIR));
+    candidates.dedup();
+    candidates
+}
+
+/// The path of model `file`, from the first folder of [`model_dir_candidates`] that holds it.
+pub fn find_model(file: &'static str) -> Result<PathBuf, ModelError> {
+    let candidates = model_dir_candidates();
+    if let Some(path) = candidates.iter().map(|dir| dir.join(file)).find(|path| path.is_file()) {
+        return Ok(path);
+    }
+    let searched = candidates
+        .iter()
+        .map(|dir| dir.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(ModelError::NotFound { file, searched })
+}
+
+/// ONNX Runtime session settings for the pose models.
+///
+/// Defaults measured on the 2-core development machine with `scripts/bench-pose` and `benches/pose.rs` (full
+/// model, tracking mode, decode on its own thread): two intra-op threads without spinning beat one thread
+/// (the decoder thread sleeps most of the time, so the second core is free for inference), and spinning threads
+/// stole the decoder's core. Full graph optimisation (`Level3`) was no slower than `Level2` and is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Intra-op threads per session.
+    pub intra_threads: usize,
+    /// Whether idle intra-op threads spin waiting for work (lower latency, burns a core).
+    pub spinning: bool,
+    /// Graph optimisation level, 0 (off) to 3 (all).
+    pub optimization_level: u8,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            intra_threads: 2,
+            spinning: false,
+            optimization_level: 3,
+        }
+    }
+}
+
+/// Builds a session for the model `bytes` (ort errors do not convert into anyhow: see model-conversion.md).
+fn session_from_bytes(bytes: &[u8], options: SessionOptions) -> ort::Result<Session> {
+    let environment = runtime::environment().map_err(|error| ort::Error::new(error.to_string()))?;
+    let level = match options.optimization_level {
+        0 => GraphOptimizationLevel::Disable,
+        1 => GraphOptimizationLevel::Level1,
+        2 => GraphOptimizationLevel::Level2,
+        _ => GraphOptimizationLevel::Level3,
+    };
+    Session::builder(environment)?
+        .with_intra_threads(options.intra_threads)?
+        .with_inter_threads(1)?
+        .with_intra_op_spinning(options.spinning)?
+        .with_inter_op_spinning(false)?
+        .with_optimization_level(level)?
+        .commit_from_memory(bytes)
+}
+
+/// Finds model `file` and builds its session. With `only_outputs`, the graph is first cut down to the nodes those
+/// outputs need ([`prune`]); a model that cannot be cut is loaded whole.
+pub fn load_session(
+    file: &'static str,
+    options: SessionOptions,
+    only_outputs: Option<&[&str]>,
+) -> Result<Session, ModelError> {
+    // Load the library first so that a missing runtime is reported as such, not as an unusable model.
+    runtime::init_runtime()?;
+    let path = find_model(file)?;
+    let unusable = |reason: String| ModelError::Unusable {
+        path: path.clone(),
+        reason,
+    };
+    let bytes = std::fs::read(&path).map_err(|error| unusable(error.to_string()))?;
+    let bytes = match only_outputs {
+        Some(outputs) => prune::model_with_only_outputs(&bytes, outputs).unwrap_or(bytes),
+        None => bytes,
+    };
+    session_from_bytes(&bytes, options).map_err(|error| unusable(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_name_their_files() {
+        assert_eq!(ModelPreset::default(), ModelPreset::Full);
+        assert_eq!(ModelPreset::Lite.landmark_file(), "pose_landmark_lite.onnx");
+        assert_eq!(ModelPreset::Heavy.name(), "heavy");
+    }
+
+    #[test]
+    fn missing_model_is_one_sentence_with_exit_21() {
+        let error = find_model("no_such_model.onnx").expect_err("absent");
+        let text = error.to_string();
+        assert!(
+            text.contains("no_such_model.onnx") && text.contains("scripts/setup"),
+            "{text}"
+        );
+        assert_eq!(error.exit(), Exit::ModelMissing);
+    }
+}

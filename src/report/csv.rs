@@ -1,0 +1,173 @@
+//! CSV exports for researchers: `steps.csv`, one row per step with one column per metric (the wide, tidy shape
+//! that `pandas.read_csv` and R's `read.csv` load as a ready data frame), and a one-row-per-clip summary whose
+//! columns are the same for every clip so that a batch's rows stack into one table.
+//!
+//! Column names carry units (`contact_time_ms`); an empty cell means "not measured for this step or clip".
+
+use crate::metrics::MetricId;
+use crate::report::Report;
+
+/// The first columns of `steps.csv`, before one column per metric.
+const STEP_COLUMNS: [&str; 10] = [
+    "clip",
+    "athlete",
+    "session_date",
+    "step",
+    "side",
+    "initial_contact_s",
+    "toe_off_s",
+    "midstance_s",
+    "foot_strike_class",
+    "landmark_confidence",
+];
+
+/// The serialised (unit-carrying) name of a metric, e.g. `cadence_steps_per_min`.
+pub fn metric_name(metric: MetricId) -> String {
+    serde_json::to_value(metric)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{metric:?}"))
+}
+
+/// A value for a CSV cell: up to 4 decimals, empty when absent.
+fn cell(value: Option<f64>) -> String {
+    value.filter(|v| v.is_finite()).map_or_else(String::new, |v| {
+        let text = format!("{v:.4}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        if text == "-0" { "0".to_owned() } else { text.to_owned() }
+    })
+}
+
+/// Text of a serde enum value (`left`, `rearfoot`).
+pub fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// `steps.csv` for one report.
+pub fn steps_csv(report: &Report) -> Result<Vec<u8>, ::csv::Error> {
+    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = STEP_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    header.extend(MetricId::ALL.iter().map(|&m| metric_name(m)));
+    writer.write_record(&header)?;
+    let clip = report.input.path.to_string_lossy().into_owned();
+    for step in &report.analysis.steps {
+        let mut row = vec![
+            clip.clone(),
+            report.session.athlete.clone().unwrap_or_default(),
+            report.session.session_date.clone().unwrap_or_default(),
+            step.index.to_string(),
+            enum_text(&step.side),
+            cell(Some(step.ic_s)),
+            cell(Some(step.to_s)),
+            cell(Some(step.midstance_s)),
+            step.foot_strike_class.as_ref().map(enum_text).unwrap_or_default(),
+            cell(Some(step.landmark_confidence)),
+        ];
+        row.extend(MetricId::ALL.iter().map(|m| cell(step.values.get(m).copied())));
+        writer.write_record(&row)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| ::csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+/// The one-row-per-clip summary: its column names.
+pub fn summary_header() -> Vec<String> {
+    let mut header: Vec<String> = [
+        "clip",
+        "sha256",
+        "athlete",
+        "session_date",
+        "view",
+        "frame_rate_fps",
+        "frames",
+        "frames_with_pose",
+        "steps",
+        "warnings",
+        "flags",
+    ]
+    .iter()
+    .map(|c| (*c).to_owned())
+    .collect();
+    for metric in MetricId::ALL {
+        let name = metric_name(metric);
+        for suffix in ["mean", "sd", "n", "left_mean", "right_mean"] {
+            header.push(format!("{name}_{suffix}"));
+        }
+    }
+    header
+}
+
+/// The one-row-per-clip summary: the row of one report (same order as [`summary_header`]).
+pub fn summary_row(report: &Report) -> Vec<String> {
+    let analysis = &report.analysis;
+    let mut row = vec![
+        report.input.path.to_string_lossy().into_owned(),
+        report.input.sha256.clone(),
+        report.session.athlete.clone().unwrap_or_default(),
+        report.session.session_date.clone().unwrap_or_default(),
+        enum_text(&analysis.view.used),
+        cell(Some(analysis.frame_rate_fps)),
+        report.pose.frames.to_string(),
+        report.pose.frames_with_pose.to_string(),
+        analysis.steps.len().to_string(),
+        analysis
+            .warnings
+            .iter()
+            .map(|w| enum_text(&w.kind))
+            .collect::<Vec<_>>()
+            .join(";"),
+        analysis
+            .flags
+            .iter()
+            .map(|f| f.threshold_name.clone())
+            .collect::<Vec<_>>()
+            .join(";"),
+    ];
+    for metric in MetricId::ALL {
+        let summary = analysis.metric(metric);
+        let both = summary.and_then(|s| s.both.as_ref());
+        row.push(cell(both.map(|s| s.mean)));
+        row.push(cell(both.map(|s| s.sd)));
+        row.push(both.map_or_else(String::new, |s| s.n.to_string()));
+        row.push(cell(summary.and_then(|s| s.left.as_ref()).map(|s| s.mean)));
+        row.push(cell(summary.and_then(|s| s.right.as_ref()).map(|s| s.mean)));
+    }
+    row
+}
+
+/// `summary.csv` for one report: the header and its row.
+pub fn summary_csv(report: &Report) -> Result<Vec<u8>, ::csv::Error> {
+    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    writer.write_record(summary_header())?;
+    writer.write_record(summary_row(report))?;
+    writer
+        .into_inner()
+        .map_err(|e| ::csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_compact_and_empty_when_absent() {
+        assert_eq!(cell(Some(171.25)), "171.25");
+        assert_eq!(cell(Some(3.0)), "3");
+        assert_eq!(cell(Some(-0.00001)), "0");
+        assert_eq!(cell(None), "");
+        assert_eq!(cell(Some(f64::NAN)), "");
+    }
+
+    #[test]
+    fn metric_columns_carry_units() {
+        assert_eq!(metric_name(MetricId::CadenceStepsPerMin), "cadence_steps_per_min");
+        assert_eq!(metric_name(MetricId::ContactTimeMs), "contact_time_ms");
+        let header = summary_header();
+        assert!(header.contains(&"contact_time_ms_mean".to_owned()));
+        assert_eq!(header.len(), 11 + 5 * MetricId::ALL.len());
+    }
+}
