@@ -1,0 +1,170 @@
+//! `runform analyze` end to end on real clips: the report validates against the committed JSON Schema
+//! (docs/report.schema.json), the CSV tables load, and `--json -` prints the same report.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn runform(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_runform"))
+        .args(args)
+        .output()
+        .expect("runform runs")
+}
+
+fn schema_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("schema committed")).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("a valid JSON Schema")
+}
+
+/// Analyses `clip` into `out` with `extra` arguments; returns the report as JSON.
+fn analyze(clip: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "analyze",
+        clip.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let output = runform(&args);
+    assert!(
+        output.status.success(),
+        "analyze failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stem = clip.file_stem().expect("stem");
+    serde_json::from_slice(&std::fs::read(out.join(stem).join("report.json")).expect("report")).expect("JSON")
+}
+
+fn assert_valid(report: &serde_json::Value) {
+    let validator = schema_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match docs/report.schema.json:\n{}",
+        errors.join("\n")
+    );
+}
+
+fn sample_clip() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo.mp4");
+    assert!(path.is_file(), "{} is missing: run scripts/setup", path.display());
+    path
+}
+
+#[test]
+fn sample_clip_report_validates_and_its_tables_load() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = analyze(
+        &sample_clip(),
+        dir.path(),
+        &["--athlete", "sample", "--session-date", "2026-01-15"],
+    );
+    assert_valid(&report);
+    // The schema really constrains: a wrong type or a missing section is caught.
+    let mut broken = report.clone();
+    broken["input"]["frame_count"] = "many".into();
+    assert!(!schema_validator().is_valid(&broken), "a string frame count must fail validation");
+    let mut broken = report.clone();
+    broken.as_object_mut().expect("object").remove("analysis");
+    assert!(!schema_validator().is_valid(&broken), "a report without analysis must fail validation");
+    assert_eq!(report["schema"], "runform-report-v1");
+    assert_eq!(report["session"]["athlete"], "sample");
+    assert_eq!(report["input"]["frame_count"], 230);
+    assert!(
+        report["pose"]["frames_with_pose"].as_u64().expect("count") > 150,
+        "the walker is found"
+    );
+    let folder = dir.path().join("demo");
+    for name in ["landmarks.json", "steps.csv", "summary.csv"] {
+        assert!(folder.join(name).is_file(), "{name} written");
+    }
+    let summary = std::fs::read_to_string(folder.join("summary.csv")).expect("summary");
+    let mut lines = summary.lines();
+    let header_columns = lines.next().expect("header").split(',').count();
+    assert_eq!(lines.next().expect("one row").split(',').count(), header_columns);
+    assert!(lines.next().is_none(), "one row per clip");
+}
+
+#[test]
+fn treadmill_fixture_report_validates_with_metrics_steps_and_units() {
+    let Some(videos) = common::shared_videos() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clip = videos.join("treadmill_side_gym_portrait60.mp4");
+    let report = analyze(&clip, dir.path(), &["--speed", "10km/h", "--height-cm", "175"]);
+    assert_valid(&report);
+    assert_eq!(report["analysis"]["view"]["used"], "side");
+    let steps = report["analysis"]["steps"].as_array().expect("steps");
+    assert!(steps.len() >= 12, "{} steps in 6.5 s of running", steps.len());
+    let cadence = report["analysis"]["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["metric"] == "cadence_steps_per_min")
+        .expect("cadence");
+    let mean = cadence["both"]["mean"].as_f64().expect("cadence measured");
+    // A pose-free motion check puts this clip's cadence near 168.5 steps/min (../shared/videos/PROVENANCE.md).
+    assert!((160.0..178.0).contains(&mean), "cadence {mean}");
+
+    let csv = std::fs::read_to_string(dir.path().join("treadmill_side_gym_portrait60/steps.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), steps.len() + 1, "one row per step");
+    assert!(csv.lines().next().expect("header").contains("contact_time_ms"));
+
+    let stdout = runform(&[
+        "analyze",
+        clip.to_str().expect("utf-8"),
+        "--out",
+        dir.path().to_str().expect("utf-8"),
+        "--speed",
+        "10km/h",
+        "--height-cm",
+        "175",
+        "--json",
+        "-",
+        "-q",
+    ]);
+    let printed: serde_json::Value = serde_json::from_slice(&stdout.stdout).expect("--json - prints the report");
+    assert_eq!(
+        printed["analysis"]["steps"], report["analysis"]["steps"],
+        "same landmarks, same analysis"
+    );
+}
+
+#[test]
+fn a_config_file_changes_thresholds_and_a_typo_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("clinic.toml");
+    std::fs::write(&config, "[thresholds]\nmin_steps_per_metric = 3\n").expect("write");
+    let clip = common::make_clip(dir.path(), "clip.mp4", 160, 120, 20);
+    let report = analyze(
+        &clip,
+        &dir.path().join("out"),
+        &["--config", config.to_str().expect("utf-8")],
+    );
+    assert_eq!(report["settings"]["analysis"]["thresholds"]["min_steps_per_metric"], 3);
+    assert_eq!(
+        report["settings"]["analysis"]["thresholds"]["min_landmark_confidence"], 0.3,
+        "others keep defaults"
+    );
+
+    std::fs::write(&config, "[thresholds]\nmin_step_per_metric = 3\n").expect("write");
+    let output = runform(&[
+        "analyze",
+        clip.to_str().expect("utf-8"),
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("clinic.toml") && stderr.contains("min_step_per_metric"),
+        "{stderr}"
+    );
+}
