@@ -84,3 +84,100 @@ fn a_changed_clip_is_scored_again() {
         serde_json::from_slice(&std::fs::read(out.join("run/report.json")).expect("report")).expect("JSON");
     assert_eq!(report["input"]["frame_count"], 25);
 }
+
+/// The parts of a report that do not depend on how fast the machine was.
+fn without_timings(mut report: serde_json::Value) -> serde_json::Value {
+    report.as_object_mut().expect("object").remove("timings");
+    for key in ["model_load_s", "run_s", "end_to_end_fps"] {
+        report["pose"].as_object_mut().expect("pose").remove(key);
+    }
+    report
+}
+
+/// Every report below `out`, by path relative to `out`, without timings.
+fn reports_below(out: &Path) -> std::collections::BTreeMap<std::path::PathBuf, serde_json::Value> {
+    let mut reports = std::collections::BTreeMap::new();
+    let mut folders = vec![out.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        // The batch may not have made the folder yet.
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.file_name().is_some_and(|n| n == "report.json") {
+                let report = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("whole JSON");
+                reports.insert(
+                    path.strip_prefix(out).expect("below").to_path_buf(),
+                    without_timings(report),
+                );
+            }
+        }
+    }
+    reports
+}
+
+#[test]
+fn a_batch_killed_midway_and_rerun_ends_with_the_reports_of_a_clean_run() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo.mp4");
+    assert!(sample.is_file(), "{} is missing: run scripts/setup", sample.display());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(&clips).expect("mkdir");
+    for name in ["a", "b", "c", "d"] {
+        std::fs::copy(&sample, clips.join(format!("{name}.mp4"))).expect("copy");
+    }
+
+    let killed_out = dir.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runform"))
+        .args(["batch", "--jobs", "2", "-q"])
+        .arg(&clips)
+        .arg("--out")
+        .arg(&killed_out)
+        .spawn()
+        .expect("starts");
+    // Kill it once the first report is written and before the last (each clip takes seconds).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while reports_below(&killed_out).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let survived = reports_below(&killed_out).len();
+    assert!((1..4).contains(&survived), "killed midway: {survived} of 4 reports");
+
+    let (code, _, stderr) = batch(&clips, &killed_out);
+    assert_eq!(code, 0, "{stderr}");
+    let resumed = summary(&killed_out);
+    assert_eq!(
+        resumed["up_to_date"].as_u64(),
+        Some(survived as u64),
+        "finished clips are not redone"
+    );
+    let leftovers: Vec<_> = walk_names(&killed_out)
+        .into_iter()
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    let clean_out = dir.path().join("clean");
+    assert_eq!(batch(&clips, &clean_out).0, 0);
+    assert_eq!(reports_below(&killed_out), reports_below(&clean_out));
+}
+
+fn walk_names(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("list").flatten() {
+            if entry.path().is_dir() {
+                folders.push(entry.path());
+            } else {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    names
+}

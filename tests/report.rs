@@ -71,10 +71,16 @@ fn sample_clip_report_validates_and_its_tables_load() {
     // The schema really constrains: a wrong type or a missing section is caught.
     let mut broken = report.clone();
     broken["input"]["frame_count"] = "many".into();
-    assert!(!schema_validator().is_valid(&broken), "a string frame count must fail validation");
+    assert!(
+        !schema_validator().is_valid(&broken),
+        "a string frame count must fail validation"
+    );
     let mut broken = report.clone();
     broken.as_object_mut().expect("object").remove("analysis");
-    assert!(!schema_validator().is_valid(&broken), "a report without analysis must fail validation");
+    assert!(
+        !schema_validator().is_valid(&broken),
+        "a report without analysis must fail validation"
+    );
     assert_eq!(report["schema"], "runform-report-v1");
     assert_eq!(report["session"]["athlete"], "sample");
     assert_eq!(report["input"]["frame_count"], 230);
