@@ -185,6 +185,29 @@ mod tests {
         }
     }
 
+    /// docs/runform.toml spells out every default; it is generated from the code so it cannot drift.
+    /// To update it: `UPDATE_CONFIG_DOC=1 cargo test --release defaults_file`.
+    #[test]
+    fn committed_defaults_file_is_current_and_reads_back() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/runform.toml");
+        let generated = format!(
+            "# runform's defaults: every key that --config FILE accepts, with its default value.\n\
+             # Copy the keys you want to change into your own file; leave the rest out.\n\
+             # Generated from src/analysis.rs by a test (UPDATE_CONFIG_DOC=1 cargo test --release defaults_file).\n\n{}",
+            toml::to_string(&ConfigFile::defaults()).expect("defaults serialise")
+        );
+        if std::env::var_os("UPDATE_CONFIG_DOC").is_some() {
+            std::fs::write(&path, &generated).expect("write");
+        }
+        let committed = std::fs::read_to_string(&path).expect("docs/runform.toml is committed");
+        assert!(
+            committed == generated,
+            "docs/runform.toml is stale: UPDATE_CONFIG_DOC=1 cargo test --release defaults_file"
+        );
+        let read_back: ConfigFile = read_toml(&path).expect("the defaults file is itself a valid config");
+        assert_eq!(read_back, ConfigFile::defaults());
+    }
+
     #[test]
     fn toml_with_an_unknown_key_is_an_error_naming_the_file() {
         #[derive(Debug, Deserialize)]
