@@ -1,15 +1,23 @@
 //! runform turns a treadmill video of a runner into a physical therapist's running-form assessment.
 //!
 //! The pipeline, in order: [`video`] decodes frames, [`pose`] finds the runner's 33 BlazePose landmarks in each,
-//! and the analysis stage turns landmark tracks into gait events and clinical metrics. [`landmarks`] holds the
+//! and the analysis stage turns landmark tracks into gait events and clinical metrics: [`track`] cleans the
+//! landmark time series, [`events`] finds initial contacts and toe-offs, [`metrics`] computes the clinical
+//! numbers, and [`analysis`] ties them together with warnings and flags. [`synthetic`] is a kinematic running
+//! model with known answers for testing the analysis. [`landmarks`] holds the
 //! types that pass between the pose and analysis stages; [`error`] maps every failure to a documented exit code.
 
+pub mod analysis;
 pub mod analyze;
 pub mod batch;
 pub mod cli;
 pub mod error;
+pub mod events;
 pub mod landmarks;
+pub mod metrics;
 pub mod output;
 pub mod peer;
 pub mod pose;
+pub mod synthetic;
+pub mod track;
 pub mod video;

@@ -1,0 +1,783 @@
+//! The analysis stage's front door: [`analyze_sequence`] turns a clip's landmarks into an [`Analysis`] — the
+//! per-step table, per-metric summaries with their quality, warnings and flags — that goes straight into the
+//! JSON report.
+//!
+//! The stage never fails: a clip without a runner, without visible feet or filmed from the wrong side gives an
+//! `Analysis` whose warnings say so and whose metrics are absent with a reason. The pipeline is
+//! [`crate::track::build_tracks`] → view choice → [`crate::events::detect_events`] →
+//! [`crate::metrics::series::Kinematics`] → [`crate::metrics::compute_steps`] → [`crate::metrics::summarise`]
+//! → warnings and flags.
+//!
+//! Every threshold lives in [`Thresholds`], with its unit in its name, its default and its source; settings
+//! derive serde so that a TOML configuration can fill them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::{self, GaitEvents, RejectedContact};
+use crate::landmarks::{LandmarkId, PoseSequence};
+use crate::metrics::series::Kinematics;
+use crate::metrics::{self, MetricId, MetricSummary, Step, SummaryOptions};
+use crate::track::{self, Facing, Side, TrackOptions, TrackRepairs, Travel, View};
+
+/// Which view the user says the clip is (`--view`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewChoice {
+    /// Side (sagittal) view.
+    Side,
+    /// Rear (frontal) view.
+    Rear,
+    /// Detect it from the landmarks.
+    #[default]
+    Auto,
+}
+
+/// A reference range for a metric, with where it comes from. Either bound may be open.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRange {
+    /// Values below this are flagged.
+    pub low: Option<f64>,
+    /// Values above this are flagged.
+    pub high: Option<f64>,
+    /// The citation; "[unverified]" where the figure could not be checked against the source, and "runform
+    /// default" where no published cut-off exists.
+    pub source: String,
+}
+
+impl ReferenceRange {
+    fn new(low: Option<f64>, high: Option<f64>, source: &str) -> ReferenceRange {
+        ReferenceRange {
+            low,
+            high,
+            source: source.to_owned(),
+        }
+    }
+}
+
+/// Every threshold of the analysis, with documented defaults and sources.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// A metric should rest on at least this many steps per side (Dingenen 2018, Phys Ther Sport 33:40).
+    pub min_steps_per_metric: usize,
+    /// Below this frame rate contact and flight times are too coarse to trust, frames per second (runform
+    /// default: at 50 fps one frame is 20 ms, a tenth of an elite contact).
+    pub min_fps_for_contact_time: f64,
+    /// Per-step values whose landmarks' mean visibility is below this are left out, 0..1 (runform default).
+    pub min_landmark_confidence: f64,
+    /// Feet count as out of frame when more than this fraction of frames has them near the bottom edge or
+    /// poorly visible (runform default).
+    pub max_feet_out_of_frame_fraction: f64,
+    /// Foot strike angle above which the strike is rearfoot, degrees (Altman & Davis 2012 [unverified]).
+    pub rearfoot_strike_above_deg: f64,
+    /// Foot strike angle below which the strike is forefoot, degrees (Altman & Davis 2012 [unverified]).
+    pub forefoot_strike_below_deg: f64,
+    /// Cadence, steps per minute.
+    pub cadence_steps_per_min: ReferenceRange,
+    /// Ground contact time, milliseconds.
+    pub contact_time_ms: ReferenceRange,
+    /// Trunk lean at midstance, degrees.
+    pub trunk_lean_midstance_deg: ReferenceRange,
+    /// Overstride at initial contact, % of thigh + shank length.
+    pub overstride_pct_leg_length: ReferenceRange,
+    /// Tibia angle at initial contact, degrees.
+    pub tibia_angle_ic_deg: ReferenceRange,
+    /// Peak knee flexion in stance, degrees.
+    pub knee_flexion_peak_stance_deg: ReferenceRange,
+    /// Peak hip extension in terminal stance, degrees.
+    pub hip_extension_peak_deg: ReferenceRange,
+    /// Pelvic drop at midstance, degrees.
+    pub pelvic_drop_midstance_deg: ReferenceRange,
+    /// Contact-time symmetry index, percent (absolute value).
+    pub contact_time_asymmetry_pct: ReferenceRange,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        Thresholds {
+            min_steps_per_metric: 7,
+            min_fps_for_contact_time: 50.0,
+            min_landmark_confidence: 0.3,
+            max_feet_out_of_frame_fraction: 0.3,
+            rearfoot_strike_above_deg: 8.0,
+            forefoot_strike_below_deg: -1.6,
+            cadence_steps_per_min: ReferenceRange::new(
+                Some(160.0),
+                None,
+                "Lieberman 2015, J Exp Biol 218:3406 (~170 steps/min optimal at 3 m/s); Heiderscheit 2011, \
+                 MSSE 43:296 (+5-10 % step rate lowers knee and hip loading); the 160 cut-off is a runform default",
+            ),
+            contact_time_ms: ReferenceRange::new(
+                Some(160.0),
+                Some(300.0),
+                "watch-maker figures: most runners 160-300 ms, elite < 200 ms",
+            ),
+            trunk_lean_midstance_deg: ReferenceRange::new(
+                None,
+                Some(15.0),
+                "Bramah 2018, AJSM 46:3023 (injured runners lean further forward at midstance); no accepted \
+                 normal range, 15 deg is a runform default",
+            ),
+            overstride_pct_leg_length: ReferenceRange::new(
+                None,
+                Some(30.0),
+                "Bramah 2018 (more extended knee and dorsiflexed ankle at IC in injured runners); no published \
+                 cut-off, 30 % of leg length is a runform default",
+            ),
+            tibia_angle_ic_deg: ReferenceRange::new(
+                None,
+                Some(10.0),
+                "Bramah 2018 (tibia more inclined at IC in injured runners); 10 deg is a runform default \
+                 [unverified]",
+            ),
+            knee_flexion_peak_stance_deg: ReferenceRange::new(
+                Some(40.0),
+                None,
+                "Souza 2016, PM&R Clin N Am 27:217 (peak stance knee flexion < 40 deg linked to patellofemoral \
+                 pain subgroups; well under 45 deg may mean poor shock absorption)",
+            ),
+            hip_extension_peak_deg: ReferenceRange::new(
+                Some(5.0),
+                None,
+                "Souza 2016 (optimal amount elusive, ~10 deg can be fine in a slow compact stride); 5 deg is a \
+                 runform default",
+            ),
+            pelvic_drop_midstance_deg: ReferenceRange::new(
+                None,
+                Some(6.0),
+                "Bramah 2018 (each 1 deg more drop raised the odds of being injured by 80 %, retrospective); \
+                 6 deg is a runform default [unverified]",
+            ),
+            contact_time_asymmetry_pct: ReferenceRange::new(
+                Some(-10.0),
+                Some(10.0),
+                "runform default (no published cut-off for running contact-time asymmetry)",
+            ),
+        }
+    }
+}
+
+/// Default Butterworth cut-off, Hz: inside the 6-15 Hz Pose2Sim advises for running, high enough to keep the
+/// fast foot rotation after initial contact.
+pub const DEFAULT_FILTER_CUTOFF_HZ: f64 = 12.0;
+
+/// Default longest gap that is interpolated, seconds (about two frames at 30 fps, six at 60 fps).
+pub const DEFAULT_MAX_GAP_FILL_S: f64 = 0.1;
+
+/// The settings of the analysis stage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisSettings {
+    /// The view (`--view`).
+    pub view: ViewChoice,
+    /// The runner's standing height, centimetres (`--height-cm`), for centimetre values.
+    pub height_cm: Option<f64>,
+    /// Treadmill belt speed, metres per second (`--speed`), for step and stride length.
+    pub treadmill_speed_mps: Option<f64>,
+    /// Low-pass cut-off, Hz (clamped below the frame rate's Nyquist limit).
+    pub filter_cutoff_hz: f64,
+    /// Longest landmark gap that is interpolated, seconds.
+    pub max_gap_fill_s: f64,
+    /// Thresholds and reference ranges.
+    pub thresholds: Thresholds,
+}
+
+impl Default for AnalysisSettings {
+    fn default() -> AnalysisSettings {
+        AnalysisSettings {
+            view: ViewChoice::Auto,
+            height_cm: None,
+            treadmill_speed_mps: None,
+            filter_cutoff_hz: DEFAULT_FILTER_CUTOFF_HZ,
+            max_gap_fill_s: DEFAULT_MAX_GAP_FILL_S,
+            thresholds: Thresholds::default(),
+        }
+    }
+}
+
+/// What the view detection found and what the analysis used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ViewReport {
+    /// What the user asked for.
+    pub requested: ViewChoice,
+    /// What the landmarks look like.
+    pub detected: Option<View>,
+    /// What the metrics were computed for.
+    pub used: View,
+    /// Median shoulder/hip width over torso length (small in a side view).
+    pub width_over_torso_ratio: Option<f64>,
+}
+
+/// Why a warning was raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// No runner (no pose) in the clip.
+    NoRunner,
+    /// No gait events could be found.
+    NoGaitEvents,
+    /// Fewer steps than a reliable average needs.
+    FewSteps,
+    /// The frame rate is too low for contact time.
+    LowFrameRate,
+    /// The feet are out of frame or hidden.
+    FeetOutOfFrame,
+    /// The view asked for is not the view filmed, or the view does not suit the metrics.
+    WrongView,
+    /// The view could not be detected.
+    ViewUncertain,
+    /// The runner crosses the frame (not a treadmill).
+    Overground,
+    /// Contacts were rejected as implausible.
+    RejectedContacts,
+    /// The camera roll could not be measured; angles assume a level camera.
+    RollNotMeasured,
+    /// Many frames had their left/right leg labels swapped back.
+    LegSwapsRepaired,
+    /// Many landmark samples were missing for longer than can be filled.
+    LongGaps,
+}
+
+/// A warning for the physical therapist, in plain words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Machine-readable kind.
+    pub kind: WarningKind,
+    /// Plain words.
+    pub message: String,
+}
+
+/// Which side a flag is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagSide {
+    /// The left leg.
+    Left,
+    /// The right leg.
+    Right,
+    /// Both legs (or the whole body).
+    Both,
+}
+
+/// A value outside its reference range, in plain words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Flag {
+    /// The metric.
+    pub metric: MetricId,
+    /// Which side.
+    pub side: FlagSide,
+    /// The threshold's name in [`Thresholds`].
+    pub threshold_name: String,
+    /// The value that crossed it (the mean over the steps), in the metric's unit.
+    pub value: f64,
+    /// Steps behind the value.
+    pub n: usize,
+    /// The reference range, with its source.
+    pub reference_range: ReferenceRange,
+    /// What it means, in plain words.
+    pub message: String,
+}
+
+/// The analysis of one clip: the JSON report's analysis section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The view.
+    pub view: ViewReport,
+    /// Which way the runner faces in the image (side view).
+    pub facing: Option<Facing>,
+    /// How the runner moves through the frame.
+    pub travel: Option<Travel>,
+    /// The side nearer the camera (side view).
+    pub near_side: Option<Side>,
+    /// Frame rate used, frames per second.
+    pub frame_rate_fps: f64,
+    /// One frame, milliseconds: the precision of every event time.
+    pub frame_interval_ms: f64,
+    /// Frames in the clip.
+    pub frame_count: usize,
+    /// Frames with a pose.
+    pub frames_with_pose_count: usize,
+    /// Low-pass cut-off used, Hz.
+    pub filter_cutoff_hz: f64,
+    /// Camera roll (belt line's angle in the image), degrees; angles are measured against the belt.
+    pub camera_roll_deg: Option<f64>,
+    /// Whether the roll was measured from the stance feet (otherwise the camera is assumed level).
+    pub camera_roll_measured: bool,
+    /// Thigh + shank length, pixels.
+    pub leg_length_px: Option<f64>,
+    /// Pixels per centimetre, from `height_cm`.
+    pub scale_px_per_cm: Option<f64>,
+    /// What the track clean-up changed.
+    pub track_repairs: TrackRepairs,
+    /// The per-step table.
+    pub steps: Vec<Step>,
+    /// Contacts thrown away, with reasons.
+    pub rejected_contacts: Vec<RejectedContact>,
+    /// One summary per metric (absent ones with a reason).
+    pub metrics: Vec<MetricSummary>,
+    /// Warnings.
+    pub warnings: Vec<Warning>,
+    /// Values outside their reference ranges.
+    pub flags: Vec<Flag>,
+}
+
+impl Analysis {
+    /// The summary of `metric`.
+    pub fn metric(&self, metric: MetricId) -> Option<&MetricSummary> {
+        self.metrics.iter().find(|summary| summary.metric == metric)
+    }
+
+    /// Whether a warning of `kind` was raised.
+    pub fn has_warning(&self, kind: WarningKind) -> bool {
+        self.warnings.iter().any(|warning| warning.kind == kind)
+    }
+}
+
+/// Analyses one clip's landmarks. Never panics and never fails: an unusable clip gives warnings and absent
+/// metrics with reasons (see [`WarningKind::NoRunner`]).
+pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) -> Analysis {
+    let thresholds = &settings.thresholds;
+    let tracks = track::build_tracks(
+        sequence,
+        &TrackOptions {
+            cutoff_hz: settings.filter_cutoff_hz,
+            max_gap_fill_s: settings.max_gap_fill_s,
+            height_cm: settings.height_cm,
+        },
+    );
+    let frames_with_pose_count = sequence.frames.iter().filter(|frame| frame.pose.is_some()).count();
+    let detection = tracks.detection.clone();
+    let mut warnings = Vec::new();
+    let used_view = choose_view(settings.view, detection.view, &mut warnings);
+    let mut analysis = Analysis {
+        view: ViewReport {
+            requested: settings.view,
+            detected: detection.view,
+            used: used_view,
+            width_over_torso_ratio: detection.width_over_torso_ratio,
+        },
+        facing: detection.facing,
+        travel: detection.travel,
+        near_side: detection.near_side,
+        frame_rate_fps: tracks.fps,
+        frame_interval_ms: 1000.0 / tracks.fps,
+        frame_count: sequence.frames.len(),
+        frames_with_pose_count,
+        filter_cutoff_hz: tracks.cutoff_hz,
+        camera_roll_deg: None,
+        camera_roll_measured: false,
+        leg_length_px: tracks.leg_length_px,
+        scale_px_per_cm: tracks.px_per_cm,
+        track_repairs: tracks.repairs.clone(),
+        steps: Vec::new(),
+        rejected_contacts: Vec::new(),
+        metrics: Vec::new(),
+        warnings: Vec::new(),
+        flags: Vec::new(),
+    };
+    let summary_options = SummaryOptions {
+        view: used_view,
+        min_landmark_confidence: thresholds.min_landmark_confidence,
+        min_steps_per_metric: thresholds.min_steps_per_metric,
+        speed_given: settings.treadmill_speed_mps.is_some(),
+        scale_given: tracks.px_per_cm.is_some(),
+    };
+    if frames_with_pose_count == 0 || tracks.leg_length_px.is_none() {
+        warnings.push(Warning {
+            kind: WarningKind::NoRunner,
+            message: "no runner was found in the clip: no frame has a usable pose, so nothing can be measured".into(),
+        });
+        analysis.metrics = metrics::summarise(&[], &summary_options);
+        analysis.warnings = warnings;
+        return analysis;
+    }
+    clip_warnings(sequence, &tracks, &detection, thresholds, &mut warnings);
+    let events = match events::detect_events(&tracks, used_view) {
+        Ok(events) => events,
+        Err(failure) => {
+            warnings.push(Warning {
+                kind: WarningKind::NoGaitEvents,
+                message: format!("no gait events could be found: {}", failure.reason),
+            });
+            analysis.metrics = metrics::summarise(&[], &summary_options);
+            analysis.warnings = warnings;
+            return analysis;
+        }
+    };
+    event_warnings(&events, used_view, &mut warnings);
+    let kinematics = Kinematics::new(&tracks, &events.belt.frame);
+    let steps = metrics::compute_steps(
+        &tracks,
+        &kinematics,
+        used_view,
+        &events.contacts,
+        settings.treadmill_speed_mps,
+        (
+            thresholds.rearfoot_strike_above_deg,
+            thresholds.forefoot_strike_below_deg,
+        ),
+        events.stride_estimate_s,
+    );
+    let summaries = metrics::summarise(&steps, &summary_options);
+    step_count_warning(&steps, thresholds, &mut warnings);
+    analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
+    analysis.camera_roll_measured = events.belt.roll_measured;
+    analysis.flags = flags(&summaries, thresholds);
+    analysis.steps = steps;
+    analysis.rejected_contacts = events.rejected;
+    analysis.metrics = summaries;
+    analysis.warnings = warnings;
+    analysis
+}
+
+fn choose_view(requested: ViewChoice, detected: Option<View>, warnings: &mut Vec<Warning>) -> View {
+    match (requested, detected) {
+        (ViewChoice::Auto, Some(view)) => {
+            if view == View::Oblique {
+                warnings.push(Warning {
+                    kind: WarningKind::WrongView,
+                    message: "the camera films the runner from a three-quarter angle: side-view angles are \
+                              foreshortened and pelvic drop cannot be measured; film square from the side or from \
+                              behind"
+                        .into(),
+                });
+            }
+            view
+        }
+        (ViewChoice::Auto, None) => {
+            warnings.push(Warning {
+                kind: WarningKind::ViewUncertain,
+                message: "the view could not be detected; a side view is assumed".into(),
+            });
+            View::Side
+        }
+        (ViewChoice::Side, detected) => {
+            if matches!(detected, Some(View::Rear | View::Front)) {
+                warnings.push(Warning {
+                    kind: WarningKind::WrongView,
+                    message: "a side view was asked for, but the runner is filmed from behind or in front: side-view \
+                              angles will be wrong"
+                        .into(),
+                });
+            }
+            View::Side
+        }
+        (ViewChoice::Rear, detected) => {
+            if matches!(detected, Some(View::Side)) {
+                warnings.push(Warning {
+                    kind: WarningKind::WrongView,
+                    message: "a rear view was asked for, but the runner is filmed from the side: pelvic drop cannot \
+                              be measured from a side view"
+                        .into(),
+                });
+            }
+            View::Rear
+        }
+    }
+}
+
+/// Foot landmarks checked for being in frame.
+const FOOT_LANDMARKS: [LandmarkId; 4] = [
+    LandmarkId::LeftHeel,
+    LandmarkId::RightHeel,
+    LandmarkId::LeftFootIndex,
+    LandmarkId::RightFootIndex,
+];
+
+/// A foot landmark this close to the bottom edge counts as out of frame, fraction of the frame height.
+pub const FOOT_EDGE_MARGIN_FRACTION: f64 = 0.02;
+
+/// Feet whose mean visibility is below this count as hidden, 0..1.
+pub const FOOT_MIN_VISIBILITY: f64 = 0.5;
+
+fn clip_warnings(
+    sequence: &PoseSequence,
+    tracks: &track::Tracks,
+    detection: &track::ViewDetection,
+    thresholds: &Thresholds,
+    warnings: &mut Vec<Warning>,
+) {
+    let bottom_px = f64::from(sequence.height_px) * (1.0 - FOOT_EDGE_MARGIN_FRACTION);
+    let mut with_pose = 0usize;
+    let mut feet_out = 0usize;
+    for pose in sequence.frames.iter().filter_map(|frame| frame.pose.as_ref()) {
+        with_pose += 1;
+        let landmarks = FOOT_LANDMARKS.map(|id| pose.landmark(id));
+        let mean_visibility =
+            landmarks.iter().map(|l| f64::from(l.visibility)).sum::<f64>() / FOOT_LANDMARKS.len() as f64;
+        let at_edge = landmarks.iter().any(|l| f64::from(l.y_px) >= bottom_px);
+        if at_edge || mean_visibility < FOOT_MIN_VISIBILITY {
+            feet_out += 1;
+        }
+    }
+    let feet_out_fraction = feet_out as f64 / with_pose.max(1) as f64;
+    if feet_out_fraction > thresholds.max_feet_out_of_frame_fraction {
+        warnings.push(Warning {
+            kind: WarningKind::FeetOutOfFrame,
+            message: format!(
+                "the feet are out of frame or hidden in {:.0} % of frames: foot strike, contact times and every \
+                 event-based metric are unreliable; film the whole body including the feet",
+                100.0 * feet_out_fraction
+            ),
+        });
+    }
+    if tracks.fps < thresholds.min_fps_for_contact_time {
+        warnings.push(Warning {
+            kind: WarningKind::LowFrameRate,
+            message: format!(
+                "the clip is {:.0} fps: one frame is {:.0} ms, so contact and flight times are only good to about \
+                 that; film at {:.0} fps or more",
+                tracks.fps,
+                1000.0 / tracks.fps,
+                thresholds.min_fps_for_contact_time
+            ),
+        });
+    }
+    if matches!(detection.travel, Some(Travel::TowardsLeft | Travel::TowardsRight)) {
+        warnings.push(Warning {
+            kind: WarningKind::Overground,
+            message: "the runner moves across the frame (overground, not a treadmill): events are timed relative to \
+                      the pelvis, but the camera sees each step from a different angle"
+                .into(),
+        });
+    }
+    let frame_count = tracks.frame_count().max(1);
+    if tracks.repairs.swapped_frame_count * 20 > frame_count {
+        warnings.push(Warning {
+            kind: WarningKind::LegSwapsRepaired,
+            message: format!(
+                "the pose model swapped the left and right legs in {} frames; they were swapped back from the \
+                 motion's continuity, but check the per-side values",
+                tracks.repairs.swapped_frame_count
+            ),
+        });
+    }
+    let leg_samples = 10 * frame_count;
+    let leg_unfilled: usize = track::LEG_PAIRS
+        .iter()
+        .flat_map(|(left, right)| [left, right])
+        .map(|id| tracks.raw(*id).x_px.iter().filter(|x| !x.is_finite()).count())
+        .sum();
+    if leg_unfilled * 10 > leg_samples {
+        warnings.push(Warning {
+            kind: WarningKind::LongGaps,
+            message: format!(
+                "{:.0} % of leg landmark samples are missing for longer than can be filled",
+                100.0 * leg_unfilled as f64 / leg_samples as f64
+            ),
+        });
+    }
+}
+
+fn event_warnings(events: &GaitEvents, view: View, warnings: &mut Vec<Warning>) {
+    if !events.rejected.is_empty() {
+        let double_support = events
+            .rejected
+            .iter()
+            .filter(|r| r.reason.contains("double support"))
+            .count();
+        let mut message = format!(
+            "{} of {} foot contacts were rejected as implausible (see rejected_contacts)",
+            events.rejected.len(),
+            events.rejected.len() + events.contacts.len()
+        );
+        if double_support * 2 > events.rejected.len() + events.contacts.len() {
+            message.push_str("; most overlap the other foot's stance, which looks like walking, not running");
+        }
+        warnings.push(Warning {
+            kind: WarningKind::RejectedContacts,
+            message,
+        });
+    }
+    if view == View::Side && !events.belt.roll_measured {
+        warnings.push(Warning {
+            kind: WarningKind::RollNotMeasured,
+            message: "the belt line could not be measured from the stance feet; angles assume a level camera".into(),
+        });
+    }
+}
+
+fn step_count_warning(steps: &[Step], thresholds: &Thresholds, warnings: &mut Vec<Warning>) {
+    let left = steps.iter().filter(|s| s.side == Side::Left).count();
+    let right = steps.len() - left;
+    let minimum = thresholds.min_steps_per_metric;
+    if left < minimum || right < minimum {
+        warnings.push(Warning {
+            kind: WarningKind::FewSteps,
+            message: format!(
+                "only {left} left and {right} right steps were found: averages need at least {minimum} steps per \
+                 side to be reliable (Dingenen 2018); film a longer clip"
+            ),
+        });
+    }
+}
+
+/// A flag rule: which summary, which threshold, and the plain words for each side of the range.
+struct FlagRule {
+    metric: MetricId,
+    threshold_name: &'static str,
+    low_message: &'static str,
+    high_message: &'static str,
+}
+
+const FLAG_RULES: [FlagRule; 8] = [
+    FlagRule {
+        metric: MetricId::CadenceStepsPerMin,
+        threshold_name: "cadence_steps_per_min",
+        low_message: "the step rate is low: a 5-10 % higher cadence reduces knee and hip loading",
+        high_message: "the step rate is unusually high",
+    },
+    FlagRule {
+        metric: MetricId::ContactTimeMs,
+        threshold_name: "contact_time_ms",
+        low_message: "the foot spends very little time on the ground",
+        high_message: "the foot stays on the ground long: a long, heavy contact",
+    },
+    FlagRule {
+        metric: MetricId::TrunkLeanMidstanceDeg,
+        threshold_name: "trunk_lean_midstance_deg",
+        low_message: "the trunk leans back at midstance",
+        high_message: "the trunk leans far forward at midstance",
+    },
+    FlagRule {
+        metric: MetricId::OverstridePctLegLength,
+        threshold_name: "overstride_pct_leg_length",
+        low_message: "the foot lands under or behind the hips",
+        high_message: "the foot lands well ahead of the hips (overstriding)",
+    },
+    FlagRule {
+        metric: MetricId::TibiaAngleIcDeg,
+        threshold_name: "tibia_angle_ic_deg",
+        low_message: "the shin leans back at landing",
+        high_message: "the shin is angled well forward at landing: the foot reaches out ahead of the knee",
+    },
+    FlagRule {
+        metric: MetricId::KneeFlexionPeakStanceDeg,
+        threshold_name: "knee_flexion_peak_stance_deg",
+        low_message: "the knee bends little in stance: little shock absorption",
+        high_message: "the knee bends a lot in stance",
+    },
+    FlagRule {
+        metric: MetricId::HipExtensionPeakDeg,
+        threshold_name: "hip_extension_peak_deg",
+        low_message: "the hip barely extends behind the body at push-off",
+        high_message: "the hip extends far behind the body at push-off",
+    },
+    FlagRule {
+        metric: MetricId::PelvicDropMidstanceDeg,
+        threshold_name: "pelvic_drop_midstance_deg",
+        low_message: "the swing-side hip rises at midstance",
+        high_message: "the pelvis drops on the swing side at midstance",
+    },
+];
+
+fn range_for(thresholds: &Thresholds, metric: MetricId) -> Option<&ReferenceRange> {
+    Some(match metric {
+        MetricId::CadenceStepsPerMin => &thresholds.cadence_steps_per_min,
+        MetricId::ContactTimeMs => &thresholds.contact_time_ms,
+        MetricId::TrunkLeanMidstanceDeg => &thresholds.trunk_lean_midstance_deg,
+        MetricId::OverstridePctLegLength => &thresholds.overstride_pct_leg_length,
+        MetricId::TibiaAngleIcDeg => &thresholds.tibia_angle_ic_deg,
+        MetricId::KneeFlexionPeakStanceDeg => &thresholds.knee_flexion_peak_stance_deg,
+        MetricId::HipExtensionPeakDeg => &thresholds.hip_extension_peak_deg,
+        MetricId::PelvicDropMidstanceDeg => &thresholds.pelvic_drop_midstance_deg,
+        _ => return None,
+    })
+}
+
+fn outside(range: &ReferenceRange, value: f64) -> Option<bool> {
+    if range.low.is_some_and(|low| value < low) {
+        Some(false)
+    } else if range.high.is_some_and(|high| value > high) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+fn flags(summaries: &[MetricSummary], thresholds: &Thresholds) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    for rule in &FLAG_RULES {
+        let (Some(summary), Some(range)) = (
+            summaries.iter().find(|s| s.metric == rule.metric),
+            range_for(thresholds, rule.metric),
+        ) else {
+            continue;
+        };
+        let sides = [(FlagSide::Left, &summary.left), (FlagSide::Right, &summary.right)];
+        let out: Vec<(FlagSide, f64, usize, bool)> = sides
+            .iter()
+            .filter_map(|(side, stats)| {
+                let stats = stats.as_ref()?;
+                outside(range, stats.mean).map(|high| (*side, stats.mean, stats.n, high))
+            })
+            .collect();
+        let both_out = summary
+            .both
+            .as_ref()
+            .and_then(|stats| outside(range, stats.mean).map(|high| (FlagSide::Both, stats.mean, stats.n, high)));
+        let chosen: Vec<(FlagSide, f64, usize, bool)> = match (out.len(), both_out) {
+            (2, Some(both)) | (0, Some(both)) => vec![both],
+            _ => out,
+        };
+        for (side, value, n, high) in chosen {
+            let words = if high { rule.high_message } else { rule.low_message };
+            let side_words = match side {
+                FlagSide::Left => " (left leg)",
+                FlagSide::Right => " (right leg)",
+                FlagSide::Both => "",
+            };
+            flags.push(Flag {
+                metric: rule.metric,
+                side,
+                threshold_name: rule.threshold_name.to_owned(),
+                value,
+                n,
+                reference_range: range.clone(),
+                message: format!("{words}{side_words}: {value:.1} {}", rule.metric.unit()),
+            });
+        }
+    }
+    if let Some(summary) = summaries.iter().find(|s| s.metric == MetricId::ContactTimeMs)
+        && let Some(index) = summary.asymmetry.as_ref().and_then(|a| a.symmetry_index_pct)
+        && outside(&thresholds.contact_time_asymmetry_pct, index).is_some()
+    {
+        let longer = if index > 0.0 { "left" } else { "right" };
+        flags.push(Flag {
+            metric: MetricId::ContactTimeMs,
+            side: FlagSide::Both,
+            threshold_name: "contact_time_asymmetry_pct".into(),
+            value: index,
+            n: summary.both.as_ref().map_or(0, |s| s.n),
+            reference_range: thresholds.contact_time_asymmetry_pct.clone(),
+            message: format!("the {longer} foot stays on the ground longer than the other: {index:+.1} % asymmetry"),
+        });
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_clip_reports_no_runner_without_panicking() {
+        let sequence = PoseSequence {
+            width_px: 640,
+            height_px: 480,
+            fps: 30.0,
+            frames: Vec::new(),
+        };
+        let analysis = analyze_sequence(&sequence, &AnalysisSettings::default());
+        assert!(analysis.has_warning(WarningKind::NoRunner));
+        assert!(analysis.steps.is_empty());
+        let cadence = analysis.metric(MetricId::CadenceStepsPerMin).expect("listed");
+        assert!(cadence.both.is_none() && cadence.absent_reason.is_some());
+    }
+
+    #[test]
+    fn settings_round_trip_through_serde() {
+        let settings = AnalysisSettings::default();
+        let text = serde_json::to_string(&settings).expect("serialise");
+        let back: AnalysisSettings = serde_json::from_str(&text).expect("deserialise");
+        assert_eq!(back, settings);
+    }
+}

@@ -1,0 +1,836 @@
+//! Gait events: initial contact (IC) and toe-off (TO) of each foot, with sub-frame timing, the belt line and
+//! camera roll they imply, and the phases that follow from them (stance, swing, midstance, terminal stance).
+//!
+//! Side view, in three passes:
+//! 1. **Zeni** (Zeni, Richards & Higginson 2008, Gait Posture 27:710): IC at each peak of the heel's position
+//!    ahead of the pelvis along the direction of travel, TO at each trough of the toe's. Peaks are found in the
+//!    filtered tracks with parabolic sub-frame interpolation. This is the backbone: it needs no belt line and
+//!    segments the clip into strides.
+//! 2. **Belt line and camera roll**: the foot's lowest point (heel or toe) in the middle of each Zeni stance lies
+//!    on the belt. A least-squares line with one slope and one offset per foot (the far foot may sit higher in the
+//!    image when the camera is above the belt) gives the camera roll; everything after is measured in the
+//!    belt-aligned [`BeltFrame`].
+//! 3. **Refinement by foot height** (after Fellin 2010, J Sci Med Sport 13:646, who time IC from the heel's
+//!    lowest point): Zeni's position peaks lead the true IC in running by a frame or two, because the swinging
+//!    foot starts moving back before it lands. Around each Zeni event the height of the foot's lowest point
+//!    above the belt is fitted with a hinge — a straight descent onto a flat stance for IC, a flat stance then
+//!    a straight rise for TO — and the hinge's corner is the event, to a twentieth of a frame. Where the
+//!    refinement fails (foot out of frame, no clear contact) the Zeni time is kept and the event says so.
+//!
+//! Rear view: the direction of travel is along the camera axis, so Zeni does not apply; stance is where the
+//! foot's lowest point is within a contact threshold of the belt (a running lower envelope of both feet) and the
+//! same hinge fits time IC and TO.
+//!
+//! Implausible contacts are rejected with a reason: contact shorter or longer than running allows, and any
+//! stance that overlaps the other foot's stance (running has no double support).
+
+use serde::{Deserialize, Serialize};
+
+use crate::landmarks::LandmarkId;
+use crate::track::{BeltFrame, Side, Tracks, View, median};
+
+/// Shortest plausible running contact, milliseconds (sprinters ~80 ms).
+pub const MIN_CONTACT_TIME_MS: f64 = 80.0;
+/// Longest plausible running contact, milliseconds (slow jogging ~350 ms; walking ~600 ms).
+pub const MAX_CONTACT_TIME_MS: f64 = 500.0;
+/// Shortest stride searched for, seconds (240 steps/min).
+pub const MIN_STRIDE_S: f64 = 0.5;
+/// Longest stride searched for, seconds (80 steps/min: walking still gives events, which are then rejected).
+pub const MAX_STRIDE_S: f64 = 1.5;
+/// The foot is on the belt when its lowest point is within this fraction of the leg length of the belt line
+/// (plus three standard deviations of its stance-phase jitter).
+pub const CONTACT_HEIGHT_PER_LEG: f64 = 0.025;
+/// How much of the swing before IC (after TO) a straight hinge uses beyond the last frame off the belt, seconds
+/// (at least one frame): short, because the foot's approach curves further out.
+pub const HINGE_SWING_WINDOW_S: f64 = 0.02;
+/// How much of the swing a curved hinge (a quadratic approach) uses, seconds; used when that is at least
+/// [`HINGE_MIN_SWING_SAMPLES_FOR_CURVE`] frames (about 80 fps and up).
+pub const HINGE_CURVED_SWING_WINDOW_S: f64 = 0.05;
+/// How much of the stance after IC (before TO) the hinge fit uses, seconds (at least two frames).
+pub const HINGE_STANCE_WINDOW_S: f64 = 0.05;
+/// How far past the first frame on the belt (before the last) the corner is searched, seconds (at least one
+/// frame): the contact threshold is crossed a little before the foot lands.
+pub const HINGE_SEARCH_S: f64 = 0.04;
+/// Sub-frame resolution of the hinge fit, fractions of a frame.
+pub const HINGE_STEPS_PER_FRAME: usize = 20;
+/// Two stances of opposite feet may overlap by this much before it counts as double support, milliseconds
+/// (one frame of slack is added on top).
+pub const DOUBLE_SUPPORT_TOLERANCE_MS: f64 = 10.0;
+
+/// A contact must stay on the belt at least this long to count (at least two frames), seconds.
+pub const SUSTAINED_CONTACT_S: f64 = 0.04;
+
+/// How an event time was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventMethod {
+    /// Zeni's position peak, refined by the hinge fit of the foot's height above the belt.
+    ZeniRefinedByFootHeight,
+    /// Zeni's position peak alone (the refinement failed).
+    Zeni,
+    /// Foot height above the belt alone (rear view).
+    FootHeight,
+}
+
+/// One stance of one foot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FootContact {
+    /// Which foot.
+    pub side: Side,
+    /// Initial contact, seconds from the first frame.
+    pub ic_s: f64,
+    /// Toe-off, seconds.
+    pub to_s: f64,
+    /// Midstance (half-way through stance), seconds.
+    pub midstance_s: f64,
+    /// How IC was timed.
+    pub ic_method: EventMethod,
+    /// How TO was timed.
+    pub to_method: EventMethod,
+    /// Mean visibility of the foot, ankle and knee over the stance, 0..1.
+    pub landmark_confidence: f64,
+}
+
+impl FootContact {
+    /// Contact time, milliseconds.
+    pub fn contact_time_ms(&self) -> f64 {
+        (self.to_s - self.ic_s) * 1000.0
+    }
+
+    /// Terminal stance: from midstance to toe-off, seconds.
+    pub fn terminal_stance_s(&self) -> (f64, f64) {
+        (self.midstance_s, self.to_s)
+    }
+}
+
+/// A contact the detector found and threw away, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejectedContact {
+    /// Which foot.
+    pub side: Side,
+    /// Its initial contact, seconds.
+    pub ic_s: f64,
+    /// Why it was rejected, in plain words.
+    pub reason: String,
+}
+
+/// The belt line as the stance feet show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BeltLine {
+    /// The belt-aligned frame (camera roll and direction of travel).
+    pub frame: BeltFrame,
+    /// Camera roll, degrees (belt line's angle in the image; 0 = level).
+    pub camera_roll_deg: f64,
+    /// Whether the roll was measured (`false`: too few stance points, assumed level).
+    pub roll_measured: bool,
+    /// Stance-phase foot points the line rests on.
+    pub point_count: usize,
+}
+
+/// Everything the event detector found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GaitEvents {
+    /// The belt line and frame.
+    pub belt: BeltLine,
+    /// Accepted contacts, in order of initial contact.
+    pub contacts: Vec<FootContact>,
+    /// Rejected contacts.
+    pub rejected: Vec<RejectedContact>,
+    /// The stride period the detector searched with, seconds.
+    pub stride_estimate_s: Option<f64>,
+}
+
+/// Why no events could be found at all.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoEvents {
+    /// Plain words.
+    pub reason: String,
+}
+
+fn foot_ids(side: Side) -> (LandmarkId, LandmarkId, LandmarkId, LandmarkId) {
+    match side {
+        Side::Left => (
+            LandmarkId::LeftHeel,
+            LandmarkId::LeftFootIndex,
+            LandmarkId::LeftAnkle,
+            LandmarkId::LeftKnee,
+        ),
+        Side::Right => (
+            LandmarkId::RightHeel,
+            LandmarkId::RightFootIndex,
+            LandmarkId::RightAnkle,
+            LandmarkId::RightKnee,
+        ),
+    }
+}
+
+/// Per-frame series in the belt frame, for one foot.
+struct FootSeries {
+    /// Heel ahead of the pelvis, pixels (filtered).
+    heel_ahead: Vec<f64>,
+    /// Toe ahead of the pelvis, pixels (filtered).
+    toe_ahead: Vec<f64>,
+    /// Height of the foot's lowest point, pixels (unfiltered), not yet relative to the belt.
+    lowest_up: Vec<f64>,
+    /// Image position of the lowest point (unfiltered).
+    lowest_image: Vec<(f64, f64)>,
+}
+
+fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
+    let (heel_id, toe_id, _, _) = foot_ids(side);
+    let count = tracks.frame_count();
+    let mut series = FootSeries {
+        heel_ahead: vec![f64::NAN; count],
+        toe_ahead: vec![f64::NAN; count],
+        lowest_up: vec![f64::NAN; count],
+        lowest_image: vec![(f64::NAN, f64::NAN); count],
+    };
+    for f in 0..count {
+        let pelvis_u = 0.5
+            * (frame.point(tracks.smooth(LandmarkId::LeftHip), f).0
+                + frame.point(tracks.smooth(LandmarkId::RightHip), f).0);
+        series.heel_ahead[f] = frame.point(tracks.smooth(heel_id), f).0 - pelvis_u;
+        series.toe_ahead[f] = frame.point(tracks.smooth(toe_id), f).0 - pelvis_u;
+        let heel = tracks.raw(heel_id);
+        let toe = tracks.raw(toe_id);
+        let heel_up = frame.point(heel, f).1;
+        let toe_up = frame.point(toe, f).1;
+        let (up, image) = if heel_up <= toe_up || toe_up.is_nan() {
+            (heel_up, (heel.x_px[f], heel.y_px[f]))
+        } else {
+            (toe_up, (toe.x_px[f], toe.y_px[f]))
+        };
+        series.lowest_up[f] = up;
+        series.lowest_image[f] = image;
+    }
+    series
+}
+
+/// The stride period from the autocorrelation of a periodic signal, seconds.
+fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
+    let min_lag = (MIN_STRIDE_S * fps).floor() as usize;
+    let max_lag = (MAX_STRIDE_S * fps).ceil() as usize;
+    let mut scores = Vec::new();
+    for lag in min_lag.max(1)..=max_lag {
+        let mut sum = 0.0;
+        let mut norm_a = 0.0;
+        let mut norm_b = 0.0;
+        let mut pairs = 0;
+        for signal in signals {
+            let mean = {
+                let finite: Vec<f64> = signal.iter().copied().filter(|v| v.is_finite()).collect();
+                if finite.is_empty() {
+                    continue;
+                }
+                finite.iter().sum::<f64>() / finite.len() as f64
+            };
+            for f in 0..signal.len().saturating_sub(lag) {
+                let (a, b) = (signal[f] - mean, signal[f + lag] - mean);
+                if a.is_finite() && b.is_finite() {
+                    sum += a * b;
+                    norm_a += a * a;
+                    norm_b += b * b;
+                    pairs += 1;
+                }
+            }
+        }
+        if pairs > (fps as usize) && norm_a > 0.0 && norm_b > 0.0 {
+            scores.push((lag, sum / (norm_a * norm_b).sqrt()));
+        }
+    }
+    let best = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+    if best < 0.3 {
+        return None;
+    }
+    // The first local maximum close to the best: multiples of the stride score nearly as high.
+    let index = (0..scores.len()).find(|&k| {
+        let previous = if k > 0 { scores[k - 1].1 } else { f64::NEG_INFINITY };
+        let next = scores.get(k + 1).map_or(f64::NEG_INFINITY, |s| s.1);
+        scores[k].1 >= 0.85 * best && scores[k].1 >= previous && scores[k].1 >= next
+    })?;
+    let (lag, _) = scores[index];
+    Some(lag as f64 / fps)
+}
+
+/// Local maxima of `signal` (the highest value within ± `half_window` frames), with parabolic sub-frame
+/// position, as fractional frame indices.
+fn peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
+    let mut found = Vec::new();
+    for f in 1..signal.len().saturating_sub(1) {
+        let value = signal[f];
+        if !value.is_finite() {
+            continue;
+        }
+        let start = f.saturating_sub(half_window);
+        let end = (f + half_window + 1).min(signal.len());
+        // The highest in the window; on a tie the first of equal values wins. NaN neighbours do not count.
+        let is_peak = (start..end).all(|g| g == f || signal[g] < value || (signal[g] == value && g > f) || signal[g].is_nan());
+        // A peak at the clip's edge may be a truncated rise: require the window to be inside the clip.
+        if is_peak && f >= half_window / 2 && f + half_window / 2 < signal.len() {
+            let (a, b, c) = (signal[f - 1], value, signal[f + 1]);
+            let denominator = a - 2.0 * b + c;
+            let offset = if a.is_finite() && c.is_finite() && denominator < 0.0 {
+                (0.5 * (a - c) / denominator).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            };
+            found.push(f as f64 + offset);
+        }
+    }
+    found
+}
+
+/// Which way a hinge bends: a descent onto the belt (IC) or a rise off it (TO).
+#[derive(Clone, Copy, PartialEq)]
+enum Hinge {
+    Landing,
+    LiftOff,
+}
+
+/// Fits `height = c + s · max(0, ±(t_c − t))` with the corner `t_c` searched between `search` (fractional
+/// frames); the data run from a short stretch before the corner's range (the curved part of the swing is left
+/// out) to a longer stretch of flat stance after it, mirrored for toe-off. Returns the corner as a fractional
+/// frame index, or `None` when the fit has no descent/rise.
+fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> Option<f64> {
+    let curved_frames = ((HINGE_CURVED_SWING_WINDOW_S * fps).round() as usize).max(HINGE_MIN_SWING_SAMPLES_FOR_CURVE);
+    let curved = true;
+    let swing_side = if curved {
+        curved_frames as f64
+    } else {
+        ((HINGE_SWING_WINDOW_S * fps).round() as usize).max(1) as f64
+    };
+    let stance_side = ((HINGE_STANCE_WINDOW_S * fps).round() as usize).max(2) as f64;
+    let (first, last) = match hinge {
+        Hinge::Landing => (search.0 - swing_side, search.1 + stance_side),
+        Hinge::LiftOff => (search.0 - stance_side, search.1 + swing_side),
+    };
+    let start = first.ceil().max(0.0) as usize;
+    let end = ((last.floor() + 1.0).max(0.0) as usize).min(heights.len());
+    let samples: Vec<(f64, f64)> = (start..end)
+        .filter(|&f| heights[f].is_finite())
+        .map(|f| (f as f64, heights[f]))
+        .collect();
+    if samples.len() < 4 {
+        return None;
+    }
+    let (search_start, search_end) = search;
+    // With enough samples on the swing side, a quadratic term lets the approach curve (the foot accelerates
+    // onto the belt); with few (low frame rates) the approach is taken as straight over a short stretch.
+    let steps = (((search_end - search_start) * HINGE_STEPS_PER_FRAME as f64).ceil() as usize).max(1);
+    let mut best: Option<(f64, f64)> = None;
+    for k in 0..=steps {
+        let corner = search_start + (search_end - search_start) * k as f64 / steps as f64;
+        let ramp = |t: f64| match hinge {
+            Hinge::Landing => (corner - t).max(0.0),
+            Hinge::LiftOff => (t - corner).max(0.0),
+        };
+        let Some((error, slope)) = fit_ramp(&samples, ramp, curved) else {
+            continue;
+        };
+        if slope <= 0.0 {
+            continue;
+        }
+        if best.is_none_or(|(_, best_error)| error < best_error) {
+            best = Some((corner, error));
+        }
+    }
+    best.map(|(corner, _)| corner)
+}
+
+/// Samples on the swing side of a hinge needed before its approach may curve (a quadratic term).
+pub const HINGE_MIN_SWING_SAMPLES_FOR_CURVE: usize = 3;
+
+/// Least squares of `h = c + s·r (+ q·r²)` with `r = ramp(t)`: the residual sum of squares and the slope `s`
+/// at the corner.
+fn fit_ramp(samples: &[(f64, f64)], ramp: impl Fn(f64) -> f64, curved: bool) -> Option<(f64, f64)> {
+    // Normal equations for the basis [1, r, r²] (or [1, r]).
+    let size = if curved { 3 } else { 2 };
+    let mut normal = [[0.0f64; 3]; 3];
+    let mut right = [0.0f64; 3];
+    for &(t, h) in samples {
+        let r = ramp(t);
+        let basis = [1.0, r, r * r];
+        for i in 0..size {
+            for j in 0..size {
+                normal[i][j] += basis[i] * basis[j];
+            }
+            right[i] += basis[i] * h;
+        }
+    }
+    let coefficients = solve_small(&normal, &right, size)?;
+    let error = samples
+        .iter()
+        .map(|&(t, h)| {
+            let r = ramp(t);
+            let model = coefficients[0] + coefficients[1] * r + if curved { coefficients[2] * r * r } else { 0.0 };
+            (h - model).powi(2)
+        })
+        .sum();
+    Some((error, coefficients[1]))
+}
+
+/// Solves the `size`×`size` system by Gaussian elimination with partial pivoting.
+fn solve_small(matrix: &[[f64; 3]; 3], right: &[f64; 3], size: usize) -> Option<[f64; 3]> {
+    let mut a = *matrix;
+    let mut b = *right;
+    for column in 0..size {
+        let pivot = (column..size).max_by(|&i, &j| a[i][column].abs().total_cmp(&a[j][column].abs()))?;
+        if a[pivot][column].abs() < 1e-9 {
+            return None;
+        }
+        a.swap(column, pivot);
+        b.swap(column, pivot);
+        let pivot_row = a[column];
+        for row in column + 1..size {
+            let factor = a[row][column] / pivot_row[column];
+            for (entry, pivot_entry) in a[row].iter_mut().zip(pivot_row.iter()).take(size).skip(column) {
+                *entry -= factor * pivot_entry;
+            }
+            b[row] -= factor * b[column];
+        }
+    }
+    let mut x = [0.0; 3];
+    for row in (0..size).rev() {
+        let sum: f64 = (row + 1..size).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - sum) / a[row][row];
+    }
+    Some(x)
+}
+
+/// Finds the gait events of the clip seen from `view`.
+pub fn detect_events(tracks: &Tracks, view: View) -> Result<GaitEvents, NoEvents> {
+    let Some(leg_px) = tracks.leg_length_px else {
+        return Err(NoEvents {
+            reason: "the legs were never found, so there is no leg length to work with".into(),
+        });
+    };
+    match view {
+        View::Side | View::Oblique => detect_side_view(tracks, leg_px),
+        View::Rear | View::Front => detect_frontal_view(tracks, leg_px),
+    }
+}
+
+/// Coarse Zeni events of one foot: (IC, TO) as fractional frames, in pairs.
+fn zeni_stances(series: &FootSeries, stride_frames: f64) -> Vec<(f64, f64)> {
+    let half_window = (0.3 * stride_frames).round() as usize;
+    let ics = peaks(&series.heel_ahead, half_window);
+    let negated: Vec<f64> = series.toe_ahead.iter().map(|v| -v).collect();
+    let tos = peaks(&negated, half_window);
+    ics.iter()
+        .filter_map(|&ic| {
+            tos.iter()
+                .copied()
+                .find(|&to| to > ic && to < ic + 0.8 * stride_frames)
+                .map(|to| (ic, to))
+        })
+        .collect()
+}
+
+fn detect_side_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents> {
+    let forward_sign = tracks.detection.facing.map_or(1.0, |facing| facing.sign());
+    let level = BeltFrame::level(forward_sign);
+    let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, &level, side));
+    let stride_s =
+        stride_period_s(&[&series[0].heel_ahead, &series[1].heel_ahead], tracks.fps).ok_or_else(|| NoEvents {
+            reason: "no repeating stride was found in the foot positions (no running, or the feet are not tracked)"
+                .into(),
+        })?;
+    let stride_frames = stride_s * tracks.fps;
+    let zeni = [
+        zeni_stances(&series[0], stride_frames),
+        zeni_stances(&series[1], stride_frames),
+    ];
+    // Belt line: one slope, one offset per foot, through the lowest foot points in the middle of each Zeni
+    // stance. Which point is lowest (heel or toe) depends on the roll itself, so the fit is iterated.
+    let mut roll_rad = 0.0;
+    let mut roll_measured = false;
+    let mut point_count = 0;
+    for _ in 0..BELT_FIT_ITERATIONS {
+        let rolled = BeltFrame { roll_rad, forward_sign };
+        let lowest = [Side::Left, Side::Right].map(|side| foot_series(tracks, &rolled, side).lowest_image);
+        let points = stance_points(&lowest, &zeni);
+        point_count = points.len();
+        match belt_slope(&points, leg_px) {
+            Some(slope) => {
+                roll_rad = slope.atan();
+                roll_measured = true;
+            }
+            None => break,
+        }
+    }
+    let frame = BeltFrame { roll_rad, forward_sign };
+    let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, &frame, side));
+    let mut contacts = Vec::new();
+    let mut rejected = Vec::new();
+    for (side_index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
+        let heights = heights_above_belt(&series[side_index].lowest_up, &zeni[side_index]);
+        let threshold = contact_threshold(&heights, &zeni[side_index], leg_px);
+        for &(zeni_ic, zeni_to) in &zeni[side_index] {
+            let refined_ic = refine_ic(&heights, zeni_ic, stride_frames, threshold, tracks.fps);
+            let (ic_frame, ic_method) = match refined_ic {
+                Some(ic) => (ic, EventMethod::ZeniRefinedByFootHeight),
+                None => (zeni_ic, EventMethod::Zeni),
+            };
+            let refined_to = refine_to(&heights, ic_frame, stride_frames, threshold, tracks.fps);
+            let (to_frame, to_method) = match refined_to {
+                Some(to) if to > ic_frame => (to, EventMethod::ZeniRefinedByFootHeight),
+                _ => (zeni_to, EventMethod::Zeni),
+            };
+            contacts.push(make_contact(tracks, side, ic_frame, to_frame, ic_method, to_method));
+        }
+    }
+    let contacts = reject_implausible(contacts, tracks.fps, &mut rejected);
+    Ok(GaitEvents {
+        belt: BeltLine {
+            frame,
+            camera_roll_deg: roll_rad.to_degrees(),
+            roll_measured,
+            point_count,
+        },
+        contacts,
+        rejected,
+        stride_estimate_s: Some(stride_s),
+    })
+}
+
+/// Passes of the belt-line fit (each re-picks the lowest foot point in the last pass's frame).
+pub const BELT_FIT_ITERATIONS: usize = 3;
+
+/// The image positions of each foot's lowest point in the middle 30–70 % of each Zeni stance, with the foot.
+fn stance_points(lowest: &[Vec<(f64, f64)>; 2], zeni: &[Vec<(f64, f64)>; 2]) -> Vec<(usize, f64, f64)> {
+    let mut points = Vec::new();
+    for (side_index, stances) in zeni.iter().enumerate() {
+        for &(ic, to) in stances {
+            let (from, until) = (ic + 0.3 * (to - ic), ic + 0.7 * (to - ic));
+            for f in (from.ceil() as usize)..=(until.floor() as usize) {
+                if let Some(&(x, y)) = lowest[side_index].get(f)
+                    && x.is_finite()
+                    && y.is_finite()
+                {
+                    points.push((side_index, x, y));
+                }
+            }
+        }
+    }
+    points
+}
+
+/// Least-squares slope dy/dx through points with a separate offset per group; `None` when the points span
+/// too little of the image to tell.
+fn belt_slope(points: &[(usize, f64, f64)], leg_px: f64) -> Option<f64> {
+    let mut sxx = 0.0;
+    let mut sxy = 0.0;
+    let mut x_min = f64::INFINITY;
+    let mut x_max = f64::NEG_INFINITY;
+    for group in 0..2 {
+        let members: Vec<(f64, f64)> = points.iter().filter(|p| p.0 == group).map(|p| (p.1, p.2)).collect();
+        if members.len() < 3 {
+            continue;
+        }
+        let n = members.len() as f64;
+        let mean_x = members.iter().map(|p| p.0).sum::<f64>() / n;
+        let mean_y = members.iter().map(|p| p.1).sum::<f64>() / n;
+        for (x, y) in members {
+            sxx += (x - mean_x).powi(2);
+            sxy += (x - mean_x) * (y - mean_y);
+            x_min = x_min.min(x);
+            x_max = x_max.max(x);
+        }
+    }
+    if sxx <= 0.0 || x_max - x_min < MIN_BELT_SPAN_PER_LEG * leg_px {
+        return None;
+    }
+    Some(sxy / sxx)
+}
+
+/// The stance feet must span at least this fraction of the leg length along the belt to measure its slope.
+pub const MIN_BELT_SPAN_PER_LEG: f64 = 0.2;
+
+/// Heights of the lowest point above the belt: the median of this foot's mid-stance heights is the belt.
+fn heights_above_belt(lowest_up: &[f64], stances: &[(f64, f64)]) -> Vec<f64> {
+    let mut stance_heights = Vec::new();
+    for &(ic, to) in stances {
+        let (from, until) = (ic + 0.3 * (to - ic), ic + 0.7 * (to - ic));
+        for f in (from.ceil() as usize)..=(until.floor() as usize) {
+            if let Some(&h) = lowest_up.get(f) {
+                stance_heights.push(h);
+            }
+        }
+    }
+    let belt = median(&stance_heights).unwrap_or(0.0);
+    lowest_up.iter().map(|h| h - belt).collect()
+}
+
+/// The contact threshold, pixels: a fraction of the leg plus three times the stance jitter.
+fn contact_threshold(heights: &[f64], stances: &[(f64, f64)], leg_px: f64) -> f64 {
+    let mut mid: Vec<f64> = Vec::new();
+    for &(ic, to) in stances {
+        let (from, until) = (ic + 0.3 * (to - ic), ic + 0.7 * (to - ic));
+        for f in (from.ceil() as usize)..=(until.floor() as usize) {
+            if let Some(&h) = heights.get(f) {
+                mid.push(h.abs());
+            }
+        }
+    }
+    // Median absolute deviation → standard deviation for Gaussian jitter.
+    let jitter = median(&mid).unwrap_or(0.0) * 1.4826;
+    CONTACT_HEIGHT_PER_LEG * leg_px + 3.0 * jitter
+}
+
+fn refine_ic(heights: &[f64], zeni_ic: f64, stride_frames: f64, threshold: f64, fps: f64) -> Option<f64> {
+    let from = (zeni_ic - 0.15 * stride_frames).max(1.0) as usize;
+    let until = ((zeni_ic + 0.3 * stride_frames) as usize).min(heights.len().saturating_sub(1));
+    // The first frame of a sustained run on the belt after a frame clearly off it (a swinging foot may dip
+    // close to the belt for a frame before it lands).
+    let sustain = ((SUSTAINED_CONTACT_S * fps).round() as usize).max(2);
+    let first_on = (from..=until).find(|&f| {
+        heights[f - 1] >= threshold && (f..f + sustain).all(|g| heights.get(g).is_some_and(|h| *h < threshold))
+    })?;
+    let reach = (HINGE_SEARCH_S * fps).max(1.0);
+    let corner = hinge_corner(
+        heights,
+        (first_on as f64 - 1.0, first_on as f64 + reach),
+        fps,
+        Hinge::Landing,
+    )?;
+    (corner > from as f64 - 1.0 && corner < until as f64 + 1.0).then_some(corner)
+}
+
+fn refine_to(heights: &[f64], ic_frame: f64, stride_frames: f64, threshold: f64, fps: f64) -> Option<f64> {
+    let start = ic_frame.ceil() as usize;
+    let until = ((ic_frame + 0.6 * stride_frames) as usize).min(heights.len().saturating_sub(1));
+    // The last frame on the belt: skip single-frame blips above the threshold.
+    let mut last_on = None;
+    let mut f = start;
+    while f <= until {
+        if heights[f] < threshold || (f < until && heights[f + 1] < threshold) {
+            last_on = Some(f);
+            f += 1;
+        } else {
+            break;
+        }
+    }
+    let last_on = last_on?;
+    if last_on >= until {
+        return None;
+    }
+    let reach = (HINGE_SEARCH_S * fps).max(1.0);
+    hinge_corner(
+        heights,
+        (last_on as f64 - reach, last_on as f64 + 1.0),
+        fps,
+        Hinge::LiftOff,
+    )
+}
+
+fn time_of(frame: f64, fps: f64) -> f64 {
+    frame / fps
+}
+
+fn make_contact(
+    tracks: &Tracks,
+    side: Side,
+    ic_frame: f64,
+    to_frame: f64,
+    ic_method: EventMethod,
+    to_method: EventMethod,
+) -> FootContact {
+    let (heel, toe, ankle, knee) = foot_ids(side);
+    let mut confidence_sum = 0.0;
+    let mut confidence_count = 0;
+    for f in
+        (ic_frame.floor().max(0.0) as usize)..=(to_frame.ceil() as usize).min(tracks.frame_count().saturating_sub(1))
+    {
+        for id in [heel, toe, ankle, knee] {
+            confidence_sum += tracks.raw(id).visibility[f];
+            confidence_count += 1;
+        }
+    }
+    let ic_s = time_of(ic_frame, tracks.fps);
+    let to_s = time_of(to_frame, tracks.fps);
+    FootContact {
+        side,
+        ic_s,
+        to_s,
+        midstance_s: 0.5 * (ic_s + to_s),
+        ic_method,
+        to_method,
+        landmark_confidence: if confidence_count > 0 {
+            confidence_sum / confidence_count as f64
+        } else {
+            0.0
+        },
+    }
+}
+
+/// Drops contacts whose duration is implausible or that overlap the other foot's stance.
+fn reject_implausible(
+    mut contacts: Vec<FootContact>,
+    fps: f64,
+    rejected: &mut Vec<RejectedContact>,
+) -> Vec<FootContact> {
+    contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
+    let mut kept: Vec<FootContact> = Vec::new();
+    let slack_s = DOUBLE_SUPPORT_TOLERANCE_MS / 1000.0 + 1.0 / fps;
+    for contact in contacts {
+        let contact_ms = contact.contact_time_ms();
+        let reason = if contact_ms < MIN_CONTACT_TIME_MS {
+            Some(format!(
+                "contact of {contact_ms:.0} ms is shorter than running allows ({MIN_CONTACT_TIME_MS:.0} ms)"
+            ))
+        } else if contact_ms > MAX_CONTACT_TIME_MS {
+            Some(format!(
+                "contact of {contact_ms:.0} ms is longer than running allows ({MAX_CONTACT_TIME_MS:.0} ms): walking?"
+            ))
+        } else if let Some(previous) = kept.last() {
+            if previous.side == contact.side && contact.ic_s < previous.to_s {
+                Some("overlaps the same foot's previous stance (a duplicate)".into())
+            } else if previous.side != contact.side && contact.ic_s < previous.to_s - slack_s {
+                Some(format!(
+                    "lands {:.0} ms before the other foot leaves the belt: running has no double support",
+                    (previous.to_s - contact.ic_s) * 1000.0
+                ))
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => rejected.push(RejectedContact {
+                side: contact.side,
+                ic_s: contact.ic_s,
+                reason,
+            }),
+            None => kept.push(contact),
+        }
+    }
+    kept
+}
+
+fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents> {
+    let level = BeltFrame::level(1.0);
+    let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, &level, side));
+    let count = tracks.frame_count();
+    let fps = tracks.fps;
+    // The belt: a running lower envelope of both feet over about a second (follows a runner moving away).
+    let half_window = (0.6 * fps).round() as usize;
+    let belt: Vec<f64> = (0..count)
+        .map(|f| {
+            let (start, end) = (f.saturating_sub(half_window), (f + half_window + 1).min(count));
+            (start..end)
+                .flat_map(|g| [series[0].lowest_up[g], series[1].lowest_up[g]])
+                .filter(|h| h.is_finite())
+                .fold(f64::INFINITY, f64::min)
+        })
+        .collect();
+    let stride_s = stride_period_s(&[&series[0].lowest_up, &series[1].lowest_up], fps).ok_or_else(|| NoEvents {
+        reason: "no repeating stride was found in the foot heights (no running, or the feet are not tracked)".into(),
+    })?;
+    let stride_frames = stride_s * fps;
+    let mut contacts = Vec::new();
+    for (side_index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
+        let heights: Vec<f64> = (0..count).map(|f| series[side_index].lowest_up[f] - belt[f]).collect();
+        let threshold = CONTACT_HEIGHT_PER_LEG * leg_px * 2.0;
+        let mut f = 1;
+        while f < count {
+            if heights[f] < threshold && heights[f - 1] >= threshold {
+                let on = f;
+                while f < count && heights[f] < threshold {
+                    f += 1;
+                }
+                if f >= count {
+                    break;
+                }
+                let last_on = f - 1;
+                let reach = (HINGE_SEARCH_S * fps).max(1.0);
+                let ic = hinge_corner(&heights, (on as f64 - 1.0, on as f64 + reach), fps, Hinge::Landing)
+                    .unwrap_or(on as f64 - 0.5);
+                let to = hinge_corner(
+                    &heights,
+                    (last_on as f64 - reach, last_on as f64 + 1.0),
+                    fps,
+                    Hinge::LiftOff,
+                )
+                .unwrap_or(last_on as f64 + 0.5);
+                if to > ic && (to - ic) < 0.8 * stride_frames {
+                    contacts.push(make_contact(
+                        tracks,
+                        side,
+                        ic,
+                        to,
+                        EventMethod::FootHeight,
+                        EventMethod::FootHeight,
+                    ));
+                }
+            } else {
+                f += 1;
+            }
+        }
+    }
+    let mut rejected = Vec::new();
+    let contacts = reject_implausible(contacts, fps, &mut rejected);
+    // Roll: slope between consecutive opposite stance feet (same distance from the camera, lateral apart).
+    let mut slopes = Vec::new();
+    for pair in contacts.windows(2) {
+        if pair[0].side == pair[1].side {
+            continue;
+        }
+        let point = |contact: &FootContact| {
+            let index = (contact.midstance_s * fps).round().max(0.0) as usize;
+            series[if contact.side == Side::Left { 0 } else { 1 }]
+                .lowest_image
+                .get(index)
+                .copied()
+        };
+        if let (Some(a), Some(b)) = (point(&pair[0]), point(&pair[1]))
+            && (b.0 - a.0).abs() > MIN_REAR_FOOT_SPREAD_PER_LEG * leg_px
+        {
+            slopes.push((b.1 - a.1) / (b.0 - a.0));
+        }
+    }
+    let slope = median(&slopes);
+    let roll_rad = slope.map_or(0.0, f64::atan);
+    Ok(GaitEvents {
+        belt: BeltLine {
+            frame: BeltFrame {
+                roll_rad,
+                forward_sign: 1.0,
+            },
+            camera_roll_deg: roll_rad.to_degrees(),
+            roll_measured: slope.is_some(),
+            point_count: slopes.len(),
+        },
+        contacts,
+        rejected,
+        stride_estimate_s: Some(stride_s),
+    })
+}
+
+/// In a rear view, stance feet must be at least this fraction of the leg length apart sideways to measure roll.
+pub const MIN_REAR_FOOT_SPREAD_PER_LEG: f64 = 0.08;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hinge_finds_a_sub_frame_landing() {
+        // Descends at 3 px/frame onto the belt at frame 10.4.
+        let heights: Vec<f64> = (0..20).map(|f| (3.0 * (10.4 - f as f64)).max(0.0)).collect();
+        let corner = hinge_corner(&heights, (9.0, 12.0), 60.0, Hinge::Landing).expect("a corner");
+        assert!((corner - 10.4).abs() < 0.06, "{corner}");
+        let rising: Vec<f64> = (0..20).map(|f| (2.0 * (f as f64 - 7.3)).max(0.0)).collect();
+        let corner = hinge_corner(&rising, (5.0, 9.0), 60.0, Hinge::LiftOff).expect("a corner");
+        assert!((corner - 7.3).abs() < 0.06, "{corner}");
+    }
+
+    #[test]
+    fn peaks_are_interpolated_between_frames() {
+        let signal: Vec<f64> = (0..100)
+            .map(|f| (2.0 * std::f64::consts::PI * (f as f64 - 0.3) / 40.0).cos())
+            .collect();
+        let found = peaks(&signal, 12);
+        assert!(found.iter().any(|p| (p - 40.3).abs() < 0.05), "{found:?}");
+    }
+}

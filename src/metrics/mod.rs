@@ -1,0 +1,546 @@
+//! Clinical metrics: pure functions over the tracks, the per-frame kinematics and the gait events, one file per
+//! metric family. Each family computes its metrics per step; [`summarise`] turns the per-step values into the
+//! per-side and both-sides summaries (mean, SD, median, n) with their quality and left/right asymmetry.
+//!
+//! A step here is one foot's contact and what follows it up to the other foot's next initial contact: its
+//! initial contact, toe-off, flight and step time, and every angle taken during it. Steps are computed in
+//! parallel (rayon), and so are the summaries of the metrics.
+
+pub mod foot;
+pub mod knee_hip;
+pub mod oscillation;
+pub mod pelvis;
+pub mod series;
+pub mod temporal;
+pub mod trunk;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::events::{EventMethod, FootContact};
+use crate::track::{Side, Tracks, View};
+use series::Kinematics;
+
+/// Every metric the analysis reports. The serialised name carries the unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricId {
+    /// Steps per minute: 60 / step time.
+    CadenceStepsPerMin,
+    /// Initial contact to the other foot's next initial contact.
+    StepTimeMs,
+    /// Initial contact to the same foot's next initial contact.
+    StrideTimeMs,
+    /// Initial contact to toe-off of one foot.
+    ContactTimeMs,
+    /// Toe-off to the other foot's next initial contact.
+    FlightTimeMs,
+    /// Contact time over stride time, percent.
+    DutyFactorPct,
+    /// Treadmill speed × step time (needs the speed).
+    StepLengthM,
+    /// Treadmill speed × stride time (needs the speed).
+    StrideLengthM,
+    /// Mean trunk lean over the step.
+    TrunkLeanMeanDeg,
+    /// Least trunk lean over the step.
+    TrunkLeanMinDeg,
+    /// Greatest trunk lean over the step.
+    TrunkLeanMaxDeg,
+    /// Trunk lean at midstance.
+    TrunkLeanMidstanceDeg,
+    /// Sole angle to the belt at initial contact, positive = toes up.
+    FootStrikeAngleDeg,
+    /// Shank from vertical at initial contact, positive = ankle ahead of knee.
+    TibiaAngleIcDeg,
+    /// Heel ahead of the hip midpoint at initial contact, percent of thigh + shank length.
+    OverstridePctLegLength,
+    /// Heel ahead of the hip midpoint at initial contact, centimetres (needs the runner's height).
+    OverstrideCm,
+    /// Knee flexion at initial contact.
+    KneeFlexionIcDeg,
+    /// Peak knee flexion in stance.
+    KneeFlexionPeakStanceDeg,
+    /// Peak hip extension (thigh behind vertical) in terminal stance.
+    HipExtensionPeakDeg,
+    /// Hip extension at toe-off.
+    HipExtensionToeOffDeg,
+    /// Vertical range of the hip midpoint over the step, percent of thigh + shank length.
+    VerticalOscillationPctLegLength,
+    /// Vertical range of the hip midpoint over the step, centimetres (needs the runner's height).
+    VerticalOscillationCm,
+    /// Swing-side pelvic drop at midstance (rear or front view).
+    PelvicDropMidstanceDeg,
+}
+
+impl MetricId {
+    /// Every metric, in report order.
+    pub const ALL: [MetricId; 23] = [
+        MetricId::CadenceStepsPerMin,
+        MetricId::StepTimeMs,
+        MetricId::StrideTimeMs,
+        MetricId::ContactTimeMs,
+        MetricId::FlightTimeMs,
+        MetricId::DutyFactorPct,
+        MetricId::StepLengthM,
+        MetricId::StrideLengthM,
+        MetricId::TrunkLeanMeanDeg,
+        MetricId::TrunkLeanMinDeg,
+        MetricId::TrunkLeanMaxDeg,
+        MetricId::TrunkLeanMidstanceDeg,
+        MetricId::FootStrikeAngleDeg,
+        MetricId::TibiaAngleIcDeg,
+        MetricId::OverstridePctLegLength,
+        MetricId::OverstrideCm,
+        MetricId::KneeFlexionIcDeg,
+        MetricId::KneeFlexionPeakStanceDeg,
+        MetricId::HipExtensionPeakDeg,
+        MetricId::HipExtensionToeOffDeg,
+        MetricId::VerticalOscillationPctLegLength,
+        MetricId::VerticalOscillationCm,
+        MetricId::PelvicDropMidstanceDeg,
+    ];
+
+    /// The metric's family (and so the view it needs).
+    pub const fn family(self) -> MetricFamily {
+        match self {
+            MetricId::CadenceStepsPerMin
+            | MetricId::StepTimeMs
+            | MetricId::StrideTimeMs
+            | MetricId::ContactTimeMs
+            | MetricId::FlightTimeMs
+            | MetricId::DutyFactorPct
+            | MetricId::StepLengthM
+            | MetricId::StrideLengthM => MetricFamily::Temporal,
+            MetricId::TrunkLeanMeanDeg
+            | MetricId::TrunkLeanMinDeg
+            | MetricId::TrunkLeanMaxDeg
+            | MetricId::TrunkLeanMidstanceDeg => MetricFamily::Trunk,
+            MetricId::FootStrikeAngleDeg
+            | MetricId::TibiaAngleIcDeg
+            | MetricId::OverstridePctLegLength
+            | MetricId::OverstrideCm => MetricFamily::Foot,
+            MetricId::KneeFlexionIcDeg
+            | MetricId::KneeFlexionPeakStanceDeg
+            | MetricId::HipExtensionPeakDeg
+            | MetricId::HipExtensionToeOffDeg => MetricFamily::KneeHip,
+            MetricId::VerticalOscillationPctLegLength | MetricId::VerticalOscillationCm => MetricFamily::Oscillation,
+            MetricId::PelvicDropMidstanceDeg => MetricFamily::Pelvis,
+        }
+    }
+
+    /// The unit, as written in the report.
+    pub const fn unit(self) -> &'static str {
+        match self {
+            MetricId::CadenceStepsPerMin => "steps/min",
+            MetricId::StepTimeMs | MetricId::StrideTimeMs | MetricId::ContactTimeMs | MetricId::FlightTimeMs => "ms",
+            MetricId::DutyFactorPct => "%",
+            MetricId::StepLengthM | MetricId::StrideLengthM => "m",
+            MetricId::OverstridePctLegLength | MetricId::VerticalOscillationPctLegLength => "% leg length",
+            MetricId::OverstrideCm | MetricId::VerticalOscillationCm => "cm",
+            _ => "deg",
+        }
+    }
+
+    /// Whether a ratio between sides makes sense (times and lengths); angles get a plain difference.
+    pub const fn is_ratio_scale(self) -> bool {
+        matches!(
+            self,
+            MetricId::StepTimeMs
+                | MetricId::StrideTimeMs
+                | MetricId::ContactTimeMs
+                | MetricId::FlightTimeMs
+                | MetricId::DutyFactorPct
+                | MetricId::StepLengthM
+                | MetricId::StrideLengthM
+                | MetricId::CadenceStepsPerMin
+        )
+    }
+}
+
+/// Metric families; each is one file of this module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricFamily {
+    /// Cadence, contact, flight, step and stride times, duty factor, lengths ([`temporal`]).
+    Temporal,
+    /// Trunk lean ([`trunk`]).
+    Trunk,
+    /// Foot strike, tibia angle and overstride at initial contact ([`foot`]).
+    Foot,
+    /// Knee flexion and hip extension ([`knee_hip`]).
+    KneeHip,
+    /// Vertical oscillation of the pelvis ([`oscillation`]).
+    Oscillation,
+    /// Pelvic drop ([`pelvis`]).
+    Pelvis,
+}
+
+impl MetricFamily {
+    /// Whether the family can be measured honestly from `view`.
+    pub const fn measurable_from(self, view: View) -> bool {
+        match self {
+            MetricFamily::Temporal => true,
+            MetricFamily::Pelvis => matches!(view, View::Rear | View::Front),
+            _ => matches!(view, View::Side),
+        }
+    }
+}
+
+/// Foot strike pattern from the foot strike angle (Altman & Davis 2012).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FootStrikeClass {
+    /// Heel first: angle above the rearfoot threshold.
+    Rearfoot,
+    /// Flat foot: between the thresholds.
+    Midfoot,
+    /// Ball of the foot first: angle below the forefoot threshold.
+    Forefoot,
+}
+
+/// One step: a foot's contact and what follows up to the other foot's next contact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Position in the clip's sequence of accepted contacts, from 0.
+    pub index: usize,
+    /// The foot in contact.
+    pub side: Side,
+    /// Initial contact, seconds.
+    pub ic_s: f64,
+    /// Toe-off, seconds.
+    pub to_s: f64,
+    /// Midstance, seconds.
+    pub midstance_s: f64,
+    /// How the initial contact was timed.
+    pub ic_method: EventMethod,
+    /// How the toe-off was timed.
+    pub to_method: EventMethod,
+    /// Foot strike class at initial contact (side view).
+    pub foot_strike_class: Option<FootStrikeClass>,
+    /// Mean visibility of the stance leg's landmarks over the stance, 0..1.
+    pub landmark_confidence: f64,
+    /// Every metric this step gives, by name (the name carries the unit).
+    pub values: BTreeMap<MetricId, f64>,
+    /// Mean visibility of the landmarks each value rests on, 0..1.
+    #[serde(skip)]
+    pub confidence: BTreeMap<MetricId, f64>,
+}
+
+/// What every family needs to compute one step.
+pub struct StepContext<'a> {
+    /// The tracks.
+    pub tracks: &'a Tracks,
+    /// The per-frame kinematics.
+    pub kinematics: &'a Kinematics,
+    /// The view the metrics are computed for.
+    pub view: View,
+    /// This contact.
+    pub contact: &'a FootContact,
+    /// The other foot's next contact, when it directly follows (no missed contact in between).
+    pub next_other: Option<&'a FootContact>,
+    /// The same foot's next contact, when it is the one after `next_other`.
+    pub next_same: Option<&'a FootContact>,
+    /// Treadmill speed, metres per second, when given.
+    pub treadmill_speed_mps: Option<f64>,
+    /// Rearfoot/forefoot thresholds, degrees.
+    pub strike_thresholds_deg: (f64, f64),
+}
+
+impl Step {
+    /// Records `value` with the confidence of the landmarks it rests on, if it is finite.
+    pub fn put(&mut self, metric: MetricId, value: Option<f64>, confidence: f64) {
+        if let Some(value) = value.filter(|v| v.is_finite()) {
+            self.values.insert(metric, value);
+            self.confidence.insert(metric, confidence);
+        }
+    }
+}
+
+/// Computes every step's metrics, in parallel over steps.
+pub fn compute_steps(
+    tracks: &Tracks,
+    kinematics: &Kinematics,
+    view: View,
+    contacts: &[FootContact],
+    treadmill_speed_mps: Option<f64>,
+    strike_thresholds_deg: (f64, f64),
+    stride_estimate_s: Option<f64>,
+) -> Vec<Step> {
+    // A following contact belongs to this step only if nothing was missed in between.
+    let max_step_s = stride_estimate_s.map_or(1.0, |stride| 0.75 * stride);
+    (0..contacts.len())
+        .into_par_iter()
+        .map(|index| {
+            let contact = &contacts[index];
+            let next_other = contacts
+                .get(index + 1)
+                .filter(|next| next.side != contact.side && next.ic_s - contact.ic_s < max_step_s);
+            let next_same = next_other.and(
+                contacts
+                    .get(index + 2)
+                    .filter(|next| next.side == contact.side && next.ic_s - contact.ic_s < 2.0 * max_step_s),
+            );
+            let context = StepContext {
+                tracks,
+                kinematics,
+                view,
+                contact,
+                next_other,
+                next_same,
+                treadmill_speed_mps,
+                strike_thresholds_deg,
+            };
+            let mut step = Step {
+                index,
+                side: contact.side,
+                ic_s: contact.ic_s,
+                to_s: contact.to_s,
+                midstance_s: contact.midstance_s,
+                ic_method: contact.ic_method,
+                to_method: contact.to_method,
+                foot_strike_class: None,
+                landmark_confidence: contact.landmark_confidence,
+                values: BTreeMap::new(),
+                confidence: BTreeMap::new(),
+            };
+            temporal::step_metrics(&context, &mut step);
+            if MetricFamily::Trunk.measurable_from(view) {
+                trunk::step_metrics(&context, &mut step);
+            }
+            if MetricFamily::Foot.measurable_from(view) {
+                foot::step_metrics(&context, &mut step);
+            }
+            if MetricFamily::KneeHip.measurable_from(view) {
+                knee_hip::step_metrics(&context, &mut step);
+            }
+            if MetricFamily::Oscillation.measurable_from(view) {
+                oscillation::step_metrics(&context, &mut step);
+            }
+            if MetricFamily::Pelvis.measurable_from(view) {
+                pelvis::step_metrics(&context, &mut step);
+            }
+            step
+        })
+        .collect()
+}
+
+/// Mean, standard deviation, median and count of a set of per-step values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Arithmetic mean (for cadence: 60 000 / mean step time in ms, the definition).
+    pub mean: f64,
+    /// Sample standard deviation (n − 1); 0 for a single value.
+    pub sd: f64,
+    /// Median.
+    pub median: f64,
+    /// Number of steps.
+    pub n: usize,
+}
+
+impl Stats {
+    /// The statistics of `values`, `None` when empty.
+    pub fn of(values: &[f64]) -> Option<Stats> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let sd = if n > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        Some(Stats {
+            mean,
+            sd,
+            median: crate::track::median(values).unwrap_or(mean),
+            n,
+        })
+    }
+}
+
+/// How much a summary can be trusted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricQuality {
+    /// Steps the summary rests on (both sides).
+    pub steps_used: usize,
+    /// Steps left out because their landmarks were below the confidence floor.
+    pub steps_excluded_low_confidence: usize,
+    /// Mean landmark visibility over the steps used, 0..1.
+    pub mean_landmark_confidence: Option<f64>,
+    /// Whether each reported side rests on at least the minimum number of steps.
+    pub enough_steps: bool,
+}
+
+/// Left/right asymmetry of a metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Asymmetry {
+    /// Left mean − right mean, in the metric's unit.
+    pub left_minus_right: f64,
+    /// Symmetry index: 100 × (L − R) / ((L + R) / 2), for times and lengths only.
+    pub symmetry_index_pct: Option<f64>,
+}
+
+/// One metric over the clip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricSummary {
+    /// Which metric (the name carries the unit).
+    pub metric: MetricId,
+    /// The unit, spelled out.
+    pub unit: String,
+    /// Steps of the left foot.
+    pub left: Option<Stats>,
+    /// Steps of the right foot.
+    pub right: Option<Stats>,
+    /// All steps.
+    pub both: Option<Stats>,
+    /// Left/right asymmetry, when both sides have values.
+    pub asymmetry: Option<Asymmetry>,
+    /// How much to trust it.
+    pub quality: MetricQuality,
+    /// Why the metric is absent, when it is.
+    pub absent_reason: Option<String>,
+}
+
+/// What [`summarise`] needs besides the steps.
+pub struct SummaryOptions {
+    /// The view the metrics were computed for (for absence reasons).
+    pub view: View,
+    /// Values whose landmark confidence is below this are left out.
+    pub min_landmark_confidence: f64,
+    /// A side needs this many steps for `enough_steps`.
+    pub min_steps_per_metric: usize,
+    /// Whether a treadmill speed was given.
+    pub speed_given: bool,
+    /// Whether a pixel scale was available.
+    pub scale_given: bool,
+}
+
+/// Summarises every metric over the steps, in parallel over metrics.
+pub fn summarise(steps: &[Step], options: &SummaryOptions) -> Vec<MetricSummary> {
+    MetricId::ALL
+        .par_iter()
+        .map(|&metric| summarise_metric(steps, metric, options))
+        .collect()
+}
+
+fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) -> MetricSummary {
+    let mut per_side: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut confidences = Vec::new();
+    let mut excluded = 0;
+    for step in steps {
+        let Some(&value) = step.values.get(&metric) else {
+            continue;
+        };
+        let confidence = step.confidence.get(&metric).copied().unwrap_or(0.0);
+        if confidence < options.min_landmark_confidence {
+            excluded += 1;
+            continue;
+        }
+        per_side[series::side_index(step.side)].push(value);
+        confidences.push(confidence);
+    }
+    let all: Vec<f64> = per_side.iter().flatten().copied().collect();
+    let stats = |values: &[f64]| {
+        if metric == MetricId::CadenceStepsPerMin {
+            cadence_stats(values)
+        } else {
+            Stats::of(values)
+        }
+    };
+    let left = stats(&per_side[0]);
+    let right = stats(&per_side[1]);
+    let both = stats(&all);
+    let asymmetry = match (&left, &right) {
+        (Some(l), Some(r)) => Some(Asymmetry {
+            left_minus_right: l.mean - r.mean,
+            symmetry_index_pct: (metric.is_ratio_scale() && (l.mean + r.mean).abs() > 0.0)
+                .then(|| 100.0 * (l.mean - r.mean) / (0.5 * (l.mean + r.mean))),
+        }),
+        _ => None,
+    };
+    let enough_steps = [&left, &right]
+        .iter()
+        .all(|side| side.as_ref().is_none_or(|s| s.n >= options.min_steps_per_metric))
+        && both.is_some();
+    let absent_reason = both.is_none().then(|| absence_reason(metric, options, excluded));
+    MetricSummary {
+        metric,
+        unit: metric.unit().to_owned(),
+        left,
+        right,
+        both,
+        asymmetry,
+        quality: MetricQuality {
+            steps_used: all.len(),
+            steps_excluded_low_confidence: excluded,
+            mean_landmark_confidence: (!confidences.is_empty())
+                .then(|| confidences.iter().sum::<f64>() / confidences.len() as f64),
+            enough_steps,
+        },
+        absent_reason,
+    }
+}
+
+/// Cadence is 60 / mean step time, not the mean of per-step cadences; SD and median are of per-step cadence.
+fn cadence_stats(per_step_cadence: &[f64]) -> Option<Stats> {
+    let mut stats = Stats::of(per_step_cadence)?;
+    let mean_step_min = per_step_cadence.iter().map(|c| 1.0 / c).sum::<f64>() / per_step_cadence.len() as f64;
+    stats.mean = 1.0 / mean_step_min;
+    Some(stats)
+}
+
+fn absence_reason(metric: MetricId, options: &SummaryOptions, excluded: usize) -> String {
+    let family = metric.family();
+    if !family.measurable_from(options.view) {
+        return match family {
+            MetricFamily::Pelvis => format!(
+                "pelvic drop is a frontal-plane angle and needs a rear view; this clip is a {} view, where it \
+                 cannot be measured honestly",
+                view_name(options.view)
+            ),
+            _ => format!(
+                "this is a sagittal-plane measure and needs a side view; this clip is a {} view",
+                view_name(options.view)
+            ),
+        };
+    }
+    if matches!(metric, MetricId::StepLengthM | MetricId::StrideLengthM) && !options.speed_given {
+        return "needs the treadmill speed (--speed)".into();
+    }
+    if matches!(metric, MetricId::OverstrideCm | MetricId::VerticalOscillationCm) && !options.scale_given {
+        return "needs the runner's height (--height-cm) for a centimetre scale; see the % leg length value".into();
+    }
+    if excluded > 0 {
+        return format!("all {excluded} steps had landmarks below the confidence floor");
+    }
+    "no step gave a usable value (no gait events, or the landmarks it needs were missing)".into()
+}
+
+fn view_name(view: View) -> &'static str {
+    match view {
+        View::Side => "side",
+        View::Rear => "rear",
+        View::Front => "front",
+        View::Oblique => "oblique",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_and_cadence_follow_their_definitions() {
+        let stats = Stats::of(&[1.0, 2.0, 3.0, 10.0]).expect("stats");
+        assert_eq!((stats.mean, stats.median, stats.n), (4.0, 2.5, 4));
+        assert!((stats.sd - 4.0826).abs() < 1e-3);
+        // Steps of 0.3 s and 0.4 s: mean step 0.35 s → 171.43 steps/min (not the mean of 200 and 150).
+        let cadence = cadence_stats(&[200.0, 150.0]).expect("cadence");
+        assert!((cadence.mean - 60.0 / 0.35).abs() < 1e-9);
+        assert_eq!(MetricId::ALL.len(), 23);
+    }
+}

@@ -1,0 +1,241 @@
+//! Per-frame kinematics in the belt frame — segment angles, the pelvis position, the hip line — computed once
+//! from the filtered tracks, then sampled at (sub-frame) event times by every metric family.
+//!
+//! Angle conventions (all degrees, in the belt-aligned frame of [`crate::track::BeltFrame`], `u` forward along
+//! the direction of travel, `v` up):
+//! - segment angle from vertical: `atan2(Δu, −Δv)` of the segment pointing down the limb (hip → knee for the
+//!   thigh, knee → ankle for the shank), positive when the distal end is ahead; the trunk uses hip midpoint →
+//!   shoulder midpoint and `atan2(Δu, Δv)`, positive = forward lean;
+//! - knee flexion = thigh angle − shank angle (= 180° − the included thigh–shank angle);
+//! - hip extension = −thigh angle (thigh behind vertical), relative to vertical, not to the trunk;
+//! - sole angle = `atan2(Δv, Δu)` of heel → toe, positive = toes up.
+
+use crate::landmarks::LandmarkId;
+use crate::track::{BeltFrame, LandmarkTrack, Side, Tracks};
+
+/// The leg landmarks of one side.
+#[derive(Clone, Copy, Debug)]
+pub struct LegIds {
+    /// Hip.
+    pub hip: LandmarkId,
+    /// Knee.
+    pub knee: LandmarkId,
+    /// Ankle.
+    pub ankle: LandmarkId,
+    /// Heel.
+    pub heel: LandmarkId,
+    /// Toe tip (`foot_index`).
+    pub toe: LandmarkId,
+}
+
+impl LegIds {
+    /// The landmarks of `side`.
+    pub const fn of(side: Side) -> LegIds {
+        match side {
+            Side::Left => LegIds {
+                hip: LandmarkId::LeftHip,
+                knee: LandmarkId::LeftKnee,
+                ankle: LandmarkId::LeftAnkle,
+                heel: LandmarkId::LeftHeel,
+                toe: LandmarkId::LeftFootIndex,
+            },
+            Side::Right => LegIds {
+                hip: LandmarkId::RightHip,
+                knee: LandmarkId::RightKnee,
+                ankle: LandmarkId::RightAnkle,
+                heel: LandmarkId::RightHeel,
+                toe: LandmarkId::RightFootIndex,
+            },
+        }
+    }
+
+    /// All five, hip to toe.
+    pub const fn all(&self) -> [LandmarkId; 5] {
+        [self.hip, self.knee, self.ankle, self.heel, self.toe]
+    }
+}
+
+/// One leg's per-frame angles, degrees (NaN where a landmark is missing).
+#[derive(Clone, Debug, Default)]
+pub struct LegSeries {
+    /// Thigh from vertical, positive = knee ahead of hip.
+    pub thigh_deg: Vec<f64>,
+    /// Shank from vertical, positive = ankle ahead of knee.
+    pub shank_deg: Vec<f64>,
+    /// Knee flexion.
+    pub knee_flexion_deg: Vec<f64>,
+    /// Sole (heel → toe) to the belt, positive = toes up.
+    pub sole_deg: Vec<f64>,
+    /// Heel ahead of the hip midpoint, pixels.
+    pub heel_ahead_px: Vec<f64>,
+}
+
+/// The whole body's per-frame kinematics in the belt frame.
+#[derive(Clone, Debug)]
+pub struct Kinematics {
+    /// Frames per second.
+    pub fps: f64,
+    /// Trunk from vertical, positive = forward.
+    pub trunk_lean_deg: Vec<f64>,
+    /// Hip midpoint height, pixels (up).
+    pub pelvis_up_px: Vec<f64>,
+    /// Hip line from horizontal, degrees, positive when the runner's right hip is lower (frontal views).
+    pub pelvic_obliquity_deg: Vec<f64>,
+    /// Left and right legs.
+    pub legs: [LegSeries; 2],
+}
+
+/// Index of a side in `[left, right]` arrays.
+pub const fn side_index(side: Side) -> usize {
+    match side {
+        Side::Left => 0,
+        Side::Right => 1,
+    }
+}
+
+fn angle_from_vertical_down(upper: (f64, f64), lower: (f64, f64)) -> f64 {
+    (lower.0 - upper.0).atan2(upper.1 - lower.1).to_degrees()
+}
+
+impl Kinematics {
+    /// Computes every series from the filtered tracks in `frame`.
+    pub fn new(tracks: &Tracks, frame: &BeltFrame) -> Kinematics {
+        let count = tracks.frame_count();
+        let point = |track: &LandmarkTrack, f: usize| frame.point(track, f);
+        let smooth = |id: LandmarkId| tracks.smooth(id);
+        let mut trunk_lean_deg = vec![f64::NAN; count];
+        let mut pelvis_up_px = vec![f64::NAN; count];
+        let mut pelvic_obliquity_deg = vec![f64::NAN; count];
+        let mut hip_mid_u = vec![f64::NAN; count];
+        for f in 0..count {
+            let left_hip = point(smooth(LandmarkId::LeftHip), f);
+            let right_hip = point(smooth(LandmarkId::RightHip), f);
+            let left_shoulder = point(smooth(LandmarkId::LeftShoulder), f);
+            let right_shoulder = point(smooth(LandmarkId::RightShoulder), f);
+            let hip = (0.5 * (left_hip.0 + right_hip.0), 0.5 * (left_hip.1 + right_hip.1));
+            let shoulder = (
+                0.5 * (left_shoulder.0 + right_shoulder.0),
+                0.5 * (left_shoulder.1 + right_shoulder.1),
+            );
+            trunk_lean_deg[f] = (shoulder.0 - hip.0).atan2(shoulder.1 - hip.1).to_degrees();
+            pelvis_up_px[f] = hip.1;
+            hip_mid_u[f] = hip.0;
+            // Frontal views: `u` runs across the image; the sign of the width does not matter.
+            pelvic_obliquity_deg[f] = (left_hip.1 - right_hip.1)
+                .atan2((right_hip.0 - left_hip.0).abs())
+                .to_degrees();
+        }
+        let legs = [Side::Left, Side::Right].map(|side| {
+            let ids = LegIds::of(side);
+            let mut series = LegSeries {
+                thigh_deg: vec![f64::NAN; count],
+                shank_deg: vec![f64::NAN; count],
+                knee_flexion_deg: vec![f64::NAN; count],
+                sole_deg: vec![f64::NAN; count],
+                heel_ahead_px: vec![f64::NAN; count],
+            };
+            for f in 0..count {
+                let hip = point(smooth(ids.hip), f);
+                let knee = point(smooth(ids.knee), f);
+                let ankle = point(smooth(ids.ankle), f);
+                let heel = point(smooth(ids.heel), f);
+                let toe = point(smooth(ids.toe), f);
+                let thigh = angle_from_vertical_down(hip, knee);
+                let shank = angle_from_vertical_down(knee, ankle);
+                series.thigh_deg[f] = thigh;
+                series.shank_deg[f] = shank;
+                series.knee_flexion_deg[f] = thigh - shank;
+                series.sole_deg[f] = (toe.1 - heel.1).atan2(toe.0 - heel.0).to_degrees();
+                series.heel_ahead_px[f] = heel.0 - hip_mid_u.get(f).copied().unwrap_or(f64::NAN);
+            }
+            series
+        });
+        Kinematics {
+            fps: tracks.fps,
+            trunk_lean_deg,
+            pelvis_up_px,
+            pelvic_obliquity_deg,
+            legs,
+        }
+    }
+
+    /// The leg series of `side`.
+    pub fn leg(&self, side: Side) -> &LegSeries {
+        &self.legs[side_index(side)]
+    }
+}
+
+/// `series` at time `time_s`, linearly interpolated between frames; `None` outside the clip or where missing.
+pub fn sample_at(series: &[f64], time_s: f64, fps: f64) -> Option<f64> {
+    let position = time_s * fps;
+    if position < 0.0 {
+        return None;
+    }
+    let before = position.floor() as usize;
+    let weight = position - before as f64;
+    let a = *series.get(before)?;
+    let value = if weight > 0.0 {
+        let b = *series.get(before + 1)?;
+        a + weight * (b - a)
+    } else {
+        a
+    };
+    value.is_finite().then_some(value)
+}
+
+/// The samples of `series` from `start_s` to `end_s` (both ends interpolated, whole frames between).
+pub fn samples_between(series: &[f64], start_s: f64, end_s: f64, fps: f64) -> Vec<f64> {
+    let mut values = Vec::new();
+    values.extend(sample_at(series, start_s, fps));
+    let first = (start_s * fps).floor() as i64 + 1;
+    let last = (end_s * fps).ceil() as i64 - 1;
+    for f in first.max(0)..=last {
+        if let Some(value) = series.get(f as usize).filter(|v| v.is_finite()) {
+            values.push(*value);
+        }
+    }
+    values.extend(sample_at(series, end_s, fps));
+    values
+}
+
+/// Mean visibility of `ids` over frames `start_s..=end_s`, 0..1.
+pub fn mean_visibility(tracks: &Tracks, ids: &[LandmarkId], start_s: f64, end_s: f64) -> f64 {
+    let first = (start_s * tracks.fps).floor().max(0.0) as usize;
+    let last = ((end_s * tracks.fps).ceil().max(0.0) as usize).min(tracks.frame_count().saturating_sub(1));
+    let mut sum = 0.0;
+    let mut count = 0;
+    for f in first..=last {
+        for id in ids {
+            sum += tracks.raw(*id).visibility.get(f).copied().unwrap_or(0.0);
+            count += 1;
+        }
+    }
+    if count == 0 { 0.0 } else { sum / count as f64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_interpolates_and_refuses_gaps() {
+        let series = [0.0, 10.0, f64::NAN, 30.0];
+        assert_eq!(sample_at(&series, 0.5 / 10.0, 10.0), Some(5.0));
+        assert_eq!(sample_at(&series, 1.5 / 10.0, 10.0), None);
+        assert_eq!(sample_at(&series, 3.0 / 10.0, 10.0), Some(30.0));
+        assert_eq!(sample_at(&series, 5.0, 10.0), None);
+        assert_eq!(
+            samples_between(&[1.0, 2.0, 3.0, 4.0], 0.05, 0.25, 10.0),
+            vec![1.5, 2.0, 3.0, 3.5]
+        );
+    }
+
+    #[test]
+    fn segment_angles_follow_the_conventions() {
+        // Knee 10 px ahead of and 100 px below the hip: thigh flexed forward by atan(0.1).
+        let thigh = angle_from_vertical_down((0.0, 0.0), (10.0, -100.0));
+        assert!((thigh - 0.1f64.atan().to_degrees()).abs() < 1e-9);
+        let behind = angle_from_vertical_down((0.0, 0.0), (-10.0, -100.0));
+        assert!(behind < 0.0);
+    }
+}

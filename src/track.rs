@@ -1,0 +1,751 @@
+//! Landmark tracks: the pose stage's per-frame landmarks turned into clean per-landmark time series that the
+//! event detector and the metrics can trust.
+//!
+//! In order, [`build_tracks`] (1) reads every landmark into a time series, treating a missing pose or a
+//! landmark below [`MIN_VISIBILITY`] as a gap; (2) repairs left/right label swaps of the legs from temporal
+//! continuity (the top complaint about 2D pose tools: BlazePose and OpenPose flip the legs for a few frames
+//! when they cross); (3) fills gaps no longer than the configured maximum by linear interpolation, leaving
+//! longer gaps as gaps; (4) keeps a low-pass copy filtered with a zero-lag (forward–backward) second-order
+//! Butterworth filter, cut-off corrected for the double pass (Winter 2009, *Biomechanics and Motor Control of
+//! Human Movement*, 4th ed., §3.4.4.4); (5) detects the view, the runner's facing, the direction of travel and
+//! the near-side limbs; and (6) estimates a pixel scale from the runner's height when it is given.
+//!
+//! The belt line and camera roll need stance phases and so are estimated in [`crate::events`]; the
+//! [`BeltFrame`] type that carries them lives here because every angle is measured in it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::landmarks::{LANDMARK_COUNT, LandmarkId, PoseSequence};
+
+/// A landmark whose visibility is below this is treated as missing: BlazePose still places occluded or
+/// out-of-frame landmarks, but below ~0.1 the positions are guesses (seen on the feet-out-of-frame fixture).
+pub const MIN_VISIBILITY: f64 = 0.1;
+
+/// A landmark whose presence (probability of being inside the frame) is below this is treated as missing.
+/// MediaPipe's legacy API reports no presence (NaN), which is not treated as missing.
+pub const MIN_PRESENCE: f64 = 0.1;
+
+/// Thigh plus shank length as a fraction of standing height (Winter 2009, Table 4.1: thigh 0.245 H,
+/// shank 0.246 H). Used for the pixel scale from `height_cm`.
+pub const THIGH_PLUS_SHANK_PER_HEIGHT: f64 = 0.491;
+
+/// A swap of the leg labels is accepted when its continuity cost is below this fraction of the cost of the
+/// labels as given, so that noise near the moment the legs cross does not flip them.
+pub const SWAP_COST_RATIO: f64 = 0.5;
+
+/// A swap must also save at least this fraction of the leg length per compared landmark, in pixels.
+pub const SWAP_MIN_SAVING_PER_LANDMARK_LEG: f64 = 0.03;
+
+/// Shoulder or hip width over torso length below which the view is a side view.
+pub const SIDE_VIEW_MAX_WIDTH_RATIO: f64 = 0.3;
+
+/// Shoulder or hip width over torso length above which the view is a rear or front view.
+pub const FRONTAL_VIEW_MIN_WIDTH_RATIO: f64 = 0.45;
+
+/// Hip-midpoint speed above which the runner travels across the frame (overground), in leg lengths per second.
+pub const TRAVEL_MIN_SPEED_LEG_PER_S: f64 = 0.5;
+
+/// Butterworth cut-off is kept below this fraction of the frame rate (Nyquist is 0.5).
+pub const MAX_CUTOFF_PER_FPS: f64 = 0.45;
+
+/// Which of the runner's sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The runner's own left.
+    Left,
+    /// The runner's own right.
+    Right,
+}
+
+impl Side {
+    /// The other side.
+    pub const fn other(self) -> Side {
+        match self {
+            Side::Left => Side::Right,
+            Side::Right => Side::Left,
+        }
+    }
+}
+
+/// The camera's view of the runner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// Sagittal plane: the camera sees the runner's side.
+    Side,
+    /// Frontal plane from behind.
+    Rear,
+    /// Frontal plane from in front.
+    Front,
+    /// Neither clearly side nor frontal (a three-quarter view).
+    Oblique,
+}
+
+/// Which way the runner faces in the image (side view).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Facing {
+    /// Towards the image's right edge.
+    Right,
+    /// Towards the image's left edge.
+    Left,
+}
+
+impl Facing {
+    /// +1 when facing right (image x grows forward), −1 when facing left.
+    pub const fn sign(self) -> f64 {
+        match self {
+            Facing::Right => 1.0,
+            Facing::Left => -1.0,
+        }
+    }
+}
+
+/// How the runner moves through the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Travel {
+    /// The hips stay in place (treadmill, or running in place).
+    InPlace,
+    /// The hips move towards the image's right edge (overground).
+    TowardsRight,
+    /// The hips move towards the image's left edge (overground).
+    TowardsLeft,
+}
+
+/// The left/right pairs of leg landmarks whose labels are swapped together when BlazePose flips the legs.
+pub const LEG_PAIRS: [(LandmarkId, LandmarkId); 5] = [
+    (LandmarkId::LeftHip, LandmarkId::RightHip),
+    (LandmarkId::LeftKnee, LandmarkId::RightKnee),
+    (LandmarkId::LeftAnkle, LandmarkId::RightAnkle),
+    (LandmarkId::LeftHeel, LandmarkId::RightHeel),
+    (LandmarkId::LeftFootIndex, LandmarkId::RightFootIndex),
+];
+
+/// One landmark over time. Missing samples are NaN in both coordinates.
+#[derive(Clone, Debug, Default)]
+pub struct LandmarkTrack {
+    /// Image x, pixels, per frame.
+    pub x_px: Vec<f64>,
+    /// Image y (down), pixels, per frame.
+    pub y_px: Vec<f64>,
+    /// Depth relative to the hips, pixels, per frame (negative = nearer the camera).
+    pub z_px: Vec<f64>,
+    /// The model's visibility, 0..1, per frame (0 where missing).
+    pub visibility: Vec<f64>,
+}
+
+impl LandmarkTrack {
+    fn with_len(frame_count: usize) -> LandmarkTrack {
+        LandmarkTrack {
+            x_px: vec![f64::NAN; frame_count],
+            y_px: vec![f64::NAN; frame_count],
+            z_px: vec![f64::NAN; frame_count],
+            visibility: vec![0.0; frame_count],
+        }
+    }
+
+    /// Whether frame `frame` has a position.
+    pub fn has(&self, frame: usize) -> bool {
+        frame < self.x_px.len() && self.x_px[frame].is_finite() && self.y_px[frame].is_finite()
+    }
+
+    fn swap_with(&mut self, other: &mut LandmarkTrack, frame: usize) {
+        std::mem::swap(&mut self.x_px[frame], &mut other.x_px[frame]);
+        std::mem::swap(&mut self.y_px[frame], &mut other.y_px[frame]);
+        std::mem::swap(&mut self.z_px[frame], &mut other.z_px[frame]);
+        std::mem::swap(&mut self.visibility[frame], &mut other.visibility[frame]);
+    }
+}
+
+/// What the track clean-up changed, for the report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackRepairs {
+    /// Frames whose leg labels were swapped back (left/right flips repaired).
+    pub swapped_frame_count: usize,
+    /// Landmark samples filled by interpolation across short gaps.
+    pub filled_sample_count: usize,
+    /// Landmark samples left missing because their gap was too long.
+    pub unfilled_sample_count: usize,
+    /// Frames without any pose.
+    pub frames_without_pose_count: usize,
+}
+
+/// The camera geometry the view detection found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ViewDetection {
+    /// The detected view, or `None` when there was nothing to look at.
+    pub view: Option<View>,
+    /// Median shoulder/hip width over torso length (small in a side view).
+    pub width_over_torso_ratio: Option<f64>,
+    /// Which way the runner faces (side view).
+    pub facing: Option<Facing>,
+    /// How the runner moves through the frame.
+    pub travel: Option<Travel>,
+    /// The side nearer the camera (side view), from the model's depth.
+    pub near_side: Option<Side>,
+}
+
+/// Clean landmark time series for one clip.
+#[derive(Clone, Debug)]
+pub struct Tracks {
+    /// Frame rate used for timing, frames per second.
+    pub fps: f64,
+    /// Time of each frame, seconds (uniform, from the frame rate).
+    pub time_s: Vec<f64>,
+    /// Frame width, pixels.
+    pub width_px: f64,
+    /// Frame height, pixels.
+    pub height_px: f64,
+    /// Swap-repaired, gap-filled, unfiltered tracks, indexed by [`LandmarkId::index`].
+    pub raw: Vec<LandmarkTrack>,
+    /// The same, low-pass filtered.
+    pub smooth: Vec<LandmarkTrack>,
+    /// The Butterworth cut-off actually used, Hz (after clamping to the frame rate).
+    pub cutoff_hz: f64,
+    /// Median thigh + shank length, pixels (the "leg length" that normalises distances without a scale).
+    pub leg_length_px: Option<f64>,
+    /// Pixels per centimetre, from the runner's height, when given.
+    pub px_per_cm: Option<f64>,
+    /// What the clean-up changed.
+    pub repairs: TrackRepairs,
+    /// The detected camera geometry.
+    pub detection: ViewDetection,
+}
+
+impl Tracks {
+    /// The unfiltered track of `id`.
+    pub fn raw(&self, id: LandmarkId) -> &LandmarkTrack {
+        &self.raw[id.index()]
+    }
+
+    /// The filtered track of `id`.
+    pub fn smooth(&self, id: LandmarkId) -> &LandmarkTrack {
+        &self.smooth[id.index()]
+    }
+
+    /// Number of frames.
+    pub fn frame_count(&self) -> usize {
+        self.time_s.len()
+    }
+}
+
+/// The options of [`build_tracks`].
+#[derive(Clone, Copy, Debug)]
+pub struct TrackOptions {
+    /// Butterworth low-pass cut-off, Hz.
+    pub cutoff_hz: f64,
+    /// Gaps up to this long are interpolated, seconds.
+    pub max_gap_fill_s: f64,
+    /// The runner's standing height, centimetres, for a pixel scale.
+    pub height_cm: Option<f64>,
+}
+
+/// Reads, repairs, fills, filters and inspects the landmark tracks of `sequence`.
+pub fn build_tracks(sequence: &PoseSequence, options: &TrackOptions) -> Tracks {
+    let frame_count = sequence.frames.len();
+    let fps = frame_rate(sequence);
+    let time_s: Vec<f64> = (0..frame_count).map(|i| i as f64 / fps).collect();
+    let mut raw: Vec<LandmarkTrack> = (0..LANDMARK_COUNT)
+        .map(|_| LandmarkTrack::with_len(frame_count))
+        .collect();
+    let mut repairs = TrackRepairs::default();
+    for (frame_index, frame) in sequence.frames.iter().enumerate() {
+        let Some(pose) = &frame.pose else {
+            repairs.frames_without_pose_count += 1;
+            continue;
+        };
+        for (id, landmark) in pose.landmarks.iter().enumerate() {
+            let visibility = f64::from(landmark.visibility);
+            let presence = f64::from(landmark.presence);
+            let usable = landmark.x_px.is_finite()
+                && landmark.y_px.is_finite()
+                && (visibility.is_nan() || visibility >= MIN_VISIBILITY)
+                && (presence.is_nan() || presence >= MIN_PRESENCE);
+            if usable {
+                let track = &mut raw[id];
+                track.x_px[frame_index] = f64::from(landmark.x_px);
+                track.y_px[frame_index] = f64::from(landmark.y_px);
+                track.z_px[frame_index] = f64::from(landmark.z_px);
+                track.visibility[frame_index] = if visibility.is_nan() { 1.0 } else { visibility };
+            }
+        }
+    }
+    let leg_length_px = leg_length(&raw);
+    if let Some(leg) = leg_length_px {
+        repairs.swapped_frame_count = repair_leg_swaps(&mut raw, leg);
+    }
+    let max_gap_frames = (options.max_gap_fill_s * fps).round().max(0.0) as usize;
+    for track in &mut raw {
+        let (filled, unfilled) = fill_short_gaps(track, max_gap_frames);
+        repairs.filled_sample_count += filled;
+        repairs.unfilled_sample_count += unfilled;
+    }
+    let cutoff_hz = options
+        .cutoff_hz
+        .clamp(0.1, MAX_CUTOFF_PER_FPS * fps * DOUBLE_PASS_CORRECTION);
+    let smooth: Vec<LandmarkTrack> = raw
+        .iter()
+        .map(|track| LandmarkTrack {
+            x_px: butterworth_zero_lag(&track.x_px, cutoff_hz, fps),
+            y_px: butterworth_zero_lag(&track.y_px, cutoff_hz, fps),
+            z_px: butterworth_zero_lag(&track.z_px, cutoff_hz, fps),
+            visibility: track.visibility.clone(),
+        })
+        .collect();
+    let px_per_cm = match (options.height_cm, leg_length_px) {
+        (Some(height_cm), Some(leg)) if height_cm > 0.0 => Some(leg / (THIGH_PLUS_SHANK_PER_HEIGHT * height_cm)),
+        _ => None,
+    };
+    let detection = detect_view(&raw, &time_s, leg_length_px);
+    Tracks {
+        fps,
+        time_s,
+        width_px: f64::from(sequence.width_px),
+        height_px: f64::from(sequence.height_px),
+        raw,
+        smooth,
+        cutoff_hz,
+        leg_length_px,
+        px_per_cm,
+        repairs,
+        detection,
+    }
+}
+
+/// The frame rate: the container's when plausible, else from the timestamps, else 30.
+fn frame_rate(sequence: &PoseSequence) -> f64 {
+    if sequence.fps.is_finite() && sequence.fps >= 1.0 && sequence.fps <= 2000.0 {
+        return sequence.fps;
+    }
+    let frames = &sequence.frames;
+    if frames.len() >= 2 {
+        let span_s = frames[frames.len() - 1].timestamp_s - frames[0].timestamp_s;
+        if span_s > 0.0 {
+            return (frames.len() - 1) as f64 / span_s;
+        }
+    }
+    30.0
+}
+
+/// Median of the finite values, `None` if there are none.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return None;
+    }
+    finite.sort_by(f64::total_cmp);
+    let middle = finite.len() / 2;
+    Some(if finite.len().is_multiple_of(2) {
+        0.5 * (finite[middle - 1] + finite[middle])
+    } else {
+        finite[middle]
+    })
+}
+
+fn distance(track_a: &LandmarkTrack, track_b: &LandmarkTrack, frame: usize) -> f64 {
+    (track_a.x_px[frame] - track_b.x_px[frame]).hypot(track_a.y_px[frame] - track_b.y_px[frame])
+}
+
+/// Median over frames and both legs of hip→knee + knee→ankle, pixels.
+fn leg_length(raw: &[LandmarkTrack]) -> Option<f64> {
+    let mut lengths = Vec::new();
+    for (hip, knee, ankle) in [
+        (LandmarkId::LeftHip, LandmarkId::LeftKnee, LandmarkId::LeftAnkle),
+        (LandmarkId::RightHip, LandmarkId::RightKnee, LandmarkId::RightAnkle),
+    ] {
+        let (hip, knee, ankle) = (&raw[hip.index()], &raw[knee.index()], &raw[ankle.index()]);
+        for frame in 0..hip.x_px.len() {
+            let length = distance(hip, knee, frame) + distance(knee, ankle, frame);
+            if length.is_finite() {
+                lengths.push(length);
+            }
+        }
+    }
+    median(&lengths).filter(|leg| *leg > 1.0)
+}
+
+/// Repairs left/right leg label swaps in place and returns how many frames were swapped back.
+///
+/// Each frame's leg landmarks are compared with a constant-velocity prediction from the two previous
+/// (already repaired) frames; when the swapped labelling fits the prediction much better than the given one,
+/// the frame's labels are swapped. Legs move in opposite directions when they cross (stance foot back, swing
+/// foot forward), so the prediction tells them apart even where their positions coincide.
+fn repair_leg_swaps(raw: &mut [LandmarkTrack], leg_length_px: f64) -> usize {
+    let frame_count = raw.first().map_or(0, |track| track.x_px.len());
+    let mut swapped = 0;
+    let min_saving_px = SWAP_MIN_SAVING_PER_LANDMARK_LEG * leg_length_px;
+    for frame in 1..frame_count {
+        let mut cost_keep = 0.0;
+        let mut cost_swap = 0.0;
+        let mut compared = 0usize;
+        for (left, right) in LEG_PAIRS {
+            let (left_track, right_track) = (&raw[left.index()], &raw[right.index()]);
+            let (Some(left_pred), Some(right_pred)) = (predict(left_track, frame), predict(right_track, frame)) else {
+                continue;
+            };
+            if !left_track.has(frame) || !right_track.has(frame) {
+                continue;
+            }
+            let left_now = (left_track.x_px[frame], left_track.y_px[frame]);
+            let right_now = (right_track.x_px[frame], right_track.y_px[frame]);
+            let gap = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).hypot(a.1 - b.1);
+            cost_keep += gap(left_now, left_pred) + gap(right_now, right_pred);
+            cost_swap += gap(left_now, right_pred) + gap(right_now, left_pred);
+            compared += 1;
+        }
+        if compared >= 2
+            && cost_swap < SWAP_COST_RATIO * cost_keep
+            && cost_keep - cost_swap > min_saving_px * compared as f64
+        {
+            for (left, right) in LEG_PAIRS {
+                let (low, high) = raw.split_at_mut(right.index());
+                low[left.index()].swap_with(&mut high[0], frame);
+            }
+            swapped += 1;
+        }
+    }
+    swapped
+}
+
+/// How far back the swap repair looks for the frames it predicts from, frames (bridges dropped frames).
+pub const SWAP_PREDICTION_LOOKBACK_FRAMES: usize = 6;
+
+/// Constant-velocity prediction of a landmark at `frame` from the last two frames that have it (within
+/// [`SWAP_PREDICTION_LOOKBACK_FRAMES`]), or from the last one alone.
+fn predict(track: &LandmarkTrack, frame: usize) -> Option<(f64, f64)> {
+    let earliest = frame.saturating_sub(SWAP_PREDICTION_LOOKBACK_FRAMES);
+    let mut known = (earliest..frame).rev().filter(|&f| track.has(f));
+    let last = known.next()?;
+    let last_point = (track.x_px[last], track.y_px[last]);
+    match known.next() {
+        Some(before) => {
+            let steps_ahead = (frame - last) as f64 / (last - before) as f64;
+            Some((
+                last_point.0 + steps_ahead * (last_point.0 - track.x_px[before]),
+                last_point.1 + steps_ahead * (last_point.1 - track.y_px[before]),
+            ))
+        }
+        None => Some(last_point),
+    }
+}
+
+/// Linearly interpolates gaps of at most `max_gap_frames` inside the track; returns (filled, left missing).
+fn fill_short_gaps(track: &mut LandmarkTrack, max_gap_frames: usize) -> (usize, usize) {
+    let frame_count = track.x_px.len();
+    let (mut filled, mut unfilled) = (0, 0);
+    let mut frame = 0;
+    while frame < frame_count {
+        if track.has(frame) {
+            frame += 1;
+            continue;
+        }
+        let start = frame;
+        while frame < frame_count && !track.has(frame) {
+            frame += 1;
+        }
+        let gap = frame - start;
+        let bounded = start > 0 && frame < frame_count;
+        if bounded && gap <= max_gap_frames {
+            let (before, after) = (start - 1, frame);
+            for missing in start..frame {
+                let weight = (missing - before) as f64 / (after - before) as f64;
+                let lerp = |v: &[f64]| v[before] + weight * (v[after] - v[before]);
+                track.x_px[missing] = lerp(&track.x_px);
+                track.y_px[missing] = lerp(&track.y_px);
+                track.z_px[missing] = lerp(&track.z_px);
+                track.visibility[missing] = 0.5 * (track.visibility[before].min(track.visibility[after]));
+            }
+            filled += gap;
+        } else {
+            unfilled += gap;
+        }
+    }
+    (filled, unfilled)
+}
+
+/// Cut-off correction for a second-order Butterworth run forwards and backwards, so that the combined filter
+/// is −3 dB at the requested cut-off: (√2 − 1)^(1/4) (Winter 2009, §3.4.4.4).
+pub const DOUBLE_PASS_CORRECTION: f64 = 0.802;
+
+/// Zero-lag second-order Butterworth low-pass (forward–backward), applied to each run of finite samples;
+/// NaN samples stay NaN. Runs shorter than [`MIN_FILTER_RUN`] samples are returned unfiltered.
+pub fn butterworth_zero_lag(samples: &[f64], cutoff_hz: f64, fps: f64) -> Vec<f64> {
+    let mut out = samples.to_vec();
+    let corrected_hz = (cutoff_hz / DOUBLE_PASS_CORRECTION).min(MAX_CUTOFF_PER_FPS * fps);
+    let warped = (std::f64::consts::PI * corrected_hz / fps).tan();
+    let sqrt2 = std::f64::consts::SQRT_2;
+    let norm = 1.0 / (1.0 + sqrt2 * warped + warped * warped);
+    let b0 = warped * warped * norm;
+    let coefficients = BiquadCoefficients {
+        b: [b0, 2.0 * b0, b0],
+        a1: 2.0 * (warped * warped - 1.0) * norm,
+        a2: (1.0 - sqrt2 * warped + warped * warped) * norm,
+    };
+    let mut start = 0;
+    while start < samples.len() {
+        if !samples[start].is_finite() {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < samples.len() && samples[end].is_finite() {
+            end += 1;
+        }
+        if end - start >= MIN_FILTER_RUN {
+            let filtered = filtfilt(&samples[start..end], &coefficients);
+            out[start..end].copy_from_slice(&filtered);
+        }
+        start = end;
+    }
+    out
+}
+
+/// Shortest run of samples that is filtered.
+pub const MIN_FILTER_RUN: usize = 8;
+
+struct BiquadCoefficients {
+    b: [f64; 3],
+    a1: f64,
+    a2: f64,
+}
+
+fn filtfilt(run: &[f64], c: &BiquadCoefficients) -> Vec<f64> {
+    // Odd (point-symmetric) extension at both ends, as scipy's filtfilt does, so the ends do not droop.
+    let pad = (run.len() - 1).min(3 * MIN_FILTER_RUN);
+    let (first, last) = (run[0], run[run.len() - 1]);
+    let mut extended = Vec::with_capacity(run.len() + 2 * pad);
+    extended.extend((1..=pad).rev().map(|k| 2.0 * first - run[k]));
+    extended.extend_from_slice(run);
+    extended.extend((1..=pad).map(|k| 2.0 * last - run[run.len() - 1 - k]));
+    let forward = biquad(&extended, c);
+    let mut backward: Vec<f64> = forward.into_iter().rev().collect();
+    backward = biquad(&backward, c);
+    backward.reverse();
+    backward[pad..pad + run.len()].to_vec()
+}
+
+fn biquad(input: &[f64], c: &BiquadCoefficients) -> Vec<f64> {
+    let mut output = Vec::with_capacity(input.len());
+    // Start in the steady state of the first sample.
+    let (mut x1, mut x2, mut y1, mut y2) = (input[0], input[0], input[0], input[0]);
+    for &x in input {
+        let y = c.b[0] * x + c.b[1] * x1 + c.b[2] * x2 - c.a1 * y1 - c.a2 * y2;
+        output.push(y);
+        (x2, x1, y2, y1) = (x1, x, y1, y);
+    }
+    output
+}
+
+fn midpoint_series(a: &LandmarkTrack, b: &LandmarkTrack) -> (Vec<f64>, Vec<f64>) {
+    let x = a.x_px.iter().zip(&b.x_px).map(|(p, q)| 0.5 * (p + q)).collect();
+    let y = a.y_px.iter().zip(&b.y_px).map(|(p, q)| 0.5 * (p + q)).collect();
+    (x, y)
+}
+
+/// Detects the view, facing, travel and near side from the unfiltered tracks.
+fn detect_view(raw: &[LandmarkTrack], time_s: &[f64], leg_length_px: Option<f64>) -> ViewDetection {
+    let track = |id: LandmarkId| &raw[id.index()];
+    let frame_count = time_s.len();
+    let (shoulder_x, shoulder_y) = midpoint_series(track(LandmarkId::LeftShoulder), track(LandmarkId::RightShoulder));
+    let (hip_x, hip_y) = midpoint_series(track(LandmarkId::LeftHip), track(LandmarkId::RightHip));
+    let torso: Vec<f64> = (0..frame_count)
+        .map(|f| (shoulder_x[f] - hip_x[f]).hypot(shoulder_y[f] - hip_y[f]))
+        .collect();
+    let signed_width = |left: LandmarkId, right: LandmarkId| -> Vec<f64> {
+        (0..frame_count)
+            .map(|f| track(right).x_px[f] - track(left).x_px[f])
+            .collect::<Vec<f64>>()
+    };
+    let shoulder_width = signed_width(LandmarkId::LeftShoulder, LandmarkId::RightShoulder);
+    let hip_width = signed_width(LandmarkId::LeftHip, LandmarkId::RightHip);
+    let ratio = median(
+        &(0..frame_count)
+            .map(|f| shoulder_width[f].abs().max(hip_width[f].abs()) / torso[f])
+            .collect::<Vec<f64>>(),
+    );
+    let view = ratio.map(|ratio| {
+        if ratio < SIDE_VIEW_MAX_WIDTH_RATIO {
+            View::Side
+        } else if ratio > FRONTAL_VIEW_MIN_WIDTH_RATIO {
+            // From behind, the runner's left is on the image's left: right-minus-left x is positive.
+            let signed = median(
+                &(0..frame_count)
+                    .map(|f| shoulder_width[f] + hip_width[f])
+                    .collect::<Vec<f64>>(),
+            );
+            if signed.unwrap_or(0.0) > 0.0 {
+                View::Rear
+            } else {
+                View::Front
+            }
+        } else {
+            View::Oblique
+        }
+    });
+    // Facing: the toes are ahead of the heels, the nose ahead of the ears.
+    let mut votes = Vec::new();
+    for (heel, toe) in [
+        (LandmarkId::LeftHeel, LandmarkId::LeftFootIndex),
+        (LandmarkId::RightHeel, LandmarkId::RightFootIndex),
+    ] {
+        votes.extend((0..frame_count).map(|f| track(toe).x_px[f] - track(heel).x_px[f]));
+    }
+    let (ear_x, _) = midpoint_series(track(LandmarkId::LeftEar), track(LandmarkId::RightEar));
+    votes.extend((0..frame_count).map(|f| track(LandmarkId::Nose).x_px[f] - ear_x[f]));
+    let facing = median(&votes).and_then(|vote| {
+        if vote > 0.0 {
+            Some(Facing::Right)
+        } else if vote < 0.0 {
+            Some(Facing::Left)
+        } else {
+            None
+        }
+    });
+    let travel = travel_from_hips(&hip_x, time_s, leg_length_px);
+    let depth_difference = median(
+        &[
+            (LandmarkId::LeftHip, LandmarkId::RightHip),
+            (LandmarkId::LeftKnee, LandmarkId::RightKnee),
+            (LandmarkId::LeftAnkle, LandmarkId::RightAnkle),
+        ]
+        .iter()
+        .flat_map(|(left, right)| (0..frame_count).map(|f| track(*left).z_px[f] - track(*right).z_px[f]))
+        .collect::<Vec<f64>>(),
+    );
+    let near_side = depth_difference.map(|d| if d < 0.0 { Side::Left } else { Side::Right });
+    ViewDetection {
+        view,
+        width_over_torso_ratio: ratio,
+        facing,
+        travel,
+        near_side,
+    }
+}
+
+/// Least-squares slope of the hip midpoint's x over time, in leg lengths per second, classified.
+fn travel_from_hips(hip_x: &[f64], time_s: &[f64], leg_length_px: Option<f64>) -> Option<Travel> {
+    let leg = leg_length_px?;
+    let points: Vec<(f64, f64)> = time_s
+        .iter()
+        .zip(hip_x)
+        .filter(|(_, x)| x.is_finite())
+        .map(|(t, x)| (*t, *x))
+        .collect();
+    if points.len() < 3 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let mean_t = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_x = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let covariance: f64 = points.iter().map(|p| (p.0 - mean_t) * (p.1 - mean_x)).sum();
+    let variance: f64 = points.iter().map(|p| (p.0 - mean_t).powi(2)).sum();
+    if variance <= 0.0 {
+        return None;
+    }
+    let speed_leg_per_s = covariance / variance / leg;
+    Some(if speed_leg_per_s > TRAVEL_MIN_SPEED_LEG_PER_S {
+        Travel::TowardsRight
+    } else if speed_leg_per_s < -TRAVEL_MIN_SPEED_LEG_PER_S {
+        Travel::TowardsLeft
+    } else {
+        Travel::InPlace
+    })
+}
+
+/// The belt-aligned frame every angle is measured in: image coordinates rotated by the camera roll so the
+/// belt (or floor) line is horizontal, with `u` pointing in the runner's direction of travel and `v` up.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BeltFrame {
+    /// Camera roll: the belt line's angle in the image, radians (positive = belt rises to the image right,
+    /// in image coordinates with y down it is the angle whose tangent is dy/dx).
+    pub roll_rad: f64,
+    /// +1 when forward is the image's right, −1 when it is the image's left.
+    pub forward_sign: f64,
+}
+
+impl BeltFrame {
+    /// A level camera looking at a runner facing `forward_sign`.
+    pub const fn level(forward_sign: f64) -> BeltFrame {
+        BeltFrame {
+            roll_rad: 0.0,
+            forward_sign,
+        }
+    }
+
+    /// A point's (forward, up) coordinates in the belt frame, pixels, from image pixels.
+    pub fn belt_from_image(&self, x_px: f64, y_px: f64) -> (f64, f64) {
+        let (sin, cos) = self.roll_rad.sin_cos();
+        // Rotate by −roll in image coordinates (y down), then flip y to point up.
+        let x_level = cos * x_px + sin * y_px;
+        let y_level = -sin * x_px + cos * y_px;
+        (self.forward_sign * x_level, -y_level)
+    }
+
+    /// The (forward, up) position of `track` at `frame`, or NaN.
+    pub fn point(&self, track: &LandmarkTrack, frame: usize) -> (f64, f64) {
+        self.belt_from_image(track.x_px[frame], track.y_px[frame])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn butterworth_passes_slow_signals_and_removes_fast_ones() {
+        let fps = 60.0;
+        let slow: Vec<f64> = (0..240)
+            .map(|i| (2.0 * std::f64::consts::PI * 2.0 * i as f64 / fps).sin())
+            .collect();
+        let fast: Vec<f64> = (0..240)
+            .map(|i| (2.0 * std::f64::consts::PI * 25.0 * i as f64 / fps).sin())
+            .collect();
+        let slow_out = butterworth_zero_lag(&slow, 12.0, fps);
+        let fast_out = butterworth_zero_lag(&fast, 12.0, fps);
+        let max_error = slow
+            .iter()
+            .zip(&slow_out)
+            .skip(20)
+            .take(200)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(max_error < 0.03, "2 Hz passes with no lag: {max_error}");
+        let max_fast = fast_out.iter().skip(20).take(200).map(|v| v.abs()).fold(0.0, f64::max);
+        assert!(max_fast < 0.1, "25 Hz is removed: {max_fast}");
+    }
+
+    #[test]
+    fn nan_runs_stay_nan_and_short_gaps_fill() {
+        let mut track = LandmarkTrack::with_len(10);
+        for f in [0, 1, 2, 5, 6, 9] {
+            track.x_px[f] = f as f64;
+            track.y_px[f] = 0.0;
+            track.z_px[f] = 0.0;
+            track.visibility[f] = 1.0;
+        }
+        let (filled, unfilled) = fill_short_gaps(&mut track, 2);
+        assert_eq!((filled, unfilled), (4, 0));
+        assert!((track.x_px[3] - 3.0).abs() < 1e-9);
+        let mut long = LandmarkTrack::with_len(10);
+        long.x_px[0] = 0.0;
+        long.y_px[0] = 0.0;
+        long.x_px[9] = 9.0;
+        long.y_px[9] = 0.0;
+        assert_eq!(fill_short_gaps(&mut long, 3), (0, 8));
+        assert!(long.x_px[4].is_nan());
+    }
+
+    #[test]
+    fn belt_frame_undoes_roll_and_facing() {
+        let roll = 5f64.to_radians();
+        let frame = BeltFrame {
+            roll_rad: roll,
+            forward_sign: -1.0,
+        };
+        // A point 100 px along the rolled belt line towards the image left is 100 px forward, 0 up.
+        let (u, v) = frame.belt_from_image(-100.0 * roll.cos(), -100.0 * roll.sin());
+        assert!((u - 100.0).abs() < 1e-9 && v.abs() < 1e-9, "{u} {v}");
+    }
+}
