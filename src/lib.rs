@@ -21,3 +21,4 @@ pub mod pose;
 pub mod synthetic;
 pub mod track;
 pub mod video;
+pub mod visual;
