@@ -43,6 +43,8 @@ const REFERENCE_LENGTH_PER_RADIUS: f64 = 1.8;
 const ARC_POINT_COUNT: usize = 24;
 /// How long an initial-contact or toe-off marker stays on screen after the event, seconds.
 const EVENT_MARKER_HOLD_S: f64 = 0.12;
+/// Drawing scale, as seen after scaling for display, of stills ([`Annotator::for_display_scale`]).
+const STILL_TEXT_SCALE: f64 = 0.85;
 /// How much the panel and timeline backgrounds keep of the picture under them, 0..1.
 const PANEL_BACKGROUND_KEEP: f64 = 0.35;
 
@@ -208,6 +210,15 @@ impl<'a> Annotator<'a> {
             scale,
             arc_radius_px,
         }
+    }
+
+    /// The same annotator with line widths and fonts sized for a picture that will be shown scaled by
+    /// `shown_per_drawn` (a still cropped and scaled down draws bolder so that it reads at its shown size).
+    pub fn for_display_scale(mut self, shown_per_drawn: f64) -> Annotator<'a> {
+        if shown_per_drawn.is_finite() && shown_per_drawn > 0.0 {
+            self.scale = (STILL_TEXT_SCALE / shown_per_drawn).max(MIN_DRAW_SCALE);
+        }
+        self
     }
 
     fn thickness(&self, nominal: f64) -> i32 {
@@ -567,6 +578,10 @@ impl<'a> Annotator<'a> {
         let font = imgproc::FONT_HERSHEY_SIMPLEX;
         let scale = self.font_scale();
         let thickness = self.thickness(1.6);
+        // Keep the whole label inside the picture: a joint near the edge gets its label pulled in.
+        let mut baseline = 0;
+        let size = imgproc::get_text_size(text, font, scale, thickness, &mut baseline)?;
+        let origin = clamp_text_origin(origin, (size.width, size.height), (image.cols(), image.rows()));
         if outline {
             imgproc::put_text(
                 image,
@@ -592,6 +607,13 @@ impl<'a> Annotator<'a> {
             false,
         )
     }
+}
+
+/// Moves a text origin (bottom left) so that a text of `size` lies inside an image of `image_size`.
+pub fn clamp_text_origin(origin: (f64, f64), size: (i32, i32), image_size: (i32, i32)) -> (f64, f64) {
+    let max_x = f64::from((image_size.0 - size.0).max(0));
+    let max_y = f64::from(image_size.1.max(size.1));
+    (origin.0.clamp(0.0, max_x), origin.1.clamp(f64::from(size.1), max_y))
 }
 
 fn side_letter(side: Side) -> &'static str {
@@ -695,6 +717,19 @@ mod tests {
                 assert!((moved.0 - origin.0 - 1.0).abs() < 1e-9 && (moved.1 - origin.1).abs() < 1e-9);
             }
         }
+    }
+
+    #[test]
+    fn labels_near_an_edge_are_pulled_inside_the_picture() {
+        assert_eq!(
+            clamp_text_origin((1050.0, 500.0), (100, 20), (1080, 1920)),
+            (980.0, 500.0)
+        );
+        assert_eq!(clamp_text_origin((-5.0, 10.0), (100, 20), (1080, 1920)), (0.0, 20.0));
+        assert_eq!(
+            clamp_text_origin((10.0, 1950.0), (100, 20), (1080, 1920)),
+            (10.0, 1920.0)
+        );
     }
 
     #[test]

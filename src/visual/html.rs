@@ -216,7 +216,13 @@ fn summary_section(out: &mut String, analysis: &Analysis, thresholds: &Threshold
         out.push_str("</ul>");
     }
     out.push_str("<div class=\"cards\">");
-    for summary in analysis.metrics.iter().filter(|s| s.both.is_some()) {
+    // Flagged metrics first, then those with a reference range, then the rest, each group in report order.
+    let mut shown: Vec<&MetricSummary> = analysis.metrics.iter().filter(|s| s.both.is_some()).collect();
+    shown.sort_by_key(|s| {
+        let flagged = analysis.flags.iter().any(|f| f.metric == s.metric);
+        (!flagged, reference_range(thresholds, s.metric).is_none())
+    });
+    for summary in shown {
         card(out, summary, analysis, thresholds);
     }
     out.push_str("</div>");
@@ -419,7 +425,7 @@ fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> 
     let mut plot = Plot::new(
         &format!("{} by step", metric_name(metric)),
         Axis::new("Initial contact time", "s"),
-        Axis::new(metric_name(metric), metric.unit()),
+        Axis::new(metric_name(metric), metric.unit()).with_min_span(least_span(metric)),
     );
     for side in [Side::Left, Side::Right] {
         let (name, color) = side_style(side);
@@ -442,6 +448,18 @@ fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> 
         plot.band = Some(range_band(range, metric.unit()));
     }
     plot
+}
+
+/// The least y span of a per-step plot, in the metric's unit: about the smallest change a PT would act on, so
+/// that noise below it stays flat on the plot.
+fn least_span(metric: MetricId) -> f64 {
+    match metric.unit() {
+        "ms" => 50.0,
+        "steps/min" => 10.0,
+        "m" => 0.2,
+        "cm" => 5.0,
+        _ => 10.0,
+    }
 }
 
 /// The per-step plots shown, in order, for side views.

@@ -28,6 +28,8 @@ const MARGIN_BOTTOM_PX: f64 = 46.0;
 const TARGET_TICK_COUNT: usize = 6;
 /// Extra room around the data range, fraction of the range, so points do not sit on the frame.
 const RANGE_PADDING_FRACTION: f64 = 0.05;
+/// Vertical offset between the labels of successive event markers, pixels.
+const MARKER_LABEL_ROW_PX: f64 = 12.0;
 /// Radius of scatter markers, pixels.
 const MARKER_RADIUS_PX: f64 = 3.5;
 
@@ -40,6 +42,9 @@ pub struct Axis {
     pub unit: String,
     /// Fixed range (low, high); `None` fits the data.
     pub range: Option<(f64, f64)>,
+    /// The least span a fitted range may have, in the axis unit, so that step-to-step noise of a tenth of a
+    /// degree is not blown up to fill the plot; `None` lets the data decide.
+    pub min_span: Option<f64>,
 }
 
 impl Axis {
@@ -49,7 +54,14 @@ impl Axis {
             label: label.to_owned(),
             unit: unit.to_owned(),
             range: None,
+            min_span: None,
         }
+    }
+
+    /// The same axis with a least span for its fitted range.
+    pub fn with_min_span(mut self, span: f64) -> Axis {
+        self.min_span = Some(span);
+        self
     }
 
     /// The same axis with a fixed range.
@@ -278,17 +290,19 @@ impl Plot {
             area_right - area_left,
             area_bottom - area_top
         );
-        for marker in &self.markers {
+        for (index, marker) in self.markers.iter().enumerate() {
             if !(x_span.0..=x_span.1).contains(&marker.x) {
                 continue;
             }
+            // Labels of nearby markers would overlap: each sits one row lower than the one before.
+            let label_y = area_top + 11.0 + MARKER_LABEL_ROW_PX * (index % 3) as f64;
             let x = x_scale.px(marker.x);
             let _ = write!(
                 svg,
                 r#"<line class="event-marker" x1="{x:.1}" y1="{area_top:.1}" x2="{x:.1}" y2="{area_bottom:.1}" stroke="{}" stroke-dasharray="4 3"/><text x="{:.1}" y="{:.1}" font-size="10" fill="{}">{}</text>"#,
                 marker.color,
                 x + 3.0,
-                area_top + 11.0,
+                label_y,
                 marker.color,
                 escape(&marker.label)
             );
@@ -333,7 +347,14 @@ impl Plot {
             values.extend(band.low);
             values.extend(band.high);
         }
-        padded(data_range(values.into_iter()), RANGE_PADDING_FRACTION)
+        let (low, high) = padded(data_range(values.into_iter()), RANGE_PADDING_FRACTION);
+        match self.y.min_span {
+            Some(span) if high - low < span => {
+                let centre = 0.5 * (low + high);
+                (centre - 0.5 * span, centre + 0.5 * span)
+            }
+            _ => (low, high),
+        }
     }
 }
 
@@ -411,18 +432,19 @@ fn draw_series(svg: &mut String, series: &Series, x_scale: &Scale, y_scale: &Sca
 }
 
 fn draw_legend(svg: &mut String, plot: &Plot) {
-    let mut entries: Vec<(String, String, SeriesStyle)> = plot
+    // (name, colour, style, opacity of the swatch)
+    let mut entries: Vec<(String, String, SeriesStyle, f64)> = plot
         .series
         .iter()
-        .map(|s| (s.name.clone(), s.color.clone(), s.style))
+        .map(|s| (s.name.clone(), s.color.clone(), s.style, 1.0))
         .collect();
     if let Some(band) = &plot.band {
-        entries.push((band.label.clone(), "#2e7d32".into(), SeriesStyle::Squares));
+        entries.push((band.label.clone(), "#2e7d32".into(), SeriesStyle::Squares, 0.3));
     }
     svg.push_str(r#"<g class="legend">"#);
     let mut x = MARGIN_LEFT_PX;
     let mut y = LEGEND_FIRST_ROW_Y_PX;
-    for (name, color, style) in entries {
+    for (name, color, style, opacity) in entries {
         let width = 26.0 + 6.2 * name.chars().count() as f64;
         if x + width > PLOT_WIDTH_PX - MARGIN_RIGHT_PX && x > MARGIN_LEFT_PX {
             x = MARGIN_LEFT_PX;
@@ -449,7 +471,7 @@ fn draw_legend(svg: &mut String, plot: &Plot) {
                 y - 4.0
             ),
             SeriesStyle::Squares => format!(
-                r#"<rect x="{:.1}" y="{:.1}" width="10" height="10" fill="{color}" fill-opacity="0.5"/>"#,
+                r#"<rect x="{:.1}" y="{:.1}" width="10" height="10" fill="{color}" fill-opacity="{opacity}"/>"#,
                 x + 3.0,
                 y - 9.0
             ),
@@ -689,6 +711,22 @@ mod tests {
             "a zero spread draws no bar"
         );
         assert_eq!(svg.matches("class=\"point\"").count(), 3);
+    }
+
+    #[test]
+    fn a_least_span_keeps_small_noise_flat() {
+        let points = vec![(0.0, 11.6), (1.0, 11.9), (2.0, 11.7)];
+        let mut plot = Plot::new("Foot strike", Axis::new("Time", "s"), Axis::new("Angle", "deg"));
+        plot.series
+            .push(Series::new("Left", "#000", SeriesStyle::Points, points.clone()));
+        let (low, high) = plot.y_range();
+        assert!(high - low < 1.0, "fitted to the data without a least span");
+        plot.y = plot.y.clone().with_min_span(10.0);
+        let (low, high) = plot.y_range();
+        assert!(
+            (high - low - 10.0).abs() < 1e-9 && low < 11.6 && high > 11.9,
+            "{low}..{high}"
+        );
     }
 
     #[test]

@@ -29,9 +29,12 @@ pub const STILL_HEIGHT_PX: i32 = 480;
 /// JPEG quality of the stills, 0..100.
 pub const STILL_JPEG_QUALITY: i32 = 82;
 /// Margin around the runner when a still is cropped, fraction of the runner's height in the image.
-const CROP_MARGIN_PER_BODY: f64 = 0.12;
+const CROP_MARGIN_PER_BODY: f64 = 0.08;
+/// Margin left and right of the runner when a still is cropped, fraction of the runner's height (room for
+/// the angle labels).
+const CROP_LABEL_ROOM_PER_BODY: f64 = 0.3;
 /// Height of each frame in the overlay strip, pixels.
-pub const STRIP_FRAME_HEIGHT_PX: i32 = 560;
+pub const STRIP_FRAME_HEIGHT_PX: i32 = 440;
 
 /// A key moment of a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -227,12 +230,14 @@ fn runner_box(evidence: &Evidence, frame: usize, width: i32, height: i32) -> Rec
         y1 = y1.max(y);
     }
     let body = (y1 - y0).max(x1 - x0);
-    let margin = CROP_MARGIN_PER_BODY * body + 0.05 * f64::from(height.min(width));
+    let margin_y = CROP_MARGIN_PER_BODY * body;
+    // The angle labels sit beside the joints: more room left and right than above and below.
+    let margin_x = CROP_LABEL_ROOM_PER_BODY * body;
     let rect = Rect::new(
-        (x0 - margin) as i32,
-        (y0 - margin) as i32,
-        (x1 - x0 + 2.0 * margin) as i32,
-        (y1 - y0 + 2.0 * margin) as i32,
+        (x0 - margin_x) as i32,
+        (y0 - margin_y) as i32,
+        (x1 - x0 + 2.0 * margin_x) as i32,
+        (y1 - y0 + 2.0 * margin_y) as i32,
     ) & full;
     if rect.width < 16 || rect.height < 16 {
         full
@@ -267,17 +272,25 @@ pub fn make_stills(clip: &Path, evidence: &Evidence, analysis: &Analysis) -> Res
         let path = clip.to_path_buf();
         move |source| VisualError::OpenCv { path, doing, source }
     };
+    // One crop box per foot, around the runner in all three moments, so the three stills line up.
+    let mut boxes: BTreeMap<Side, Rect> = BTreeMap::new();
+    for (side, _, frame, _) in &moments {
+        if let Some(image) = frames.get(frame) {
+            let rect = runner_box(evidence, *frame, image.cols(), image.rows());
+            boxes.entry(*side).and_modify(|b| *b |= rect).or_insert(rect);
+        }
+    }
     let mut stills = Vec::new();
     for (side, moment, frame, step) in moments {
-        let Some(image) = frames.get(&frame) else {
+        let (Some(image), Some(rect)) = (frames.get(&frame), boxes.get(&side).copied()) else {
             continue;
         };
         let mut image = image.try_clone().map_err(opencv_error("copying a frame"))?;
-        let annotator = Annotator::new(evidence, analysis, image.cols(), image.rows());
+        let annotator = Annotator::new(evidence, analysis, image.cols(), image.rows())
+            .for_display_scale(f64::from(STILL_HEIGHT_PX) / f64::from(rect.height.max(1)));
         annotator
             .draw_for_side(&mut image, frame, side)
             .map_err(opencv_error("drawing a still"))?;
-        let rect = runner_box(evidence, frame, image.cols(), image.rows());
         let small = scaled(&image, rect, STILL_HEIGHT_PX).map_err(opencv_error("scaling a still"))?;
         let mut jpeg = Vector::<u8>::new();
         let params = Vector::<i32>::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, STILL_JPEG_QUALITY]);
