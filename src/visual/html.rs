@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::analysis::{Analysis, AnalysisSettings, FlagSide, ReferenceRange, Thresholds};
+use crate::analysis::{Analysis, AnalysisSettings, ReferenceRange, Thresholds};
 use crate::landmarks::{LandmarkId, PoseSequence};
 use crate::metrics::{MetricId, MetricSummary, Stats};
 use crate::output;
@@ -305,12 +305,9 @@ fn card(out: &mut String, summary: &MetricSummary, analysis: &Analysis, threshol
             out.push_str("<div class=\"verdict ok\">Within the reference range</div>");
         }
     } else {
+        // The flag's message already names the side.
         for flag in flags {
-            let side = match flag.side {
-                FlagSide::Both => "",
-                FlagSide::Left | FlagSide::Right => " (one side)",
-            };
-            let _ = write!(out, "<div class=\"verdict\">⚑ {}{side}</div>", escape(&flag.message));
+            let _ = write!(out, "<div class=\"verdict\">⚑ {}</div>", escape(&flag.message));
         }
     }
     out.push_str("</div>");
