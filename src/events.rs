@@ -41,10 +41,12 @@ pub const MAX_STRIDE_S: f64 = 1.5;
 /// (plus three standard deviations of its stance-phase jitter).
 pub const CONTACT_HEIGHT_PER_LEG: f64 = 0.025;
 /// How much of the swing before IC (after TO) a straight hinge uses beyond the last frame off the belt, seconds
-/// (at least one frame): short, because the foot's approach curves further out.
+/// (rounded to frames; zero below 25 fps): short, because the foot's approach curves further out.
 pub const HINGE_SWING_WINDOW_S: f64 = 0.02;
-/// How much of the swing a curved hinge (a quadratic approach) uses, seconds; used when that is at least
-/// [`HINGE_MIN_SWING_SAMPLES_FOR_CURVE`] frames (about 80 fps and up).
+/// From this frame rate up the hinge's approach may curve (a quadratic term), frames per second.
+pub const HINGE_CURVED_MIN_FPS: f64 = 24.0;
+/// How much of the swing a curved hinge (a quadratic approach) uses, seconds (at least
+/// [`HINGE_MIN_SWING_SAMPLES_FOR_CURVE`] frames).
 pub const HINGE_CURVED_SWING_WINDOW_S: f64 = 0.05;
 /// How much of the stance after IC (before TO) the hinge fit uses, seconds (at least two frames).
 pub const HINGE_STANCE_WINDOW_S: f64 = 0.05;
@@ -172,8 +174,12 @@ struct FootSeries {
     toe_ahead: Vec<f64>,
     /// Height of the foot's lowest point, pixels (unfiltered), not yet relative to the belt.
     lowest_up: Vec<f64>,
-    /// Image position of the lowest point (unfiltered).
-    lowest_image: Vec<(f64, f64)>,
+    /// Image position of the lowest point (unfiltered) and which landmark it is (0 heel, 1 toe).
+    lowest_image: Vec<(f64, f64, usize)>,
+    /// Heel height, pixels (unfiltered), not yet relative to the belt.
+    heel_up: Vec<f64>,
+    /// Toe height, pixels (unfiltered), not yet relative to the belt.
+    toe_up: Vec<f64>,
 }
 
 fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
@@ -183,7 +189,9 @@ fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
         heel_ahead: vec![f64::NAN; count],
         toe_ahead: vec![f64::NAN; count],
         lowest_up: vec![f64::NAN; count],
-        lowest_image: vec![(f64::NAN, f64::NAN); count],
+        lowest_image: vec![(f64::NAN, f64::NAN, 0); count],
+        heel_up: vec![f64::NAN; count],
+        toe_up: vec![f64::NAN; count],
     };
     for f in 0..count {
         let pelvis_u = 0.5
@@ -196,12 +204,14 @@ fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
         let heel_up = frame.point(heel, f).1;
         let toe_up = frame.point(toe, f).1;
         let (up, image) = if heel_up <= toe_up || toe_up.is_nan() {
-            (heel_up, (heel.x_px[f], heel.y_px[f]))
+            (heel_up, (heel.x_px[f], heel.y_px[f], 0))
         } else {
-            (toe_up, (toe.x_px[f], toe.y_px[f]))
+            (toe_up, (toe.x_px[f], toe.y_px[f], 1))
         };
         series.lowest_up[f] = up;
         series.lowest_image[f] = image;
+        series.heel_up[f] = heel_up;
+        series.toe_up[f] = toe_up;
     }
     series
 }
@@ -264,7 +274,8 @@ fn peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
         let start = f.saturating_sub(half_window);
         let end = (f + half_window + 1).min(signal.len());
         // The highest in the window; on a tie the first of equal values wins. NaN neighbours do not count.
-        let is_peak = (start..end).all(|g| g == f || signal[g] < value || (signal[g] == value && g > f) || signal[g].is_nan());
+        let is_peak =
+            (start..end).all(|g| g == f || signal[g] < value || (signal[g] == value && g > f) || signal[g].is_nan());
         // A peak at the clip's edge may be a truncated rise: require the window to be inside the clip.
         if is_peak && f >= half_window / 2 && f + half_window / 2 < signal.len() {
             let (a, b, c) = (signal[f - 1], value, signal[f + 1]);
@@ -292,12 +303,13 @@ enum Hinge {
 /// out) to a longer stretch of flat stance after it, mirrored for toe-off. Returns the corner as a fractional
 /// frame index, or `None` when the fit has no descent/rise.
 fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> Option<f64> {
-    let curved_frames = ((HINGE_CURVED_SWING_WINDOW_S * fps).round() as usize).max(HINGE_MIN_SWING_SAMPLES_FOR_CURVE);
-    let curved = true;
+    // At high frame rates the approach is sampled densely enough to fit its curve; at low ones only the last
+    // frame off the belt enters, so that the straight line is close to the approach's final tangent.
+    let curved = fps >= HINGE_CURVED_MIN_FPS;
     let swing_side = if curved {
-        curved_frames as f64
+        ((HINGE_CURVED_SWING_WINDOW_S * fps).round() as usize).max(HINGE_MIN_SWING_SAMPLES_FOR_CURVE) as f64
     } else {
-        ((HINGE_SWING_WINDOW_S * fps).round() as usize).max(1) as f64
+        (HINGE_SWING_WINDOW_S * fps).round()
     };
     let stance_side = ((HINGE_STANCE_WINDOW_S * fps).round() as usize).max(2) as f64;
     let (first, last) = match hinge {
@@ -337,8 +349,8 @@ fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> 
     best.map(|(corner, _)| corner)
 }
 
-/// Samples on the swing side of a hinge needed before its approach may curve (a quadratic term).
-pub const HINGE_MIN_SWING_SAMPLES_FOR_CURVE: usize = 3;
+/// Fewest samples on the swing side of a curved hinge.
+pub const HINGE_MIN_SWING_SAMPLES_FOR_CURVE: usize = 4;
 
 /// Least squares of `h = c + s·r (+ q·r²)` with `r = ramp(t)`: the residual sum of squares and the slope `s`
 /// at the corner.
@@ -440,45 +452,37 @@ fn detect_side_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents
         zeni_stances(&series[0], stride_frames),
         zeni_stances(&series[1], stride_frames),
     ];
-    // Belt line: one slope, one offset per foot, through the lowest foot points in the middle of each Zeni
-    // stance. Which point is lowest (heel or toe) depends on the roll itself, so the fit is iterated.
+    // Belt line: the lowest foot points in the middle of each stance lie on it. The first pass takes the
+    // stances from Zeni's events (which lead the true contact), the later ones from the refined events; each
+    // pass also re-picks the lowest point (heel or toe) in the last pass's frame.
+    let mut stances = zeni.clone();
     let mut roll_rad = 0.0;
     let mut roll_measured = false;
     let mut point_count = 0;
-    for _ in 0..BELT_FIT_ITERATIONS {
-        let rolled = BeltFrame { roll_rad, forward_sign };
-        let lowest = [Side::Left, Side::Right].map(|side| foot_series(tracks, &rolled, side).lowest_image);
-        let points = stance_points(&lowest, &zeni);
-        point_count = points.len();
-        match belt_slope(&points, leg_px) {
-            Some(slope) => {
-                roll_rad = slope.atan();
-                roll_measured = true;
-            }
-            None => break,
-        }
-    }
-    let frame = BeltFrame { roll_rad, forward_sign };
-    let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, &frame, side));
     let mut contacts = Vec::new();
-    let mut rejected = Vec::new();
-    for (side_index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
-        let heights = heights_above_belt(&series[side_index].lowest_up, &zeni[side_index]);
-        let threshold = contact_threshold(&heights, &zeni[side_index], leg_px);
-        for &(zeni_ic, zeni_to) in &zeni[side_index] {
-            let refined_ic = refine_ic(&heights, zeni_ic, stride_frames, threshold, tracks.fps);
-            let (ic_frame, ic_method) = match refined_ic {
-                Some(ic) => (ic, EventMethod::ZeniRefinedByFootHeight),
-                None => (zeni_ic, EventMethod::Zeni),
-            };
-            let refined_to = refine_to(&heights, ic_frame, stride_frames, threshold, tracks.fps);
-            let (to_frame, to_method) = match refined_to {
-                Some(to) if to > ic_frame => (to, EventMethod::ZeniRefinedByFootHeight),
-                _ => (zeni_to, EventMethod::Zeni),
-            };
-            contacts.push(make_contact(tracks, side, ic_frame, to_frame, ic_method, to_method));
+    let mut frame = BeltFrame::level(forward_sign);
+    for pass in 0..BELT_FIT_PASSES {
+        let lowest = [Side::Left, Side::Right].map(|side| foot_series(tracks, &frame, side).lowest_image);
+        // Zeni's stances lead the true ones, so only their middle is surely on the belt; the refined stances
+        // are on the belt from end to end.
+        let fraction = if pass == 0 { (0.3, 0.7) } else { (0.1, 0.9) };
+        let points = stance_points(&lowest, &stances, fraction);
+        point_count = points.len();
+        if let Some(slope) = belt_slope(&points, leg_px) {
+            roll_rad = slope.atan();
+            roll_measured = true;
         }
+        frame = BeltFrame { roll_rad, forward_sign };
+        contacts = refined_contacts(tracks, &frame, &zeni, &stances, stride_frames, leg_px);
+        stances = [Side::Left, Side::Right].map(|side| {
+            contacts
+                .iter()
+                .filter(|c| c.side == side && c.ic_method == EventMethod::ZeniRefinedByFootHeight)
+                .map(|c| (c.ic_s * tracks.fps, c.to_s * tracks.fps))
+                .collect()
+        });
     }
+    let mut rejected = Vec::new();
     let contacts = reject_implausible(contacts, tracks.fps, &mut rejected);
     Ok(GaitEvents {
         belt: BeltLine {
@@ -493,21 +497,57 @@ fn detect_side_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents
     })
 }
 
-/// Passes of the belt-line fit (each re-picks the lowest foot point in the last pass's frame).
-pub const BELT_FIT_ITERATIONS: usize = 3;
+/// Passes of the belt-line fit and event refinement (the first from Zeni's stances, then from refined ones).
+pub const BELT_FIT_PASSES: usize = 3;
 
-/// The image positions of each foot's lowest point in the middle 30–70 % of each Zeni stance, with the foot.
-fn stance_points(lowest: &[Vec<(f64, f64)>; 2], zeni: &[Vec<(f64, f64)>; 2]) -> Vec<(usize, f64, f64)> {
+/// Every Zeni stance refined by the foot height in `frame`; `stances` say where the feet are on the belt.
+fn refined_contacts(
+    tracks: &Tracks,
+    frame: &BeltFrame,
+    zeni: &[Vec<(f64, f64)>; 2],
+    stances: &[Vec<(f64, f64)>; 2],
+    stride_frames: f64,
+    leg_px: f64,
+) -> Vec<FootContact> {
+    let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, frame, side));
+    let mut contacts = Vec::new();
+    for (side_index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
+        let heights = heights_above_belt(&series[side_index], &stances[side_index]);
+        let threshold = contact_threshold(&heights, &stances[side_index], leg_px);
+        for &(zeni_ic, zeni_to) in &zeni[side_index] {
+            let refined_ic = refine_ic(&heights, zeni_ic, stride_frames, threshold, tracks.fps);
+            let (ic_frame, ic_method) = match refined_ic {
+                Some(ic) => (ic, EventMethod::ZeniRefinedByFootHeight),
+                None => (zeni_ic, EventMethod::Zeni),
+            };
+            let refined_to = refine_to(&heights, ic_frame, stride_frames, threshold, tracks.fps);
+            let (to_frame, to_method) = match refined_to {
+                Some(to) if to > ic_frame => (to, EventMethod::ZeniRefinedByFootHeight),
+                _ => (zeni_to, EventMethod::Zeni),
+            };
+            contacts.push(make_contact(tracks, side, ic_frame, to_frame, ic_method, to_method));
+        }
+    }
+    contacts
+}
+
+/// The image positions of each foot's lowest point over the `(start, end)` fraction of each stance, grouped by
+/// foot and landmark (heel or toe: their landmarks sit at different heights on the same flat foot).
+fn stance_points(
+    lowest: &[Vec<(f64, f64, usize)>; 2],
+    stances: &[Vec<(f64, f64)>; 2],
+    fraction: (f64, f64),
+) -> Vec<(usize, f64, f64)> {
     let mut points = Vec::new();
-    for (side_index, stances) in zeni.iter().enumerate() {
+    for (side_index, stances) in stances.iter().enumerate() {
         for &(ic, to) in stances {
-            let (from, until) = (ic + 0.3 * (to - ic), ic + 0.7 * (to - ic));
+            let (from, until) = (ic + fraction.0 * (to - ic), ic + fraction.1 * (to - ic));
             for f in (from.ceil() as usize)..=(until.floor() as usize) {
-                if let Some(&(x, y)) = lowest[side_index].get(f)
+                if let Some(&(x, y, landmark)) = lowest[side_index].get(f)
                     && x.is_finite()
                     && y.is_finite()
                 {
-                    points.push((side_index, x, y));
+                    points.push((2 * side_index + landmark, x, y));
                 }
             }
         }
@@ -515,51 +555,77 @@ fn stance_points(lowest: &[Vec<(f64, f64)>; 2], zeni: &[Vec<(f64, f64)>; 2]) -> 
     points
 }
 
-/// Least-squares slope dy/dx through points with a separate offset per group; `None` when the points span
+/// Least-squares slope dy/dx through points with a separate offset per group (foot × landmark); `None` when the points span
 /// too little of the image to tell.
 fn belt_slope(points: &[(usize, f64, f64)], leg_px: f64) -> Option<f64> {
-    let mut sxx = 0.0;
-    let mut sxy = 0.0;
+    // Theil–Sen: the median of the slopes between pairs of points of the same group that are far enough apart
+    // along the belt, robust to the pose model's occasional wild foot landmark.
+    let min_dx = MIN_BELT_PAIR_SPAN_PER_LEG * leg_px;
+    let mut slopes = Vec::new();
     let mut x_min = f64::INFINITY;
     let mut x_max = f64::NEG_INFINITY;
-    for group in 0..2 {
+    for group in 0..4 {
         let members: Vec<(f64, f64)> = points.iter().filter(|p| p.0 == group).map(|p| (p.1, p.2)).collect();
-        if members.len() < 3 {
-            continue;
-        }
-        let n = members.len() as f64;
-        let mean_x = members.iter().map(|p| p.0).sum::<f64>() / n;
-        let mean_y = members.iter().map(|p| p.1).sum::<f64>() / n;
-        for (x, y) in members {
-            sxx += (x - mean_x).powi(2);
-            sxy += (x - mean_x) * (y - mean_y);
-            x_min = x_min.min(x);
-            x_max = x_max.max(x);
+        for (k, a) in members.iter().enumerate() {
+            x_min = x_min.min(a.0);
+            x_max = x_max.max(a.0);
+            for b in &members[k + 1..] {
+                let dx = b.0 - a.0;
+                if dx.abs() >= min_dx {
+                    slopes.push((b.1 - a.1) / dx);
+                }
+            }
         }
     }
-    if sxx <= 0.0 || x_max - x_min < MIN_BELT_SPAN_PER_LEG * leg_px {
+    if slopes.len() < MIN_BELT_SLOPE_PAIRS || x_max - x_min < MIN_BELT_SPAN_PER_LEG * leg_px {
         return None;
     }
-    Some(sxy / sxx)
+    median(&slopes)
 }
+
+/// Two stance points enter the belt fit as a pair only when this fraction of the leg length apart along it.
+pub const MIN_BELT_PAIR_SPAN_PER_LEG: f64 = 0.15;
+
+/// The belt slope needs at least this many point pairs.
+pub const MIN_BELT_SLOPE_PAIRS: usize = 10;
 
 /// The stance feet must span at least this fraction of the leg length along the belt to measure its slope.
 pub const MIN_BELT_SPAN_PER_LEG: f64 = 0.2;
 
-/// Heights of the lowest point above the belt: the median of this foot's mid-stance heights is the belt.
-fn heights_above_belt(lowest_up: &[f64], stances: &[(f64, f64)]) -> Vec<f64> {
-    let mut stance_heights = Vec::new();
-    for &(ic, to) in stances {
-        let (from, until) = (ic + 0.3 * (to - ic), ic + 0.7 * (to - ic));
-        for f in (from.ceil() as usize)..=(until.floor() as usize) {
-            if let Some(&h) = lowest_up.get(f) {
-                stance_heights.push(h);
+/// Height of the foot above the belt, pixels: the lower of heel and toe, each relative to its own level on the
+/// belt. Each landmark's level is a low quantile of its height over the middle of the Zeni stances (the heel
+/// and toe landmarks of a flat foot need not be equally high in the image: the near foot's toe landmark of a
+/// low camera sits well below its heel).
+fn heights_above_belt(series: &FootSeries, stances: &[(f64, f64)]) -> Vec<f64> {
+    let level = |heights: &[f64]| {
+        let mut stance = Vec::new();
+        for &(ic, to) in stances {
+            let (from, until) = (ic + 0.2 * (to - ic), ic + 0.8 * (to - ic));
+            for f in (from.ceil() as usize)..=(until.floor() as usize) {
+                if let Some(&h) = heights.get(f).filter(|h| h.is_finite()) {
+                    stance.push(h);
+                }
             }
         }
-    }
-    let belt = median(&stance_heights).unwrap_or(0.0);
-    lowest_up.iter().map(|h| h - belt).collect()
+        stance.sort_by(f64::total_cmp);
+        stance
+            .get((BELT_LEVEL_QUANTILE * stance.len() as f64) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let heel_level = level(&series.heel_up);
+    let toe_level = level(&series.toe_up);
+    series
+        .heel_up
+        .iter()
+        .zip(&series.toe_up)
+        .map(|(heel, toe)| (heel - heel_level).min(toe - toe_level))
+        .collect()
 }
+
+/// Which quantile of a landmark's stance-phase heights is its level on the belt (low: the foot is on the
+/// belt for only part of the window, and lifts off it, never sinks below it).
+pub const BELT_LEVEL_QUANTILE: f64 = 0.2;
 
 /// The contact threshold, pixels: a fraction of the leg plus three times the stance jitter.
 fn contact_threshold(heights: &[f64], stances: &[(f64, f64)], leg_px: f64) -> f64 {
@@ -580,12 +646,26 @@ fn contact_threshold(heights: &[f64], stances: &[(f64, f64)], leg_px: f64) -> f6
 fn refine_ic(heights: &[f64], zeni_ic: f64, stride_frames: f64, threshold: f64, fps: f64) -> Option<f64> {
     let from = (zeni_ic - 0.15 * stride_frames).max(1.0) as usize;
     let until = ((zeni_ic + 0.3 * stride_frames) as usize).min(heights.len().saturating_sub(1));
-    // The first frame of a sustained run on the belt after a frame clearly off it (a swinging foot may dip
-    // close to the belt for a frame before it lands).
+    // The start of the longest run on the belt after a frame clearly off it: a swinging foot may dip close to
+    // the belt for a frame or two before it lands, but the stance is the long run.
     let sustain = ((SUSTAINED_CONTACT_S * fps).round() as usize).max(2);
-    let first_on = (from..=until).find(|&f| {
-        heights[f - 1] >= threshold && (f..f + sustain).all(|g| heights.get(g).is_some_and(|h| *h < threshold))
-    })?;
+    let mut best: Option<(usize, usize)> = None;
+    let mut f = from;
+    while f <= until {
+        if heights[f] < threshold && heights[f - 1] >= threshold {
+            let start = f;
+            while f < heights.len() && heights[f] < threshold {
+                f += 1;
+            }
+            let length = f - start;
+            if length >= sustain && best.is_none_or(|(_, best_length)| length > best_length) {
+                best = Some((start, length));
+            }
+        } else {
+            f += 1;
+        }
+    }
+    let (first_on, _) = best?;
     let reach = (HINGE_SEARCH_S * fps).max(1.0);
     let corner = hinge_corner(
         heights,

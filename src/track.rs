@@ -29,12 +29,10 @@ pub const MIN_PRESENCE: f64 = 0.1;
 /// shank 0.246 H). Used for the pixel scale from `height_cm`.
 pub const THIGH_PLUS_SHANK_PER_HEIGHT: f64 = 0.491;
 
-/// A swap of the leg labels is accepted when its continuity cost is below this fraction of the cost of the
-/// labels as given, so that noise near the moment the legs cross does not flip them.
-pub const SWAP_COST_RATIO: f64 = 0.5;
-
-/// A swap must also save at least this fraction of the leg length per compared landmark, in pixels.
-pub const SWAP_MIN_SAVING_PER_LANDMARK_LEG: f64 = 0.03;
+/// The leg-swap repair's cost of relabelling one frame, as a fraction of the leg length (pixels of landmark
+/// travel it must save). High enough that jitter where the legs cross does not flip them, far below what a real
+/// flip costs (the landmarks of both legs jumping between the legs and back).
+pub const SWAP_PENALTY_PER_FRAME_LEG: f64 = 0.1;
 
 /// Shoulder or hip width over torso length below which the view is a side view.
 pub const SIDE_VIEW_MAX_WIDTH_RATIO: f64 = 0.3;
@@ -368,67 +366,71 @@ fn leg_length(raw: &[LandmarkTrack]) -> Option<f64> {
 
 /// Repairs left/right leg label swaps in place and returns how many frames were swapped back.
 ///
-/// Each frame's leg landmarks are compared with a constant-velocity prediction from the two previous
-/// (already repaired) frames; when the swapped labelling fits the prediction much better than the given one,
-/// the frame's labels are swapped. Legs move in opposite directions when they cross (stance foot back, swing
-/// foot forward), so the prediction tells them apart even where their positions coincide.
+/// Each frame's labels are either kept or swapped; the labelling of the whole clip is chosen by dynamic
+/// programming (Viterbi) to minimise the total frame-to-frame travel of the leg landmarks plus a penalty for
+/// every swapped frame. A true swap (BlazePose flipping the legs for a few frames) makes the landmarks jump
+/// between the legs and back, which costs far more than the penalty; noise where the legs cross costs little
+/// either way, and the penalty keeps the model's own labels there. Unlike a frame-by-frame rule, one
+/// ambiguous frame cannot flip the labels for the rest of the clip.
 fn repair_leg_swaps(raw: &mut [LandmarkTrack], leg_length_px: f64) -> usize {
     let frame_count = raw.first().map_or(0, |track| track.x_px.len());
-    let mut swapped = 0;
-    let min_saving_px = SWAP_MIN_SAVING_PER_LANDMARK_LEG * leg_length_px;
-    for frame in 1..frame_count {
-        let mut cost_keep = 0.0;
-        let mut cost_swap = 0.0;
-        let mut compared = 0usize;
+    let penalty_px = SWAP_PENALTY_PER_FRAME_LEG * leg_length_px;
+    let has_legs = |raw: &[LandmarkTrack], f: usize| {
+        LEG_PAIRS
+            .iter()
+            .any(|(left, right)| raw[left.index()].has(f) && raw[right.index()].has(f))
+    };
+    let frames: Vec<usize> = (0..frame_count).filter(|&f| has_legs(raw, f)).collect();
+    if frames.len() < 2 {
+        return 0;
+    }
+    // travel[previous_state][state] between consecutive usable frames.
+    let travel = |raw: &[LandmarkTrack], a: usize, b: usize| -> [[f64; 2]; 2] {
+        let mut cost = [[0.0; 2]; 2];
         for (left, right) in LEG_PAIRS {
-            let (left_track, right_track) = (&raw[left.index()], &raw[right.index()]);
-            let (Some(left_pred), Some(right_pred)) = (predict(left_track, frame), predict(right_track, frame)) else {
-                continue;
-            };
-            if !left_track.has(frame) || !right_track.has(frame) {
+            let (l, r) = (&raw[left.index()], &raw[right.index()]);
+            if !(l.has(a) && r.has(a) && l.has(b) && r.has(b)) {
                 continue;
             }
-            let left_now = (left_track.x_px[frame], left_track.y_px[frame]);
-            let right_now = (right_track.x_px[frame], right_track.y_px[frame]);
-            let gap = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).hypot(a.1 - b.1);
-            cost_keep += gap(left_now, left_pred) + gap(right_now, right_pred);
-            cost_swap += gap(left_now, right_pred) + gap(right_now, left_pred);
-            compared += 1;
+            let at = |track: &LandmarkTrack, f: usize| (track.x_px[f], track.y_px[f]);
+            let gap = |p: (f64, f64), q: (f64, f64)| (p.0 - q.0).hypot(p.1 - q.1);
+            let straight = gap(at(l, a), at(l, b)) + gap(at(r, a), at(r, b));
+            let crossed = gap(at(l, a), at(r, b)) + gap(at(r, a), at(l, b));
+            cost[0][0] += straight;
+            cost[1][1] += straight;
+            cost[0][1] += crossed;
+            cost[1][0] += crossed;
         }
-        if compared >= 2
-            && cost_swap < SWAP_COST_RATIO * cost_keep
-            && cost_keep - cost_swap > min_saving_px * compared as f64
-        {
+        cost
+    };
+    let mut total = [0.0, penalty_px];
+    let mut back: Vec<[usize; 2]> = Vec::with_capacity(frames.len());
+    back.push([0, 1]);
+    for pair in frames.windows(2) {
+        let cost = travel(raw, pair[0], pair[1]);
+        let mut next = [0.0; 2];
+        let mut choice = [0usize; 2];
+        for state in 0..2 {
+            let via = [total[0] + cost[0][state], total[1] + cost[1][state]];
+            choice[state] = if via[0] <= via[1] { 0 } else { 1 };
+            next[state] = via[choice[state]] + if state == 1 { penalty_px } else { 0.0 };
+        }
+        total = next;
+        back.push(choice);
+    }
+    let mut state = if total[0] <= total[1] { 0 } else { 1 };
+    let mut swapped = 0;
+    for k in (0..frames.len()).rev() {
+        if state == 1 {
             for (left, right) in LEG_PAIRS {
                 let (low, high) = raw.split_at_mut(right.index());
-                low[left.index()].swap_with(&mut high[0], frame);
+                low[left.index()].swap_with(&mut high[0], frames[k]);
             }
             swapped += 1;
         }
+        state = back[k][state];
     }
     swapped
-}
-
-/// How far back the swap repair looks for the frames it predicts from, frames (bridges dropped frames).
-pub const SWAP_PREDICTION_LOOKBACK_FRAMES: usize = 6;
-
-/// Constant-velocity prediction of a landmark at `frame` from the last two frames that have it (within
-/// [`SWAP_PREDICTION_LOOKBACK_FRAMES`]), or from the last one alone.
-fn predict(track: &LandmarkTrack, frame: usize) -> Option<(f64, f64)> {
-    let earliest = frame.saturating_sub(SWAP_PREDICTION_LOOKBACK_FRAMES);
-    let mut known = (earliest..frame).rev().filter(|&f| track.has(f));
-    let last = known.next()?;
-    let last_point = (track.x_px[last], track.y_px[last]);
-    match known.next() {
-        Some(before) => {
-            let steps_ahead = (frame - last) as f64 / (last - before) as f64;
-            Some((
-                last_point.0 + steps_ahead * (last_point.0 - track.x_px[before]),
-                last_point.1 + steps_ahead * (last_point.1 - track.y_px[before]),
-            ))
-        }
-        None => Some(last_point),
-    }
 }
 
 /// Linearly interpolates gaps of at most `max_gap_frames` inside the track; returns (filled, left missing).

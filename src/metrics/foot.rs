@@ -3,8 +3,10 @@
 //! vertical, positive when the ankle is ahead of the knee), and overstride (heel ahead of the hip midpoint,
 //! as % of thigh + shank length, and in centimetres when a scale is known).
 //!
-//! BlazePose's heel and toe (`foot_index`) landmarks lie roughly on the sole, so the heel→toe line stands in
-//! for the sole; no standing-trial offset is subtracted (none is filmed), which the docs point out.
+//! BlazePose's heel and toe (`foot_index`) landmarks stand in for the sole, but they need not be level on a flat
+//! foot (with a low camera the near foot's toe landmark sits well below its heel). Altman & Davis measure the
+//! angle relative to a standing trial; none is filmed, so each foot's own sole angle at midstance — where a
+//! running foot is flat on the belt — is the reference and is subtracted.
 
 use super::series::{LegIds, mean_visibility, sample_at};
 use super::{FootStrikeClass, MetricId, Step, StepContext};
@@ -18,7 +20,9 @@ pub fn step_metrics(context: &StepContext, step: &mut Step) {
     let fps = kinematics.fps;
     let ic = contact.ic_s;
     let foot_confidence = mean_visibility(context.tracks, &[ids.heel, ids.toe], ic, ic);
-    let strike = sample_at(&leg.sole_deg, ic, fps);
+    let strike = sample_at(&leg.sole_deg, ic, fps)
+        .zip(context.flat_foot_sole_deg)
+        .map(|(sole, flat)| sole - flat);
     step.put(MetricId::FootStrikeAngleDeg, strike, foot_confidence);
     let (rearfoot_above_deg, forefoot_below_deg) = context.strike_thresholds_deg;
     step.foot_strike_class = strike.map(|angle| {

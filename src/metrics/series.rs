@@ -165,7 +165,9 @@ impl Kinematics {
     }
 }
 
-/// `series` at time `time_s`, linearly interpolated between frames; `None` outside the clip or where missing.
+/// `series` at time `time_s`, interpolated between frames with a Catmull-Rom cubic (linear where a neighbour
+/// is missing): at 30 fps a linear interpolation cuts the corner off the peaks that sit near gait events.
+/// `None` outside the clip or where missing.
 pub fn sample_at(series: &[f64], time_s: f64, fps: f64) -> Option<f64> {
     let position = time_s * fps;
     if position < 0.0 {
@@ -174,11 +176,22 @@ pub fn sample_at(series: &[f64], time_s: f64, fps: f64) -> Option<f64> {
     let before = position.floor() as usize;
     let weight = position - before as f64;
     let a = *series.get(before)?;
-    let value = if weight > 0.0 {
-        let b = *series.get(before + 1)?;
-        a + weight * (b - a)
-    } else {
-        a
+    if weight == 0.0 {
+        return a.is_finite().then_some(a);
+    }
+    let b = *series.get(before + 1)?;
+    let linear = a + weight * (b - a);
+    let previous = before.checked_sub(1).and_then(|f| series.get(f)).copied();
+    let next = series.get(before + 2).copied();
+    let value = match (previous, next) {
+        (Some(p), Some(n)) if p.is_finite() && n.is_finite() => {
+            let w = weight;
+            0.5 * ((2.0 * a)
+                + (-p + b) * w
+                + (2.0 * p - 5.0 * a + 4.0 * b - n) * w * w
+                + (-p + 3.0 * a - 3.0 * b + n) * w * w * w)
+        }
+        _ => linear,
     };
     value.is_finite().then_some(value)
 }
