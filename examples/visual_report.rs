@@ -15,6 +15,8 @@ use runform::visual::{self, ReportPage, evidence::Evidence, stills};
 
 /// Frames in the overlay strip.
 const STRIP_FRAME_COUNT: usize = 6;
+/// Height of each frame of the strip, pixels (six portrait frames stay under 1 MB as PNG).
+const STRIP_FRAME_HEIGHT_PX: i32 = 440;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
             &evidence,
             &analysis,
             STRIP_FRAME_COUNT,
+            STRIP_FRAME_HEIGHT_PX,
             &out_dir.join("overlay-strip.png"),
         )?;
         eprintln!("overlay-strip.png: frames {frames:?}");

@@ -29,12 +29,12 @@ pub const STILL_HEIGHT_PX: i32 = 480;
 /// JPEG quality of the stills, 0..100.
 pub const STILL_JPEG_QUALITY: i32 = 82;
 /// Margin around the runner when a still is cropped, fraction of the runner's height in the image.
-const CROP_MARGIN_PER_BODY: f64 = 0.08;
+const CROP_MARGIN_PER_BODY: f64 = 0.14;
 /// Margin left and right of the runner when a still is cropped, fraction of the runner's height (room for
-/// the angle labels).
-const CROP_LABEL_ROOM_PER_BODY: f64 = 0.3;
-/// Height of each frame in the overlay strip, pixels.
-pub const STRIP_FRAME_HEIGHT_PX: i32 = 440;
+/// the angle labels, which stills draw large).
+const STILL_LABEL_ROOM_PER_BODY: f64 = 0.3;
+/// The same for the overlay strip, whose labels are drawn at the video's size.
+const STRIP_LABEL_ROOM_PER_BODY: f64 = 0.12;
 
 /// A key moment of a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -201,7 +201,7 @@ fn caption(side: Side, moment: Moment, time_s: f64, frame: usize, step: &Step, e
 }
 
 /// The box around the runner in `frame`, with a margin, inside the image; the whole image when no pose.
-fn runner_box(evidence: &Evidence, frame: usize, width: i32, height: i32) -> Rect {
+fn runner_box(evidence: &Evidence, frame: usize, (width, height): (i32, i32), label_room_per_body: f64) -> Rect {
     let ids = [
         LandmarkId::Nose,
         LandmarkId::LeftShoulder,
@@ -232,7 +232,7 @@ fn runner_box(evidence: &Evidence, frame: usize, width: i32, height: i32) -> Rec
     let body = (y1 - y0).max(x1 - x0);
     let margin_y = CROP_MARGIN_PER_BODY * body;
     // The angle labels sit beside the joints: more room left and right than above and below.
-    let margin_x = CROP_LABEL_ROOM_PER_BODY * body;
+    let margin_x = label_room_per_body * body;
     let rect = Rect::new(
         (x0 - margin_x) as i32,
         (y0 - margin_y) as i32,
@@ -276,7 +276,12 @@ pub fn make_stills(clip: &Path, evidence: &Evidence, analysis: &Analysis) -> Res
     let mut boxes: BTreeMap<Side, Rect> = BTreeMap::new();
     for (side, _, frame, _) in &moments {
         if let Some(image) = frames.get(frame) {
-            let rect = runner_box(evidence, *frame, image.cols(), image.rows());
+            let rect = runner_box(
+                evidence,
+                *frame,
+                (image.cols(), image.rows()),
+                STILL_LABEL_ROOM_PER_BODY,
+            );
             boxes.entry(*side).and_modify(|b| *b |= rect).or_insert(rect);
         }
     }
@@ -309,13 +314,14 @@ pub fn make_stills(clip: &Path, evidence: &Evidence, analysis: &Analysis) -> Res
 }
 
 /// Writes a PNG strip of `count` overlay frames spread over one stride of the near-side foot (the middle one of
-/// the clip), each `STRIP_FRAME_HEIGHT_PX` high and cropped to the runner: documentation of what the overlay
+/// the clip), each `frame_height_px` high and cropped to the runner: documentation of what the overlay
 /// shows. Returns the frame indices used.
 pub fn write_overlay_strip(
     clip: &Path,
     evidence: &Evidence,
     analysis: &Analysis,
     count: usize,
+    frame_height_px: i32,
     out_png: &Path,
 ) -> Result<Vec<usize>, VisualError> {
     let side = analysis.near_side.unwrap_or(Side::Left);
@@ -342,7 +348,12 @@ pub fn write_overlay_strip(
     let mut tiles = Vec::new();
     for frame in &frames {
         if let Some(image) = grabbed.get(frame) {
-            let rect = runner_box(evidence, *frame, image.cols(), image.rows());
+            let rect = runner_box(
+                evidence,
+                *frame,
+                (image.cols(), image.rows()),
+                STRIP_LABEL_ROOM_PER_BODY,
+            );
             union = Some(union.map_or(rect, |u| u | rect));
         }
     }
@@ -363,7 +374,7 @@ pub fn write_overlay_strip(
             )
             .map_err(opencv_error("drawing"))?;
         let rect = union.unwrap_or_else(|| Rect::new(0, 0, image.cols(), image.rows()));
-        tiles.push(scaled(&image, rect, STRIP_FRAME_HEIGHT_PX).map_err(opencv_error("scaling"))?);
+        tiles.push(scaled(&image, rect, frame_height_px).map_err(opencv_error("scaling"))?);
     }
     let mut strip = Mat::default();
     let tiles: Vector<Mat> = tiles.into_iter().collect();
