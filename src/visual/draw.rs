@@ -43,6 +43,8 @@ const REFERENCE_LENGTH_PER_RADIUS: f64 = 1.8;
 const ARC_POINT_COUNT: usize = 24;
 /// How long an initial-contact or toe-off marker stays on screen after the event, seconds.
 const EVENT_MARKER_HOLD_S: f64 = 0.12;
+/// Height of one side's row of the gait timeline at the nominal frame size, pixels (fits the "L"/"R" label).
+const TIMELINE_ROW_PX: f64 = 22.0;
 /// Drawing scale, as seen after scaling for display, of stills ([`Annotator::for_display_scale`]).
 const STILL_TEXT_SCALE: f64 = 0.85;
 /// How much the panel and timeline backgrounds keep of the picture under them, 0..1.
@@ -488,7 +490,7 @@ impl<'a> Annotator<'a> {
     fn draw_timeline(&self, image: &mut Mat, frame: usize) -> opencv::Result<()> {
         let (width, height) = (image.cols(), image.rows());
         let frame_count = self.evidence.frame_count().max(1) as f64;
-        let row_px = (14.0 * self.scale).round().max(6.0) as i32;
+        let row_px = (TIMELINE_ROW_PX * self.scale).round().max(8.0) as i32;
         let margin = (10.0 * self.scale).round() as i32;
         let label_px = (24.0 * self.scale).round() as i32;
         let top = height - margin - 2 * row_px - margin;
@@ -502,14 +504,14 @@ impl<'a> Annotator<'a> {
             self.draw_text(
                 image,
                 side_letter(side),
-                (f64::from(margin), f64::from(y + row_px - 2)),
+                (f64::from(margin), f64::from(y) + 0.85 * f64::from(row_px)),
                 side_bgr(Some(side)),
                 false,
             )?;
             for step in self.analysis.steps.iter().filter(|s| s.side == side) {
                 let x0 = x_of(step.ic_s * self.evidence.fps);
                 let x1 = x_of(step.to_s * self.evidence.fps).max(x0 + 1);
-                let bar = Rect::new(x0, y + 2, x1 - x0, row_px - 4);
+                let bar = Rect::new(x0, y + row_px / 4, x1 - x0, (row_px / 2).max(1));
                 imgproc::rectangle(image, bar, side_bgr(Some(side)), -1, imgproc::LINE_8, 0)?;
             }
         }

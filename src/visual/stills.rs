@@ -82,7 +82,8 @@ const TYPICAL_BY: [MetricId; 3] = [
     MetricId::ContactTimeMs,
 ];
 
-/// The step of `side` closest to that side's median of the first metric in [`TYPICAL_BY`] it has.
+/// The step of `side` closest to that side's median of the first metric it has among foot strike angle, pelvic drop
+/// and contact time: a typical step.
 pub fn typical_step(steps: &[Step], side: Side) -> Option<&Step> {
     let own: Vec<&Step> = steps.iter().filter(|s| s.side == side).collect();
     for metric in TYPICAL_BY {
