@@ -10,7 +10,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use runform::analysis::{Analysis, AnalysisSettings, Thresholds, analyze_sequence};
 use runform::landmarks::PoseSequence;
@@ -126,6 +126,8 @@ fn run_chromium(page: &Path, extra: &[&str]) -> ChromiumRun {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
         .arg(url)
+        // Chromium's Debian wrapper must not see the test's standard input (cargo's probes read theirs).
+        .stdin(Stdio::null())
         .output()
         .expect("run chromium");
     assert!(
