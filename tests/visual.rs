@@ -402,6 +402,7 @@ fn comparison_page_renders_in_chromium() {
             value,
             spread: Some(spread),
             n: 24,
+            verdict: None,
         })
         .collect(),
     };
@@ -417,7 +418,7 @@ fn comparison_page_renders_in_chromium() {
     let (_, plots) = check_in_chromium(
         &html,
         dir.path(),
-        &["sessions", "changes", "plots"],
+        &["sessions", "changes", "values", "plots"],
         &screenshot_path("compare-synthetic.png"),
     );
     assert_eq!(plots, 3);

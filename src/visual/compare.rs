@@ -29,6 +29,9 @@ pub struct SessionValue {
     pub spread: Option<f64>,
     /// Steps behind the value.
     pub n: usize,
+    /// Plain words on this session's change against the first, e.g. "likely real (d = 0.9)" or "within
+    /// noise"; shown beside the value. `None` for the first session or where no verdict was made.
+    pub verdict: Option<String>,
 }
 
 /// One session to compare.
@@ -115,12 +118,36 @@ pub fn render_compare_html(title: &str, sessions: &[CompareSession], thresholds:
             reference_range(thresholds, metric).map_or("–".into(), |r| escape(&range_text(r, metric.unit())))
         );
     }
-    body.push_str("</table></section><section id=\"plots\"><h2>Over the sessions</h2><div class=\"plots\">");
+    body.push_str("</table></section>");
+    all_values_table(&mut body, sessions, &metrics);
+    body.push_str("<section id=\"plots\"><h2>Over the sessions</h2><div class=\"plots\">");
     for &metric in &metrics {
         body.push_str(&session_plot(sessions, thresholds, metric).to_svg());
     }
     body.push_str("</div></section>");
     document(title, &body)
+}
+
+/// Every metric in every session, with the verdict on its change where one was given.
+fn all_values_table(body: &mut String, sessions: &[CompareSession], metrics: &BTreeSet<MetricId>) {
+    body.push_str("<section id=\"values\"><h2>Every session</h2><table><tr><th>Metric</th>");
+    for session in sessions {
+        let _ = write!(body, "<th>{}</th>", escape(&session.label));
+    }
+    body.push_str("</tr>");
+    for &metric in metrics {
+        let _ = write!(body, "<tr><td>{} ({})</td>", metric_name(metric), escape(metric.unit()));
+        for session in sessions {
+            let cell = session.value(metric).map_or("–".into(), |v| {
+                let spread = v.spread.map_or(String::new(), |s| format!(" ± {s:.1}"));
+                let verdict = v.verdict.as_ref().map_or(String::new(), |t| format!(" ({t})"));
+                format!("{:.1}{spread}, n {}{verdict}", v.value, v.n)
+            });
+            let _ = write!(body, "<td>{}</td>", escape(&cell));
+        }
+        body.push_str("</tr>");
+    }
+    body.push_str("</table></section>");
 }
 
 /// One metric across sessions: mean ± spread per session, in order, with the reference range.
@@ -143,7 +170,7 @@ pub fn session_plot(sessions: &[CompareSession], thresholds: &Thresholds, metric
         SeriesStyle::DashedLine,
         points.clone(),
     ));
-    let mut means = Series::new("mean ± SD", SESSION_CSS, SeriesStyle::Points, points);
+    let mut means = Series::new("value ± spread", SESSION_CSS, SeriesStyle::Points, points);
     means.error_bars = values.iter().map(|v| v.and_then(|v| v.spread).unwrap_or(0.0)).collect();
     plot.series.push(means);
     if let Some(range) = reference_range(thresholds, metric) {
@@ -162,12 +189,14 @@ mod tests {
             value: cadence,
             spread: Some(3.0),
             n: 20,
+            verdict: (label == "after").then(|| "likely real".to_owned()),
         }];
         values.extend(contact.map(|value| SessionValue {
             metric: MetricId::ContactTimeMs,
             value,
             spread: None,
             n: 20,
+            verdict: None,
         }));
         CompareSession {
             label: label.into(),
@@ -189,6 +218,10 @@ mod tests {
         assert!(html.contains("−30.0 ms") || html.contains("-30.0 ms"));
         assert_eq!(html.matches("<svg").count(), 2);
         assert!(html.contains("mid &lt;2&gt;"), "labels are escaped");
+        assert!(
+            html.contains("171.0 ± 3.0, n 20 (likely real)"),
+            "verdicts are shown beside the values"
+        );
         assert!(!html.contains("http://") || html.matches("http://").count() == html.matches("xmlns=").count());
     }
 

@@ -28,6 +28,8 @@ const MARGIN_BOTTOM_PX: f64 = 46.0;
 const TARGET_TICK_COUNT: usize = 6;
 /// Extra room around the data range, fraction of the range, so points do not sit on the frame.
 const RANGE_PADDING_FRACTION: f64 = 0.05;
+/// Width of one legend character at 11 px, pixels (a generous average, so entries never touch).
+const LEGEND_CHAR_PX: f64 = 6.6;
 /// Vertical offset between the labels of successive event markers, pixels.
 const MARKER_LABEL_ROW_PX: f64 = 12.0;
 /// Radius of scatter markers, pixels.
@@ -445,7 +447,7 @@ fn draw_legend(svg: &mut String, plot: &Plot) {
     let mut x = MARGIN_LEFT_PX;
     let mut y = LEGEND_FIRST_ROW_Y_PX;
     for (name, color, style, opacity) in entries {
-        let width = 26.0 + 6.2 * name.chars().count() as f64;
+        let width = 28.0 + LEGEND_CHAR_PX * name.chars().count() as f64;
         if x + width > PLOT_WIDTH_PX - MARGIN_RIGHT_PX && x > MARGIN_LEFT_PX {
             x = MARGIN_LEFT_PX;
             y += LEGEND_ROW_PX;
