@@ -395,7 +395,7 @@ impl<'a> Annotator<'a> {
                 0,
             )?;
             if let Some(lean) = kinematics.trunk_lean_deg.get(frame).filter(|v| v.is_finite()) {
-                self.draw_angle(image, hip, up, sub(shoulder, hip), &format!("trunk {lean:.0}"))?;
+                self.draw_angle(image, hip, up, sub(shoulder, hip), &format!("trunk {}", whole(*lean)))?;
             }
         }
         let Some(side) = active else {
@@ -405,20 +405,20 @@ impl<'a> Annotator<'a> {
         let leg = kinematics.leg(side);
         let value = |series: &[f64]| series.get(frame).copied().filter(|v| v.is_finite());
         if let (Some(hip), Some(knee), Some(thigh)) = (point(ids.hip), point(ids.knee), value(&leg.thigh_deg)) {
-            self.draw_angle(image, hip, down, sub(knee, hip), &format!("thigh {thigh:.0}"))?;
+            self.draw_angle(image, hip, down, sub(knee, hip), &format!("thigh {}", whole(thigh)))?;
         }
         if let (Some(knee), Some(ankle), Some(shank)) = (point(ids.knee), point(ids.ankle), value(&leg.shank_deg)) {
-            let flexion = value(&leg.knee_flexion_deg).map_or(String::new(), |k| format!(" knee {k:.0}"));
+            let flexion = value(&leg.knee_flexion_deg).map_or(String::new(), |k| format!(" knee {}", whole(k)));
             self.draw_angle(
                 image,
                 knee,
                 down,
                 sub(ankle, knee),
-                &format!("shank {shank:.0}{flexion}"),
+                &format!("shank {}{flexion}", whole(shank)),
             )?;
         }
         if let (Some(heel), Some(toe), Some(sole)) = (point(ids.heel), point(ids.toe), value(&leg.sole_deg)) {
-            self.draw_angle(image, heel, forward, sub(toe, heel), &format!("foot {sole:.0}"))?;
+            self.draw_angle(image, heel, forward, sub(toe, heel), &format!("foot {}", whole(sole)))?;
         }
         Ok(())
     }
@@ -618,6 +618,16 @@ pub fn clamp_text_origin(origin: (f64, f64), size: (i32, i32), image_size: (i32,
     (origin.0.clamp(0.0, max_x), origin.1.clamp(f64::from(size.1), max_y))
 }
 
+/// `value` rounded to a whole number, without the "-0" that a small negative value would print.
+pub fn whole(value: f64) -> String {
+    let rounded = value.round();
+    if rounded == 0.0 {
+        "0".into()
+    } else {
+        format!("{rounded:.0}")
+    }
+}
+
 fn side_letter(side: Side) -> &'static str {
     match side {
         Side::Left => "L",
@@ -642,9 +652,9 @@ fn panel_lines(analysis: &Analysis) -> Vec<(String, bool)> {
         };
         let text = match (&summary.left, &summary.right) {
             (Some(left), Some(right)) if metric != MetricId::CadenceStepsPerMin => {
-                format!("{name}  L {:.0}  R {:.0} {unit}", left.mean, right.mean)
+                format!("{name}  L {}  R {} {unit}", whole(left.mean), whole(right.mean))
             }
-            _ => format!("{name}  {:.0} {unit}", both.mean),
+            _ => format!("{name}  {} {unit}", whole(both.mean)),
         };
         let flagged = analysis.flags.iter().any(|flag| flag.metric == metric);
         lines.push((if flagged { format!("{text}  !") } else { text }, flagged));
@@ -719,6 +729,13 @@ mod tests {
                 assert!((moved.0 - origin.0 - 1.0).abs() < 1e-9 && (moved.1 - origin.1).abs() < 1e-9);
             }
         }
+    }
+
+    #[test]
+    fn whole_numbers_never_read_minus_zero() {
+        assert_eq!(whole(-0.3), "0");
+        assert_eq!(whole(-0.6), "-1");
+        assert_eq!(whole(12.5), "13");
     }
 
     #[test]

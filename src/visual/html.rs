@@ -120,13 +120,13 @@ pub fn metric_name(metric: MetricId) -> &'static str {
         MetricId::FootStrikeAngleDeg => "Foot strike angle",
         MetricId::TibiaAngleIcDeg => "Tibia angle at initial contact",
         MetricId::OverstridePctLegLength => "Overstride (heel ahead of hips)",
-        MetricId::OverstrideCm => "Overstride",
+        MetricId::OverstrideCm => "Overstride (cm)",
         MetricId::KneeFlexionIcDeg => "Knee flexion at initial contact",
         MetricId::KneeFlexionPeakStanceDeg => "Peak knee flexion in stance",
         MetricId::HipExtensionPeakDeg => "Peak hip extension",
         MetricId::HipExtensionToeOffDeg => "Hip extension at toe-off",
         MetricId::VerticalOscillationPctLegLength => "Vertical oscillation",
-        MetricId::VerticalOscillationCm => "Vertical oscillation",
+        MetricId::VerticalOscillationCm => "Vertical oscillation (cm)",
         MetricId::PelvicDropMidstanceDeg => "Pelvic drop at midstance",
     }
 }
@@ -180,9 +180,11 @@ fn stats_text(stats: &Stats) -> String {
 fn header(out: &mut String, page: &ReportPage) {
     let analysis = page.analysis;
     let view = format!("{:?}", analysis.view.used).to_lowercase();
-    let facing = analysis.facing.map_or(String::new(), |f| {
-        format!(", runner facing {}", format!("{f:?}").to_lowercase())
-    });
+    // Facing means something only in a side view.
+    let facing = match (analysis.view.used, analysis.facing) {
+        (View::Side | View::Oblique, Some(f)) => format!(", runner facing {}", format!("{f:?}").to_lowercase()),
+        _ => String::new(),
+    };
     let _ = write!(
         out,
         "<header><h1>Running form: {}</h1><p>{view} view{facing} · {:.0} fps · {} frames ({:.1} s) · {} steps \
@@ -226,15 +228,23 @@ fn summary_section(out: &mut String, analysis: &Analysis, thresholds: &Threshold
         card(out, summary, analysis, thresholds);
     }
     out.push_str("</div>");
-    let absent: Vec<&MetricSummary> = analysis.metrics.iter().filter(|s| s.both.is_none()).collect();
+    // Metrics absent for the same reason share a row (a rear view lacks every sagittal metric at once).
+    let mut absent: Vec<(Vec<&'static str>, &str)> = Vec::new();
+    for summary in analysis.metrics.iter().filter(|s| s.both.is_none()) {
+        let reason = summary.absent_reason.as_deref().unwrap_or("no value");
+        match absent.iter_mut().find(|(_, r)| *r == reason) {
+            Some((names, _)) => names.push(metric_name(summary.metric)),
+            None => absent.push((vec![metric_name(summary.metric)], reason)),
+        }
+    }
     if !absent.is_empty() {
         out.push_str("<h3>Not measured</h3><table><tr><th>Metric</th><th>Why</th></tr>");
-        for summary in absent {
+        for (names, reason) in absent {
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}</td></tr>",
-                metric_name(summary.metric),
-                escape(summary.absent_reason.as_deref().unwrap_or("no value"))
+                escape(&names.join(", ")),
+                escape(reason)
             );
         }
         out.push_str("</table>");
