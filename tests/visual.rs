@@ -284,6 +284,14 @@ fn synthetic_side_view_overlay_and_report() {
         "yuv420p",
         "browsers need 4:2:0"
     );
+
+    // Landmarks of another clip (fewer frames) are refused, and nothing is left behind.
+    let mut short = sequence.clone();
+    short.frames.truncate(sequence.frames.len() / 2);
+    let refused = dir.path().join("refused.mp4");
+    let error = visual::write_overlay(&clip, &short, &analysis, &settings, &refused).expect_err("mismatch");
+    assert!(error.to_string().contains("from another clip"), "{error}");
+    assert!(!refused.exists());
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .expect("list")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

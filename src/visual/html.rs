@@ -700,3 +700,47 @@ fn visibility_plot(evidence: &Evidence, confidence_floor: f64) -> Plot {
     });
     plot
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyze_sequence;
+
+    #[test]
+    fn a_clip_without_a_runner_still_gives_a_report_that_says_why() {
+        let sequence = PoseSequence {
+            width_px: 640,
+            height_px: 480,
+            fps: 30.0,
+            frames: Vec::new(),
+        };
+        let settings = AnalysisSettings::default();
+        let analysis = analyze_sequence(&sequence, &settings);
+        let page = ReportPage {
+            title: "empty",
+            clip: None,
+            sequence: &sequence,
+            analysis: &analysis,
+            settings: &settings,
+            landmark_source: "none",
+        };
+        let html = render_html(&page).expect("renders");
+        assert!(html.contains("no runner was found"), "the warning is shown");
+        assert!(html.contains("<h3>Not measured</h3>"));
+        assert!(
+            html.contains("no complete stride was found"),
+            "empty plots say why instead of drawing nothing"
+        );
+        assert!(html.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn reference_ranges_read_in_plain_notation() {
+        let thresholds = Thresholds::default();
+        let cadence = reference_range(&thresholds, MetricId::CadenceStepsPerMin).expect("range");
+        assert_eq!(range_text(cadence, "steps/min"), "≥ 160 steps/min");
+        let contact = reference_range(&thresholds, MetricId::ContactTimeMs).expect("range");
+        assert_eq!(range_text(contact, "ms"), "160 – 300 ms");
+        assert!(reference_range(&thresholds, MetricId::FlightTimeMs).is_none());
+    }
+}
