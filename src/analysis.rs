@@ -39,7 +39,7 @@ pub struct ReferenceRange {
     pub low: Option<f64>,
     /// Values above this are flagged.
     pub high: Option<f64>,
-    /// The citation; "[unverified]" where the figure could not be checked against the source, and "runform
+    /// The citation; "\[unverified\]" where the figure could not be checked against the source, and "runform
     /// default" where no published cut-off exists.
     pub source: String,
 }
@@ -67,9 +67,9 @@ pub struct Thresholds {
     /// Feet count as out of frame when more than this fraction of frames has them near the bottom edge or
     /// poorly visible (runform default).
     pub max_feet_out_of_frame_fraction: f64,
-    /// Foot strike angle above which the strike is rearfoot, degrees (Altman & Davis 2012 [unverified]).
+    /// Foot strike angle above which the strike is rearfoot, degrees (Altman & Davis 2012 \[unverified\]).
     pub rearfoot_strike_above_deg: f64,
-    /// Foot strike angle below which the strike is forefoot, degrees (Altman & Davis 2012 [unverified]).
+    /// Foot strike angle below which the strike is forefoot, degrees (Altman & Davis 2012 \[unverified\]).
     pub forefoot_strike_below_deg: f64,
     /// Cadence, steps per minute.
     pub cadence_steps_per_min: ReferenceRange,
@@ -230,6 +230,12 @@ pub enum WarningKind {
     RejectedContacts,
     /// The camera roll could not be measured; angles assume a level camera.
     RollNotMeasured,
+    /// The runner is small in the frame: a pixel of landmark error is a large angle.
+    RunnerSmall,
+    /// Side view: the far leg is partly hidden, its landmarks are less reliable.
+    FarLegHidden,
+    /// The cadence from the gait events disagrees with the cadence from the stride's periodicity.
+    CadenceDisagrees,
     /// Many frames had their left/right leg labels swapped back.
     LegSwapsRepaired,
     /// Many landmark samples were missing for longer than can be filled.
@@ -305,6 +311,9 @@ pub struct Analysis {
     pub leg_length_px: Option<f64>,
     /// Pixels per centimetre, from `height_cm`.
     pub scale_px_per_cm: Option<f64>,
+    /// Cadence from the periodicity of the feet's motion (autocorrelation), independent of the gait events: a
+    /// cross-check of `cadence_steps_per_min`, steps per minute.
+    pub cadence_check_steps_per_min: Option<f64>,
     /// What the track clean-up changed.
     pub track_repairs: TrackRepairs,
     /// The per-step table.
@@ -366,6 +375,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         camera_roll_measured: false,
         leg_length_px: tracks.leg_length_px,
         scale_px_per_cm: tracks.px_per_cm,
+        cadence_check_steps_per_min: None,
         track_repairs: tracks.repairs.clone(),
         steps: Vec::new(),
         rejected_contacts: Vec::new(),
@@ -418,9 +428,25 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     );
     let summaries = metrics::summarise(&steps, &summary_options);
     step_count_warning(&steps, thresholds, &mut warnings);
+    analysis.cadence_check_steps_per_min = events.stride_estimate_s.map(|stride_s| 120.0 / stride_s);
+    cadence_check_warning(&summaries, analysis.cadence_check_steps_per_min, &mut warnings);
     analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
     analysis.camera_roll_measured = events.belt.roll_measured;
-    analysis.flags = flags(&summaries, thresholds);
+    // In a side view the far leg is partly hidden behind the near one: say so, and say it on its flags.
+    let far_side = (used_view == View::Side)
+        .then(|| detection.near_side.map(Side::other))
+        .flatten();
+    if let Some(far) = far_side {
+        warnings.push(Warning {
+            kind: WarningKind::FarLegHidden,
+            message: format!(
+                "the {} leg is on the far side of the camera and partly hidden behind the near leg: its knee and \
+                 foot landmarks are less reliable, so compare left and right with care",
+                side_name(far)
+            ),
+        });
+    }
+    analysis.flags = flags(&summaries, thresholds, far_side);
     analysis.steps = steps;
     analysis.rejected_contacts = events.rejected;
     analysis.metrics = summaries;
@@ -485,6 +511,9 @@ const FOOT_LANDMARKS: [LandmarkId; 4] = [
 /// A foot landmark this close to the bottom edge counts as out of frame, fraction of the frame height.
 pub const FOOT_EDGE_MARGIN_FRACTION: f64 = 0.02;
 
+/// Below this thigh + shank length the runner is too small in the frame for angles to the degree, pixels.
+pub const MIN_LEG_LENGTH_PX: f64 = 150.0;
+
 /// Feet whose mean visibility is below this count as hidden, 0..1.
 pub const FOOT_MIN_VISIBILITY: f64 = 0.5;
 
@@ -539,6 +568,18 @@ fn clip_warnings(
                 .into(),
         });
     }
+    if let Some(leg_px) = tracks.leg_length_px
+        && leg_px < MIN_LEG_LENGTH_PX
+    {
+        warnings.push(Warning {
+            kind: WarningKind::RunnerSmall,
+            message: format!(
+                "the runner is small in the frame (thigh + shank {leg_px:.0} px): a pixel of landmark error is about \
+                 {:.1} deg on the thigh, and more across the hips; film closer",
+                (2.0 / leg_px).atan().to_degrees()
+            ),
+        });
+    }
     let frame_count = tracks.frame_count().max(1);
     if tracks.repairs.swapped_frame_count * 20 > frame_count {
         warnings.push(Warning {
@@ -591,6 +632,29 @@ fn event_warnings(events: &GaitEvents, view: View, warnings: &mut Vec<Warning>) 
         warnings.push(Warning {
             kind: WarningKind::RollNotMeasured,
             message: "the belt line could not be measured from the stance feet; angles assume a level camera".into(),
+        });
+    }
+}
+
+/// Event cadence and periodicity cadence may differ by this fraction before a warning (the periodicity is
+/// measured to about a tenth of a frame per stride, the events to about a frame).
+pub const CADENCE_CHECK_TOLERANCE_FRACTION: f64 = 0.03;
+
+fn cadence_check_warning(summaries: &[MetricSummary], check: Option<f64>, warnings: &mut Vec<Warning>) {
+    let events = summaries
+        .iter()
+        .find(|s| s.metric == MetricId::CadenceStepsPerMin)
+        .and_then(|s| s.both.as_ref())
+        .map(|stats| stats.mean);
+    if let (Some(events), Some(check)) = (events, check)
+        && (events - check).abs() > CADENCE_CHECK_TOLERANCE_FRACTION * check
+    {
+        warnings.push(Warning {
+            kind: WarningKind::CadenceDisagrees,
+            message: format!(
+                "the cadence from the foot contacts ({events:.1} steps/min) disagrees with the rhythm of the feet's \
+                 motion ({check:.1} steps/min): some contacts were probably missed or mistimed"
+            ),
         });
     }
 }
@@ -693,7 +757,14 @@ fn outside(range: &ReferenceRange, value: f64) -> Option<bool> {
     }
 }
 
-fn flags(summaries: &[MetricSummary], thresholds: &Thresholds) -> Vec<Flag> {
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Left => "left",
+        Side::Right => "right",
+    }
+}
+
+fn flags(summaries: &[MetricSummary], thresholds: &Thresholds, far_side: Option<Side>) -> Vec<Flag> {
     let mut flags = Vec::new();
     for rule in &FLAG_RULES {
         let (Some(summary), Some(range)) = (
@@ -720,10 +791,20 @@ fn flags(summaries: &[MetricSummary], thresholds: &Thresholds) -> Vec<Flag> {
         };
         for (side, value, n, high) in chosen {
             let words = if high { rule.high_message } else { rule.low_message };
-            let side_words = match side {
-                FlagSide::Left => " (left leg)",
-                FlagSide::Right => " (right leg)",
-                FlagSide::Both => "",
+            let flagged_side = match side {
+                FlagSide::Left => Some(Side::Left),
+                FlagSide::Right => Some(Side::Right),
+                FlagSide::Both => None,
+            };
+            let side_words = match (flagged_side, far_side) {
+                (Some(flagged), Some(far)) if flagged == far => {
+                    format!(
+                        " ({} leg, the far side: partly hidden, check on the video)",
+                        side_name(flagged)
+                    )
+                }
+                (Some(flagged), _) => format!(" ({} leg)", side_name(flagged)),
+                (None, _) => String::new(),
             };
             flags.push(Flag {
                 metric: rule.metric,

@@ -40,11 +40,11 @@ pub const MAX_STRIDE_S: f64 = 1.5;
 /// The foot is on the belt when its lowest point is within this fraction of the leg length of the belt line
 /// (plus three standard deviations of its stance-phase jitter).
 pub const CONTACT_HEIGHT_PER_LEG: f64 = 0.025;
-/// How much of the swing before IC (after TO) a straight hinge uses beyond the last frame off the belt, seconds
-/// (rounded to frames; zero below 25 fps): short, because the foot's approach curves further out.
-pub const HINGE_SWING_WINDOW_S: f64 = 0.02;
-/// From this frame rate up the hinge's approach may curve (a quadratic term), frames per second.
-pub const HINGE_CURVED_MIN_FPS: f64 = 24.0;
+/// From this frame rate up the hinge's approach curve is fitted freely; below it the curve is ballistic,
+/// frames per second.
+pub const HINGE_FREE_CURVE_MIN_FPS: f64 = 50.0;
+/// How much of the swing a ballistic hinge uses, seconds (at least two frames): about the flight time.
+pub const HINGE_BALLISTIC_SWING_WINDOW_S: f64 = 0.1;
 /// How much of the swing a curved hinge (a quadratic approach) uses, seconds (at least
 /// [`HINGE_MIN_SWING_SAMPLES_FOR_CURVE`] frames).
 pub const HINGE_CURVED_SWING_WINDOW_S: f64 = 0.05;
@@ -258,8 +258,20 @@ fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
         let next = scores.get(k + 1).map_or(f64::NEG_INFINITY, |s| s.1);
         scores[k].1 >= 0.85 * best && scores[k].1 >= previous && scores[k].1 >= next
     })?;
-    let (lag, _) = scores[index];
-    Some(lag as f64 / fps)
+    let (lag, score) = scores[index];
+    // Parabolic interpolation between the neighbouring lags gives a sub-frame period.
+    let offset = match (index.checked_sub(1).map(|k| scores[k]), scores.get(index + 1)) {
+        (Some((before_lag, before)), Some(&(after_lag, after))) if before_lag + 1 == lag && after_lag == lag + 1 => {
+            let curvature = before - 2.0 * score + after;
+            if curvature < 0.0 {
+                (0.5 * (before - after) / curvature).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            }
+        }
+        _ => 0.0,
+    };
+    Some((lag as f64 + offset) / fps)
 }
 
 /// Local maxima of `signal` (the highest value within ± `half_window` frames), with parabolic sub-frame
@@ -302,14 +314,26 @@ enum Hinge {
 /// frames); the data run from a short stretch before the corner's range (the curved part of the swing is left
 /// out) to a longer stretch of flat stance after it, mirrored for toe-off. Returns the corner as a fractional
 /// frame index, or `None` when the fit has no descent/rise.
-fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> Option<f64> {
-    // At high frame rates the approach is sampled densely enough to fit its curve; at low ones only the last
-    // frame off the belt enters, so that the straight line is close to the approach's final tangent.
-    let curved = fps >= HINGE_CURVED_MIN_FPS;
-    let swing_side = if curved {
-        ((HINGE_CURVED_SWING_WINDOW_S * fps).round() as usize).max(HINGE_MIN_SWING_SAMPLES_FOR_CURVE) as f64
+fn hinge_corner(heights: &[f64], search: (f64, f64), scale: &HingeScale, hinge: Hinge) -> Option<f64> {
+    let fps = scale.fps;
+    // At high frame rates the approach is sampled densely enough to fit its curve freely; at low ones it is
+    // sampled two or three times, and its curve is taken from physics: in flight the body falls (and after
+    // toe-off rises) ballistically, so the foot's height bends by −g/2 · r² (the leg's own motion is small
+    // beside it over the last frames).
+    let approach = if fps >= HINGE_FREE_CURVE_MIN_FPS {
+        Approach::Free
     } else {
-        (HINGE_SWING_WINDOW_S * fps).round()
+        Approach::Ballistic(-0.5 * scale.gravity_px_per_frame2)
+    };
+    let swing_side = match approach {
+        Approach::Free => {
+            ((HINGE_CURVED_SWING_WINDOW_S * fps).round() as usize).max(HINGE_MIN_SWING_SAMPLES_FOR_CURVE) as f64
+        }
+        // Only the flight is ballistic: before it the other foot is still pushing.
+        Approach::Ballistic(_) => (HINGE_BALLISTIC_SWING_WINDOW_S * fps)
+            .min(scale.flight_frames.unwrap_or(f64::INFINITY))
+            .round()
+            .max(2.0),
     };
     let stance_side = ((HINGE_STANCE_WINDOW_S * fps).round() as usize).max(2) as f64;
     let (first, last) = match hinge {
@@ -326,8 +350,6 @@ fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> 
         return None;
     }
     let (search_start, search_end) = search;
-    // With enough samples on the swing side, a quadratic term lets the approach curve (the foot accelerates
-    // onto the belt); with few (low frame rates) the approach is taken as straight over a short stretch.
     let steps = (((search_end - search_start) * HINGE_STEPS_PER_FRAME as f64).ceil() as usize).max(1);
     let mut best: Option<(f64, f64)> = None;
     for k in 0..=steps {
@@ -336,7 +358,7 @@ fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> 
             Hinge::Landing => (corner - t).max(0.0),
             Hinge::LiftOff => (t - corner).max(0.0),
         };
-        let Some((error, slope)) = fit_ramp(&samples, ramp, curved) else {
+        let Some((error, slope)) = fit_ramp(&samples, ramp, approach) else {
             continue;
         };
         if slope <= 0.0 {
@@ -352,15 +374,60 @@ fn hinge_corner(heights: &[f64], search: (f64, f64), fps: f64, hinge: Hinge) -> 
 /// Fewest samples on the swing side of a curved hinge.
 pub const HINGE_MIN_SWING_SAMPLES_FOR_CURVE: usize = 4;
 
-/// Least squares of `h = c + s·r (+ q·r²)` with `r = ramp(t)`: the residual sum of squares and the slope `s`
-/// at the corner.
-fn fit_ramp(samples: &[(f64, f64)], ramp: impl Fn(f64) -> f64, curved: bool) -> Option<(f64, f64)> {
-    // Normal equations for the basis [1, r, r²] (or [1, r]).
+/// How the foot's height bends on the swing side of a hinge.
+#[derive(Clone, Copy)]
+enum Approach {
+    /// A free quadratic term (enough samples to fit it).
+    Free,
+    /// A fixed quadratic term, pixels per frame² (ballistic flight).
+    Ballistic(f64),
+}
+
+/// Image scale and frame rate for the hinge fit.
+pub struct HingeScale {
+    /// Frames per second.
+    pub fps: f64,
+    /// Gravity in pixels per frame², from the pixel scale (or a nominal leg length).
+    pub gravity_px_per_frame2: f64,
+    /// Typical flight time, frames, once a first pass of events has measured it.
+    pub flight_frames: Option<f64>,
+}
+
+impl HingeScale {
+    /// The scale of `tracks`: their pixel scale when the runner's height is known, else the leg length over
+    /// [`NOMINAL_LEG_LENGTH_M`] (a tenth off moves an event by well under a millisecond).
+    pub fn of(tracks: &Tracks, leg_px: f64, flight_frames: Option<f64>) -> HingeScale {
+        let px_per_m = tracks
+            .px_per_cm
+            .map_or(leg_px / NOMINAL_LEG_LENGTH_M, |px_per_cm| 100.0 * px_per_cm);
+        HingeScale {
+            fps: tracks.fps,
+            gravity_px_per_frame2: GRAVITY_M_PER_S2 * px_per_m / (tracks.fps * tracks.fps),
+            flight_frames,
+        }
+    }
+}
+
+/// Standard gravity, m/s².
+pub const GRAVITY_M_PER_S2: f64 = 9.81;
+
+/// Thigh + shank of a 1.75 m adult (0.491 × height, Winter 2009), metres: the scale when no height is given.
+pub const NOMINAL_LEG_LENGTH_M: f64 = 0.86;
+
+/// Least squares of `h = c + s·r + q·r²` with `r = ramp(t)` (`q` free or fixed): the residual sum of squares
+/// and the slope `s` at the corner.
+fn fit_ramp(samples: &[(f64, f64)], ramp: impl Fn(f64) -> f64, approach: Approach) -> Option<(f64, f64)> {
+    let (curved, fixed_q) = match approach {
+        Approach::Free => (true, 0.0),
+        Approach::Ballistic(q) => (false, q),
+    };
+    // Normal equations for the basis [1, r, r²] (or [1, r] with the fixed r² term moved to the left).
     let size = if curved { 3 } else { 2 };
     let mut normal = [[0.0f64; 3]; 3];
     let mut right = [0.0f64; 3];
     for &(t, h) in samples {
         let r = ramp(t);
+        let h = h - fixed_q * r * r;
         let basis = [1.0, r, r * r];
         for i in 0..size {
             for j in 0..size {
@@ -374,7 +441,13 @@ fn fit_ramp(samples: &[(f64, f64)], ramp: impl Fn(f64) -> f64, curved: bool) -> 
         .iter()
         .map(|&(t, h)| {
             let r = ramp(t);
-            let model = coefficients[0] + coefficients[1] * r + if curved { coefficients[2] * r * r } else { 0.0 };
+            let model = coefficients[0]
+                + coefficients[1] * r
+                + if curved {
+                    coefficients[2] * r * r
+                } else {
+                    fixed_q * r * r
+                };
             (h - model).powi(2)
         })
         .sum();
@@ -461,6 +534,7 @@ fn detect_side_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents
     let mut point_count = 0;
     let mut contacts = Vec::new();
     let mut frame = BeltFrame::level(forward_sign);
+    let mut flight_frames = None;
     for pass in 0..BELT_FIT_PASSES {
         let lowest = [Side::Left, Side::Right].map(|side| foot_series(tracks, &frame, side).lowest_image);
         // Zeni's stances lead the true ones, so only their middle is surely on the belt; the refined stances
@@ -473,7 +547,8 @@ fn detect_side_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents
             roll_measured = true;
         }
         frame = BeltFrame { roll_rad, forward_sign };
-        contacts = refined_contacts(tracks, &frame, &zeni, &stances, stride_frames, leg_px);
+        contacts = refined_contacts(tracks, &frame, &zeni, &stances, stride_frames, leg_px, flight_frames);
+        flight_frames = median_flight_frames(&contacts, tracks.fps);
         stances = [Side::Left, Side::Right].map(|side| {
             contacts
                 .iter()
@@ -500,6 +575,19 @@ fn detect_side_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents
 /// Passes of the belt-line fit and event refinement (the first from Zeni's stances, then from refined ones).
 pub const BELT_FIT_PASSES: usize = 3;
 
+/// The median flight time between consecutive contacts of opposite feet, frames.
+fn median_flight_frames(contacts: &[FootContact], fps: f64) -> Option<f64> {
+    let mut sorted: Vec<&FootContact> = contacts.iter().collect();
+    sorted.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
+    let flights: Vec<f64> = sorted
+        .windows(2)
+        .filter(|pair| pair[0].side != pair[1].side)
+        .map(|pair| (pair[1].ic_s - pair[0].to_s) * fps)
+        .filter(|flight| *flight > 0.0)
+        .collect();
+    median(&flights)
+}
+
 /// Every Zeni stance refined by the foot height in `frame`; `stances` say where the feet are on the belt.
 fn refined_contacts(
     tracks: &Tracks,
@@ -508,19 +596,21 @@ fn refined_contacts(
     stances: &[Vec<(f64, f64)>; 2],
     stride_frames: f64,
     leg_px: f64,
+    flight_frames: Option<f64>,
 ) -> Vec<FootContact> {
+    let scale = HingeScale::of(tracks, leg_px, flight_frames);
     let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, frame, side));
     let mut contacts = Vec::new();
     for (side_index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
         let heights = heights_above_belt(&series[side_index], &stances[side_index]);
         let threshold = contact_threshold(&heights, &stances[side_index], leg_px);
         for &(zeni_ic, zeni_to) in &zeni[side_index] {
-            let refined_ic = refine_ic(&heights, zeni_ic, stride_frames, threshold, tracks.fps);
+            let refined_ic = refine_ic(&heights, zeni_ic, stride_frames, threshold, &scale);
             let (ic_frame, ic_method) = match refined_ic {
                 Some(ic) => (ic, EventMethod::ZeniRefinedByFootHeight),
                 None => (zeni_ic, EventMethod::Zeni),
             };
-            let refined_to = refine_to(&heights, ic_frame, stride_frames, threshold, tracks.fps);
+            let refined_to = refine_to(&heights, ic_frame, stride_frames, threshold, &scale);
             let (to_frame, to_method) = match refined_to {
                 Some(to) if to > ic_frame => (to, EventMethod::ZeniRefinedByFootHeight),
                 _ => (zeni_to, EventMethod::Zeni),
@@ -643,40 +733,43 @@ fn contact_threshold(heights: &[f64], stances: &[(f64, f64)], leg_px: f64) -> f6
     CONTACT_HEIGHT_PER_LEG * leg_px + 3.0 * jitter
 }
 
-fn refine_ic(heights: &[f64], zeni_ic: f64, stride_frames: f64, threshold: f64, fps: f64) -> Option<f64> {
+fn refine_ic(heights: &[f64], zeni_ic: f64, stride_frames: f64, threshold: f64, scale: &HingeScale) -> Option<f64> {
+    let fps = scale.fps;
     let from = (zeni_ic - 0.15 * stride_frames).max(1.0) as usize;
     let until = ((zeni_ic + 0.3 * stride_frames) as usize).min(heights.len().saturating_sub(1));
-    // The start of the longest run on the belt after a frame clearly off it: a swinging foot may dip close to
-    // the belt for a frame or two before it lands, but the stance is the long run.
+    // Runs on the belt after a frame clearly off it, single-frame blips above the threshold bridged (pose
+    // jitter). A swinging foot may dip close to the belt for a frame or two before it lands, so the stance is
+    // the earliest run at least half as long as the longest one.
     let sustain = ((SUSTAINED_CONTACT_S * fps).round() as usize).max(2);
-    let mut best: Option<(usize, usize)> = None;
+    let below = |g: usize| heights.get(g).is_some_and(|h| *h < threshold);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut f = from;
     while f <= until {
-        if heights[f] < threshold && heights[f - 1] >= threshold {
+        if below(f) && !below(f - 1) {
             let start = f;
-            while f < heights.len() && heights[f] < threshold {
+            // A blip is bridged only inside an established run, never between a dip and the landing.
+            while below(f) || (f - start >= sustain && below(f + 1)) {
                 f += 1;
             }
-            let length = f - start;
-            if length >= sustain && best.is_none_or(|(_, best_length)| length > best_length) {
-                best = Some((start, length));
-            }
+            runs.push((start, f - start));
         } else {
             f += 1;
         }
     }
-    let (first_on, _) = best?;
+    let longest = runs.iter().map(|run| run.1).max()?;
+    let (first_on, _) = runs.into_iter().find(|run| run.1 >= sustain && 2 * run.1 >= longest)?;
     let reach = (HINGE_SEARCH_S * fps).max(1.0);
     let corner = hinge_corner(
         heights,
         (first_on as f64 - 1.0, first_on as f64 + reach),
-        fps,
+        scale,
         Hinge::Landing,
     )?;
     (corner > from as f64 - 1.0 && corner < until as f64 + 1.0).then_some(corner)
 }
 
-fn refine_to(heights: &[f64], ic_frame: f64, stride_frames: f64, threshold: f64, fps: f64) -> Option<f64> {
+fn refine_to(heights: &[f64], ic_frame: f64, stride_frames: f64, threshold: f64, scale: &HingeScale) -> Option<f64> {
+    let fps = scale.fps;
     let start = ic_frame.ceil() as usize;
     let until = ((ic_frame + 0.6 * stride_frames) as usize).min(heights.len().saturating_sub(1));
     // The last frame on the belt: skip single-frame blips above the threshold.
@@ -698,7 +791,7 @@ fn refine_to(heights: &[f64], ic_frame: f64, stride_frames: f64, threshold: f64,
     hinge_corner(
         heights,
         (last_on as f64 - reach, last_on as f64 + 1.0),
-        fps,
+        scale,
         Hinge::LiftOff,
     )
 }
@@ -793,6 +886,7 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
     let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, &level, side));
     let count = tracks.frame_count();
     let fps = tracks.fps;
+    let scale = HingeScale::of(tracks, leg_px, None);
     // The belt: a running lower envelope of both feet over about a second (follows a runner moving away).
     let half_window = (0.6 * fps).round() as usize;
     let belt: Vec<f64> = (0..count)
@@ -824,12 +918,12 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
                 }
                 let last_on = f - 1;
                 let reach = (HINGE_SEARCH_S * fps).max(1.0);
-                let ic = hinge_corner(&heights, (on as f64 - 1.0, on as f64 + reach), fps, Hinge::Landing)
+                let ic = hinge_corner(&heights, (on as f64 - 1.0, on as f64 + reach), &scale, Hinge::Landing)
                     .unwrap_or(on as f64 - 0.5);
                 let to = hinge_corner(
                     &heights,
                     (last_on as f64 - reach, last_on as f64 + 1.0),
-                    fps,
+                    &scale,
                     Hinge::LiftOff,
                 )
                 .unwrap_or(last_on as f64 + 0.5);
@@ -894,14 +988,20 @@ pub const MIN_REAR_FOOT_SPREAD_PER_LEG: f64 = 0.08;
 mod tests {
     use super::*;
 
+    const TEST_SCALE: HingeScale = HingeScale {
+        fps: 60.0,
+        gravity_px_per_frame2: 1.0,
+        flight_frames: None,
+    };
+
     #[test]
     fn hinge_finds_a_sub_frame_landing() {
         // Descends at 3 px/frame onto the belt at frame 10.4.
         let heights: Vec<f64> = (0..20).map(|f| (3.0 * (10.4 - f as f64)).max(0.0)).collect();
-        let corner = hinge_corner(&heights, (9.0, 12.0), 60.0, Hinge::Landing).expect("a corner");
+        let corner = hinge_corner(&heights, (9.0, 12.0), &TEST_SCALE, Hinge::Landing).expect("a corner");
         assert!((corner - 10.4).abs() < 0.06, "{corner}");
         let rising: Vec<f64> = (0..20).map(|f| (2.0 * (f as f64 - 7.3)).max(0.0)).collect();
-        let corner = hinge_corner(&rising, (5.0, 9.0), 60.0, Hinge::LiftOff).expect("a corner");
+        let corner = hinge_corner(&rising, (5.0, 9.0), &TEST_SCALE, Hinge::LiftOff).expect("a corner");
         assert!((corner - 7.3).abs() < 0.06, "{corner}");
     }
 

@@ -740,6 +740,47 @@ mod tests {
     }
 
     #[test]
+    fn leg_swaps_are_repaired_exactly_and_clean_legs_left_alone() {
+        use crate::synthetic::{Corruption, SyntheticRunner};
+        let options = TrackOptions {
+            cutoff_hz: 12.0,
+            max_gap_fill_s: 0.1,
+            height_cm: None,
+        };
+        for fps in [30.0, 60.0] {
+            let clean = SyntheticRunner {
+                fps,
+                ..SyntheticRunner::default()
+            }
+            .generate(&Corruption {
+                noise_px: 2.0,
+                seed: 3,
+                ..Corruption::default()
+            })
+            .sequence;
+            let reference = build_tracks(&clean, &options);
+            assert_eq!(
+                reference.repairs.swapped_frame_count, 0,
+                "no swaps invented at {fps} fps"
+            );
+            let mut swapped = clean.clone();
+            let flipped: Vec<usize> = (100..104).chain(150..152).chain(200..203).collect();
+            for &frame in &flipped {
+                if let Some(pose) = swapped.frames[frame].pose.as_mut() {
+                    for (left, right) in LEG_PAIRS {
+                        pose.landmarks.swap(left.index(), right.index());
+                    }
+                }
+            }
+            let repaired = build_tracks(&swapped, &options);
+            assert_eq!(repaired.repairs.swapped_frame_count, flipped.len(), "{fps} fps");
+            for (left, _) in LEG_PAIRS {
+                assert_eq!(repaired.raw(left).x_px, reference.raw(left).x_px, "{fps} fps");
+            }
+        }
+    }
+
+    #[test]
     fn belt_frame_undoes_roll_and_facing() {
         let roll = 5f64.to_radians();
         let frame = BeltFrame {

@@ -3,9 +3,9 @@
 //! both facings and camera roll, the stage must recover cadence within 0.5 steps/min, every event within one
 //! frame, and angles within 1° on clean tracks and 2° with realistic noise, dropouts and left/right swaps.
 //!
-//! One known limit is asserted as such rather than hidden: at 30 fps initial contact is timed about a third of
-//! a frame late (the foot's approach is sampled once or twice), so the angles taken at that instant on fast-
-//! rotating segments (tibia, knee, overstride) carry a bias of several degrees; see docs/metrics.md.
+//! Two known limits are asserted as such rather than hidden (see docs/metrics.md): at 30 fps initial contact is
+//! timed to a few milliseconds only, so the angles taken at that instant on fast-turning segments (tibia, knee)
+//! are good to 2.5°, not 1°; and with noise the tibia and knee at initial contact are good to 2.5°, not 2°.
 
 use runform::analysis::{Analysis, AnalysisSettings, ViewChoice, WarningKind, analyze_sequence};
 use runform::metrics::MetricId;
@@ -20,8 +20,8 @@ const CLEAN_ANGLE_TOLERANCE_DEG: f64 = 1.0;
 const NOISY_ANGLE_TOLERANCE_DEG: f64 = 2.0;
 /// Cadence, steps per minute.
 const CADENCE_TOLERANCE_STEPS_PER_MIN: f64 = 0.5;
-/// At 30 fps, the documented bias of angles taken at initial contact on fast-rotating segments, degrees.
-const IC_ANGLE_TOLERANCE_AT_30_FPS_DEG: f64 = 10.0;
+/// At 30 fps, angles taken at initial contact (the documented shortfall from 1°), degrees.
+const IC_ANGLE_TOLERANCE_AT_30_FPS_DEG: f64 = 2.5;
 /// With noise, the tibia and knee at initial contact (the shank turns at ~500°/s there, so 4 ms of timing is
 /// 2°) miss the 2° goal by a little: the documented shortfall, degrees.
 const NOISY_SHANK_AT_IC_TOLERANCE_DEG: f64 = 2.5;
@@ -129,7 +129,7 @@ fn check_angles(label: &str, analysis: &Analysis, truth: &SyntheticTruth, fps: f
     ];
     for (metric, value) in at_initial_contact {
         let ic_tolerance = if fps < 50.0 {
-            IC_ANGLE_TOLERANCE_AT_30_FPS_DEG
+            IC_ANGLE_TOLERANCE_AT_30_FPS_DEG.max(tolerance)
         } else if tolerance > CLEAN_ANGLE_TOLERANCE_DEG && metric != MetricId::FootStrikeAngleDeg {
             NOISY_SHANK_AT_IC_TOLERANCE_DEG
         } else {
@@ -167,6 +167,15 @@ fn clean_grid_recovers_cadence_events_and_angles() {
                     truth.cadence_steps_per_min,
                     CADENCE_TOLERANCE_STEPS_PER_MIN,
                 );
+                let check = analysis.cadence_check_steps_per_min.expect("periodicity cadence");
+                check_close(
+                    &label,
+                    MetricId::CadenceStepsPerMin,
+                    check,
+                    truth.cadence_steps_per_min,
+                    CADENCE_TOLERANCE_STEPS_PER_MIN,
+                );
+                assert!(!analysis.has_warning(WarningKind::CadenceDisagrees), "{label}");
                 let frame_ms = 1000.0 / fps;
                 check_close(
                     &label,
@@ -311,6 +320,48 @@ fn rear_view_measures_pelvic_drop_and_refuses_sagittal_angles() {
 }
 
 #[test]
+fn rear_view_pelvic_drop_survives_noise_dropouts_and_swaps() {
+    for fps in [30.0, 60.0] {
+        let runner = SyntheticRunner {
+            fps,
+            view: SyntheticView::Rear,
+            pelvic_drop_deg: 6.0,
+            camera_roll_deg: 1.0,
+            ..SyntheticRunner::default()
+        };
+        let label = format!("noisy rear {fps} fps");
+        let clip = runner.generate(&Corruption {
+            noise_px: NOISE_PX,
+            dropout_frame_fraction: 0.02,
+            low_visibility_fraction: 0.01,
+            swap_episode_count: 3,
+            seed: 5,
+        });
+        let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+        check_close(
+            &label,
+            MetricId::CadenceStepsPerMin,
+            both_mean(&analysis, MetricId::CadenceStepsPerMin),
+            clip.truth.cadence_steps_per_min,
+            CADENCE_TOLERANCE_STEPS_PER_MIN,
+        );
+        let drop = analysis.metric(MetricId::PelvicDropMidstanceDeg).expect("listed");
+        for stats in [&drop.left, &drop.right] {
+            let stats = stats
+                .as_ref()
+                .unwrap_or_else(|| panic!("{label}: a side has no pelvic drop"));
+            check_close(
+                &label,
+                MetricId::PelvicDropMidstanceDeg,
+                stats.mean,
+                6.0,
+                NOISY_ANGLE_TOLERANCE_DEG,
+            );
+        }
+    }
+}
+
+#[test]
 fn pelvic_drop_from_a_side_view_is_absent_even_when_asked_for_a_rear_view() {
     let clip = SyntheticRunner::default().generate(&Corruption::default());
     let settings = AnalysisSettings {
@@ -409,4 +460,54 @@ fn the_analysis_serialises_with_unit_carrying_names() {
     }
     let back: Analysis = serde_json::from_str(&json).expect("deserialises");
     assert_eq!(back.steps.len(), analysis.steps.len());
+}
+
+#[test]
+fn degenerate_input_never_panics() {
+    let clip = SyntheticRunner::default().generate(&Corruption::default());
+    let mut cases = Vec::new();
+    // One frame, two frames, a zero frame rate, NaN landmarks, and landmarks scattered at random.
+    let mut one = clip.sequence.clone();
+    one.frames.truncate(1);
+    cases.push(one);
+    let mut two = clip.sequence.clone();
+    two.frames.truncate(2);
+    cases.push(two);
+    let mut no_rate = clip.sequence.clone();
+    no_rate.fps = 0.0;
+    cases.push(no_rate);
+    let mut nan = clip.sequence.clone();
+    for pose in nan.frames.iter_mut().filter_map(|f| f.pose.as_mut()) {
+        for landmark in pose.landmarks.iter_mut() {
+            landmark.x_px = f32::NAN;
+        }
+    }
+    cases.push(nan);
+    let mut scattered = clip.sequence.clone();
+    let mut state = 1u64;
+    for pose in scattered.frames.iter_mut().filter_map(|f| f.pose.as_mut()) {
+        for landmark in pose.landmarks.iter_mut() {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            landmark.x_px = (state >> 40) as f32 % 1920.0;
+            landmark.y_px = (state >> 20 & 0xFFFFF) as f32 % 1080.0;
+        }
+    }
+    cases.push(scattered);
+    for (k, sequence) in cases.iter().enumerate() {
+        for view in [ViewChoice::Auto, ViewChoice::Side, ViewChoice::Rear] {
+            let settings = AnalysisSettings {
+                view,
+                height_cm: Some(175.0),
+                treadmill_speed_mps: Some(3.0),
+                ..AnalysisSettings::default()
+            };
+            let analysis = analyze_sequence(sequence, &settings);
+            assert!(
+                analysis.steps.len() < 40 && serde_json::to_string(&analysis).is_ok(),
+                "case {k} view {view:?}"
+            );
+        }
+    }
 }

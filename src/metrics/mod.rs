@@ -27,7 +27,7 @@ use series::Kinematics;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricId {
-    /// Steps per minute: 60 / step time.
+    /// Steps per minute: 60 / step time, computed over whole strides (120 / stride time).
     CadenceStepsPerMin,
     /// Initial contact to the other foot's next initial contact.
     StepTimeMs,
@@ -345,7 +345,8 @@ pub fn compute_steps(
 /// Mean, standard deviation, median and count of a set of per-step values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
-    /// Arithmetic mean (for cadence: 60 000 / mean step time in ms, the definition).
+    /// Arithmetic mean (for cadence: 120 000 / mean stride time in ms, i.e. 60 / mean step time over whole
+    /// strides).
     pub mean: f64,
     /// Sample standard deviation (n − 1); 0 for a single value.
     pub sd: f64,
@@ -384,6 +385,9 @@ pub struct MetricQuality {
     pub steps_used: usize,
     /// Steps left out because their landmarks were below the confidence floor.
     pub steps_excluded_low_confidence: usize,
+    /// Steps left out as outliers: further than [`OUTLIER_MAD_FACTOR`] robust standard deviations from their
+    /// side's median (a pose-model glitch, not a different step).
+    pub steps_excluded_outlier: usize,
     /// Mean landmark visibility over the steps used, 0..1.
     pub mean_landmark_confidence: Option<f64>,
     /// Whether each reported side rests on at least the minimum number of steps.
@@ -458,6 +462,10 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
         per_side[series::side_index(step.side)].push(value);
         confidences.push(confidence);
     }
+    let mut outliers = 0;
+    for values in &mut per_side {
+        outliers += drop_outliers(values, metric);
+    }
     let all: Vec<f64> = per_side.iter().flatten().copied().collect();
     let stats = |values: &[f64]| {
         if metric == MetricId::CadenceStepsPerMin {
@@ -492,6 +500,7 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
         quality: MetricQuality {
             steps_used: all.len(),
             steps_excluded_low_confidence: excluded,
+            steps_excluded_outlier: outliers,
             mean_landmark_confidence: (!confidences.is_empty())
                 .then(|| confidences.iter().sum::<f64>() / confidences.len() as f64),
             enough_steps,
@@ -500,7 +509,43 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
     }
 }
 
-/// Cadence is 60 / mean step time, not the mean of per-step cadences; SD and median are of per-step cadence.
+/// A per-step value further than this many robust standard deviations (1.4826 × the median absolute
+/// deviation) from its side's median is an outlier.
+pub const OUTLIER_MAD_FACTOR: f64 = 4.0;
+
+/// Fewest values a side needs before outliers are looked for.
+pub const OUTLIER_MIN_VALUES: usize = 5;
+
+/// The outlier cut never comes closer to the median than this fraction of it (times, lengths, cadence), so
+/// that frame-quantised times with a tiny spread keep their honest neighbours.
+pub const OUTLIER_MIN_CUT_FRACTION: f64 = 0.1;
+
+/// The outlier cut never comes closer to the median than this, for angles and % values.
+pub const OUTLIER_MIN_CUT_UNITS: f64 = 3.0;
+
+/// Removes outliers from `values` and returns how many there were.
+fn drop_outliers(values: &mut Vec<f64>, metric: MetricId) -> usize {
+    if values.len() < OUTLIER_MIN_VALUES {
+        return 0;
+    }
+    let Some(median) = crate::track::median(values) else {
+        return 0;
+    };
+    let deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
+    let robust_sd = 1.4826 * crate::track::median(&deviations).unwrap_or(0.0);
+    let floor = if metric.is_ratio_scale() {
+        OUTLIER_MIN_CUT_FRACTION * median.abs()
+    } else {
+        OUTLIER_MIN_CUT_UNITS
+    };
+    let cut = (OUTLIER_MAD_FACTOR * robust_sd).max(floor);
+    let before = values.len();
+    values.retain(|v| (v - median).abs() <= cut);
+    before - values.len()
+}
+
+/// Cadence is 120 / mean stride time (60 / mean step time), not the mean of per-stride cadences; SD and median
+/// are of per-stride cadence.
 fn cadence_stats(per_step_cadence: &[f64]) -> Option<Stats> {
     let mut stats = Stats::of(per_step_cadence)?;
     let mean_step_min = per_step_cadence.iter().map(|c| 1.0 / c).sum::<f64>() / per_step_cadence.len() as f64;
