@@ -4,11 +4,12 @@
 //! Encoding goes through OpenCV's `VideoWriter` with the `avc1` FourCC: OpenCV's FFmpeg backend then picks
 //! FFmpeg's default H.264 encoder (libx264 on Debian) and writes yuv420p, which every current browser plays.
 //! The frames are written to a temporary `.NAME.PID.partial.mp4` beside the target (FFmpeg chooses the container
-//! from the extension, so the temporary name must end in `.mp4`) and renamed over the target at the end, so a
-//! reader never sees half a video.
+//! from the extension, so the temporary name must end in `.mp4`; `output::is_partial_file` knows the pattern, so
+//! `runform batch` clears one left by a killed run) and renamed over the target at the end, so a reader never
+//! sees half a video.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use opencv::core::Size;
@@ -17,7 +18,7 @@ use opencv::videoio::VideoWriter;
 
 use crate::analysis::{Analysis, AnalysisSettings};
 use crate::landmarks::PoseSequence;
-use crate::output::OutputError;
+use crate::output::{self, OutputError};
 use crate::video::{Frame, VideoReader};
 
 use super::VisualError;
@@ -42,14 +43,6 @@ pub struct OverlaySummary {
     pub elapsed_s: f64,
 }
 
-/// The temporary name the overlay is encoded to before it is renamed to `out_mp4`.
-pub fn partial_path(out_mp4: &Path) -> PathBuf {
-    let name = out_mp4
-        .file_name()
-        .map_or_else(|| "overlay.mp4".into(), |n| n.to_string_lossy().into_owned());
-    out_mp4.with_file_name(format!(".{name}.{}.partial.mp4", std::process::id()))
-}
-
 /// Decodes `clip` again and writes the annotated overlay to `out_mp4` (H.264 MP4, same size and frame rate).
 ///
 /// `sequence` must be the landmarks of this clip (one entry per decoded frame) and `analysis` their analysis
@@ -67,7 +60,7 @@ pub fn write_overlay(
     let (width_px, height_px) = (info.width_px as i32, info.height_px as i32);
     let evidence = Evidence::new(sequence, analysis, settings);
     let annotator = Annotator::new(&evidence, analysis, width_px, height_px);
-    let temp = partial_path(out_mp4);
+    let temp = output::partial_path_keeping_extension(out_mp4);
     let opencv_error = |doing: &'static str| {
         let path = out_mp4.to_path_buf();
         move |source| VisualError::OpenCv { path, doing, source }
@@ -145,21 +138,5 @@ pub fn write_overlay(
             let _ = fs::remove_file(&temp);
             Err(error)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_partial_name_is_hidden_beside_the_target_and_keeps_the_mp4_extension() {
-        let partial = partial_path(Path::new("out/run.overlay.mp4"));
-        assert_eq!(partial.parent(), Some(Path::new("out")));
-        let name = partial.file_name().and_then(|n| n.to_str()).expect("utf-8");
-        assert!(
-            name.starts_with(".run.overlay.mp4.") && name.ends_with(".partial.mp4"),
-            "{name}"
-        );
     }
 }
