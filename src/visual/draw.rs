@@ -92,6 +92,9 @@ const JOINTS: [LandmarkId; 16] = [
     LandmarkId::RightFootIndex,
 ];
 
+/// The panel's last line: how to read the drawing.
+const PANEL_KEY: &str = "angles in deg vs belt; ! = flagged";
+
 /// The metrics the panel lists, with short names, in order.
 const PANEL_METRICS: [(MetricId, &str); 10] = [
     (MetricId::CadenceStepsPerMin, "Cadence"),
@@ -532,10 +535,14 @@ impl<'a> Annotator<'a> {
         let line_px = (26.0 * self.scale).round().max(10.0);
         let margin = (12.0 * self.scale).round().max(4.0);
         let time_s = frame as f64 / self.evidence.fps;
-        let mut lines = vec![(format!("t {time_s:.2} s  frame {frame}"), false)];
-        lines.extend(self.panel_lines.iter().cloned());
+        let header = format!("t {time_s:.2} s  frame {frame}");
+        // (text, flagged): the clock, the clip's metrics, and how to read the drawing.
+        let lines = std::iter::once((header.as_str(), false))
+            .chain(self.panel_lines.iter().map(|(text, flagged)| (text.as_str(), *flagged)))
+            .chain(std::iter::once((PANEL_KEY, false)));
         let mut widest = 0;
-        for (text, _) in &lines {
+        let mut count = 0;
+        for (text, _) in lines.clone() {
             let mut baseline = 0;
             let size = imgproc::get_text_size(
                 text,
@@ -545,15 +552,16 @@ impl<'a> Annotator<'a> {
                 &mut baseline,
             )?;
             widest = widest.max(size.width);
+            count += 1;
         }
         let width = (f64::from(widest) + 2.0 * margin) as i32;
-        let height = (lines.len() as f64 * line_px + margin) as i32;
+        let height = (f64::from(count) * line_px + margin) as i32;
         darken(
             image,
             Rect::new(0, 0, width.min(image.cols()), height.min(image.rows())),
         )?;
-        for (index, (text, flagged)) in lines.iter().enumerate() {
-            let color = if *flagged {
+        for (index, (text, flagged)) in lines.enumerate() {
+            let color = if flagged {
                 Scalar::new(80.0, 80.0, 255.0, 0.0)
             } else {
                 bgr(NEUTRAL_BGR)
