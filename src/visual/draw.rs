@@ -717,6 +717,70 @@ fn draw_dashed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::{AnalysisSettings, analyze_sequence};
+    use crate::synthetic::{Corruption, SyntheticRunner};
+    use crate::track::Facing;
+    use opencv::core::{CV_8UC3, Vec3b};
+
+    #[test]
+    fn drawn_arcs_sit_at_the_joints_of_a_rolled_left_facing_runner() {
+        let runner = SyntheticRunner {
+            facing: Facing::Left,
+            camera_roll_deg: 4.0,
+            width_px: 640,
+            height_px: 480,
+            px_per_m: 230.0,
+            duration_s: 3.0,
+            ..SyntheticRunner::default()
+        };
+        let sequence = runner.generate(&Corruption::default()).sequence;
+        let settings = AnalysisSettings::default();
+        let analysis = analyze_sequence(&sequence, &settings);
+        let evidence = Evidence::new(&sequence, &analysis, &settings);
+        assert!(
+            (evidence.belt.roll_rad.to_degrees() - 4.0).abs() < 1.5,
+            "roll {}",
+            evidence.belt.roll_rad
+        );
+        assert_eq!(evidence.belt.forward_sign, -1.0);
+        let frame = 90;
+        let mut image = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(0.0)).expect("image");
+        let annotator = Annotator::new(&evidence, &analysis, 640, 480);
+        let side = annotator.active_side(frame).expect("a leg is active");
+        annotator.draw_for_side(&mut image, frame, side).expect("draw");
+        // Arc pixels (yellow) must lie on the circle of the arc radius around the knee, on the shank's side.
+        let ids = LegIds::of(side);
+        let knee = evidence.point(ids.knee, frame).expect("knee");
+        let ankle = evidence.point(ids.ankle, frame).expect("ankle");
+        let radius = annotator.arc_radius_px;
+        let mut on_circle = 0;
+        for y in 0..480 {
+            for x in 0..640 {
+                let pixel = image.at_2d::<Vec3b>(y, x).expect("pixel");
+                let yellow = pixel[0] < 60 && pixel[1] > 180 && pixel[2] > 200;
+                let distance = (f64::from(x) - knee.0).hypot(f64::from(y) - knee.1);
+                if yellow && (distance - radius).abs() < 2.5 {
+                    on_circle += 1;
+                }
+            }
+        }
+        assert!(
+            on_circle > 5,
+            "no arc around the knee ({on_circle} pixels, radius {radius:.1})"
+        );
+        // The arc's far end points along the shank: a yellow pixel sits where the shank crosses the circle.
+        let shank = unit(sub(ankle, knee));
+        let end = (knee.0 + radius * shank.0, knee.1 + radius * shank.1);
+        let near_end = (-3..=3)
+            .flat_map(|dy| (-3..=3).map(move |dx| (dx, dy)))
+            .any(|(dx, dy)| {
+                let (x, y) = (end.0.round() as i32 + dx, end.1.round() as i32 + dy);
+                image
+                    .at_2d::<Vec3b>(y, x)
+                    .is_ok_and(|p| p[0] < 60 && p[1] > 180 && p[2] > 200)
+            });
+        assert!(near_end, "the arc does not reach the shank at {end:?}");
+    }
 
     #[test]
     fn belt_directions_agree_with_the_belt_frame() {
