@@ -18,7 +18,7 @@ use crate::track::{Side, View};
 use super::VisualError;
 use super::draw::{LEFT_CSS, RIGHT_CSS};
 use super::evidence::{Evidence, cycle_curve, mean_event_percents, strides_of};
-use super::plot::{Axis, Band, Marker, Plot, Series, SeriesStyle, escape};
+use super::plot::{Axis, Band, Guide, Marker, Plot, Series, SeriesStyle, escape};
 use super::stills::{self, Still};
 
 /// What the report of one clip is made from.
@@ -454,8 +454,26 @@ fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> 
     if let Some(range) = reference_range(thresholds, metric) {
         plot.band = Some(range_band(range, metric.unit()));
     }
+    if metric == MetricId::FootStrikeAngleDeg {
+        // The strike classes' cut-offs (Altman & Davis 2012), as the analysis classifies each step.
+        plot.guides = vec![
+            Guide {
+                y: thresholds.rearfoot_strike_above_deg,
+                label: "rearfoot above".into(),
+                color: GUIDE_CSS.into(),
+            },
+            Guide {
+                y: thresholds.forefoot_strike_below_deg,
+                label: "forefoot below".into(),
+                color: GUIDE_CSS.into(),
+            },
+        ];
+    }
     plot
 }
+
+/// Colour of guide lines (classification thresholds).
+const GUIDE_CSS: &str = "#6d4c41";
 
 /// The least y span of a per-step plot, in the metric's unit: about the smallest change a PT would act on, so
 /// that noise below it stays flat on the plot.

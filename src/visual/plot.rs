@@ -136,6 +136,17 @@ pub struct Marker {
     pub color: String,
 }
 
+/// A horizontal line at a y value, e.g. a classification threshold, with its label at the right end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Guide {
+    /// Position, y units.
+    pub y: f64,
+    /// Short label.
+    pub label: String,
+    /// CSS colour.
+    pub color: String,
+}
+
 /// A shaded horizontal range of y, e.g. a metric's reference range; an open bound extends to the plot edge.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Band {
@@ -160,6 +171,8 @@ pub struct Plot {
     pub series: Vec<Series>,
     /// Vertical markers.
     pub markers: Vec<Marker>,
+    /// Horizontal guide lines, e.g. the foot-strike class thresholds.
+    pub guides: Vec<Guide>,
     /// Reference range.
     pub band: Option<Band>,
     /// When set, x ticks sit at 0, 1, 2… with these names (sessions in a comparison).
@@ -175,6 +188,7 @@ impl Plot {
             y,
             series: Vec::new(),
             markers: Vec::new(),
+            guides: Vec::new(),
             band: None,
             x_categories: Vec::new(),
         }
@@ -292,6 +306,21 @@ impl Plot {
             area_right - area_left,
             area_bottom - area_top
         );
+        for guide in &self.guides {
+            if !(y_span.0..=y_span.1).contains(&guide.y) {
+                continue;
+            }
+            let y = y_scale.px(guide.y);
+            let _ = write!(
+                svg,
+                r#"<line class="guide" x1="{area_left:.1}" y1="{y:.1}" x2="{area_right:.1}" y2="{y:.1}" stroke="{}" stroke-dasharray="2 3"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="10" fill="{}">{}</text>"#,
+                guide.color,
+                area_right - 3.0,
+                y - 3.0,
+                guide.color,
+                escape(&guide.label)
+            );
+        }
         for (index, marker) in self.markers.iter().enumerate() {
             if !(x_span.0..=x_span.1).contains(&marker.x) {
                 continue;
@@ -345,6 +374,7 @@ impl Plot {
             }
             values.extend(series.band.iter().flat_map(|b| [b.1, b.2]));
         }
+        values.extend(self.guides.iter().map(|g| g.y));
         if let Some(band) = &self.band {
             values.extend(band.low);
             values.extend(band.high);
@@ -689,6 +719,17 @@ mod tests {
         );
         assert_eq!(svg.matches("class=\"event-marker\"").count(), 1);
         assert!(svg.contains("class=\"reference-band\""));
+        plot.guides.push(Guide {
+            y: 8.0,
+            label: "rearfoot above".into(),
+            color: "#555".into(),
+        });
+        let svg = plot.to_svg();
+        assert_eq!(
+            svg.matches("class=\"guide\"").count(),
+            1,
+            "the guide widens the range to be seen"
+        );
         assert!(svg.contains(">Left</text>") && svg.contains(">reference</text>"));
         assert_eq!(svg.matches("class=\"axis ").count(), 2);
     }
