@@ -24,3 +24,4 @@ pub mod report;
 pub mod synthetic;
 pub mod track;
 pub mod video;
+pub mod visual;

@@ -28,11 +28,25 @@ impl HasExit for OutputError {
 /// Suffix of the temporary files [`write_atomically`] writes before renaming them into place.
 const PARTIAL_SUFFIX: &str = ".partial";
 
-/// Whether `path` is a temporary file left by an interrupted [`write_atomically`] (`.NAME.PID.partial`).
+/// Whether `path` is a temporary file left by an interrupted [`write_atomically`] (`.NAME.PID.partial`) or by a
+/// writer that needs its extension kept ([`partial_path_keeping_extension`]: `.NAME.PID.partial.EXT`).
 pub fn is_partial_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX))
+    path.file_name().and_then(|name| name.to_str()).is_some_and(|name| {
+        let without_extension = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        name.starts_with('.') && (name.ends_with(PARTIAL_SUFFIX) || without_extension.ends_with(PARTIAL_SUFFIX))
+    })
+}
+
+/// The temporary name to write `path` under when the writer picks the format from the extension (OpenCV's
+/// video writer): `.NAME.PID.partial.EXT` beside it, to be renamed over `path` when complete.
+pub fn partial_path_keeping_extension(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let extension = path
+        .extension()
+        .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
+    path.with_file_name(format!(".{name}.{}{PARTIAL_SUFFIX}{extension}", std::process::id()))
 }
 
 /// Creates `dir` and its parents if needed.
@@ -88,6 +102,10 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("report.json")]);
         assert!(is_partial_file(Path::new("out/.report.json.1234.partial")));
         assert!(!is_partial_file(Path::new("out/report.json")));
+        let video = partial_path_keeping_extension(Path::new("out/run.overlay.mp4"));
+        assert_eq!(video.extension().and_then(|e| e.to_str()), Some("mp4"));
+        assert!(is_partial_file(&video), "{video:?}");
+        assert!(!is_partial_file(Path::new("out/run.overlay.mp4")));
     }
 
     #[test]

@@ -1,0 +1,764 @@
+//! The self-contained HTML report of one clip: summary cards (each metric, its reference range and its flag in
+//! plain words), plots over the stride cycle, per-step plots, stills of the key moments, the rear-view section
+//! when the clip is a rear view, and a quality section. One file, no network, no script: plots are inline SVG
+//! and stills are inline base64 JPEG.
+//!
+//! Every section is a `<section id=…>` with a fixed id (`summary`, `cycle`, `steps`, `stills`, `rear`,
+//! `quality`) so that tests and readers can find it.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::analysis::{Analysis, AnalysisSettings, ReferenceRange, Thresholds};
+use crate::landmarks::{LandmarkId, PoseSequence};
+use crate::metrics::{MetricId, MetricSummary, Stats};
+use crate::output;
+use crate::track::{Side, View};
+
+use super::VisualError;
+use super::draw::{LEFT_CSS, RIGHT_CSS};
+use super::evidence::{Evidence, cycle_curve, mean_event_percents, strides_of};
+use super::plot::{Axis, Band, Guide, Marker, Plot, Series, SeriesStyle, escape};
+use super::stills::{self, Still};
+
+/// What the report of one clip is made from.
+pub struct ReportPage<'a> {
+    /// Heading, e.g. the clip's file name.
+    pub title: &'a str,
+    /// The clip, decoded again for the stills; `None` leaves the stills out (with a note).
+    pub clip: Option<&'a Path>,
+    /// The clip's landmarks.
+    pub sequence: &'a PoseSequence,
+    /// Their analysis.
+    pub analysis: &'a Analysis,
+    /// The settings the analysis ran with (filter, reference ranges).
+    pub settings: &'a AnalysisSettings,
+    /// Where the landmarks came from, e.g. "runform pose stage (BlazePose full)"; shown in the quality section.
+    pub landmark_source: &'a str,
+}
+
+/// Renders the report and writes it atomically to `out_html`.
+pub fn write_html(page: &ReportPage, out_html: &Path) -> Result<(), VisualError> {
+    let html = render_html(page)?;
+    output::write_atomically(out_html, html.as_bytes())?;
+    Ok(())
+}
+
+/// The report as one HTML document.
+pub fn render_html(page: &ReportPage) -> Result<String, VisualError> {
+    let analysis = page.analysis;
+    let evidence = Evidence::new(page.sequence, analysis, page.settings);
+    let stills = match page.clip {
+        Some(clip) if !analysis.steps.is_empty() => Some(stills::make_stills(clip, &evidence, analysis)?),
+        _ => None,
+    };
+    let frontal = matches!(analysis.view.used, View::Rear | View::Front);
+    let mut body = String::new();
+    header(&mut body, page);
+    summary_section(&mut body, analysis, &page.settings.thresholds);
+    if frontal {
+        rear_section(&mut body, analysis, &evidence, &page.settings.thresholds);
+    } else {
+        cycle_section(&mut body, analysis, &evidence);
+    }
+    steps_section(&mut body, analysis, &page.settings.thresholds, frontal);
+    stills_section(&mut body, stills.as_deref(), page.clip.is_some());
+    quality_section(&mut body, page, &evidence);
+    Ok(document(page.title, &body))
+}
+
+/// Wraps `body` in the page skeleton with the stylesheet.
+pub(crate) fn document(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLESHEET}</style></head>\
+         <body><main>{body}</main><footer>Made by runform {}. Angles are measured against the treadmill belt in \
+         the image; they are 2D projections, not 3D joint angles.</footer></body></html>\n",
+        escape(title),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The page's CSS: system fonts only, printable, no external resources.
+const STYLESHEET: &str = "\
+:root{--left:#1f77b4;--right:#ff7f0e;--flag:#c62828;--ok:#2e7d32;--muted:#666}\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;background:#f6f7f9;color:#1b1b1b}\
+main{max-width:1200px;margin:0 auto;padding:16px 24px}\
+header h1{margin:8px 0 4px;font-size:26px}header p{margin:2px 0;color:var(--muted)}\
+section{background:#fff;border-radius:8px;padding:12px 18px 18px;margin:16px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}\
+h2{font-size:20px;margin:6px 0 10px}h3{font-size:15px;margin:10px 0 6px}\
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px}\
+.card{border:1px solid #ddd;border-left:6px solid var(--ok);border-radius:6px;padding:8px 12px}\
+.card.flagged{border-left-color:var(--flag)}.card.no-range{border-left-color:#999}\
+.card .name{font-weight:600}.card .value{font-size:24px;margin:4px 0}.card .unit{font-size:14px;color:var(--muted)}\
+.card .sides,.card .range,.card .n{font-size:13px;color:var(--muted)}.card .verdict{font-size:14px;margin-top:4px}\
+.card.flagged .verdict{color:var(--flag)}.card .verdict.ok{color:var(--ok)}\
+.left{color:var(--left);font-weight:600}.right{color:var(--right);font-weight:600}\
+.plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}\
+svg.plot{width:100%;height:auto;background:#fff;font-family:inherit}\
+.stills{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;max-width:360px}figure img{max-width:100%;border-radius:4px}\
+figcaption{font-size:13px;color:#333}\
+table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #e5e5e5;padding:4px 8px;text-align:left}\
+ul.flags li{color:var(--flag)}ul.warnings li{color:#8a5300}.note{color:var(--muted);font-size:13px}\
+footer{max-width:1200px;margin:0 auto 24px;padding:0 24px;color:var(--muted);font-size:12px}";
+
+/// The metric's name in plain words.
+pub fn metric_name(metric: MetricId) -> &'static str {
+    match metric {
+        MetricId::CadenceStepsPerMin => "Cadence",
+        MetricId::StepTimeMs => "Step time",
+        MetricId::StrideTimeMs => "Stride time",
+        MetricId::ContactTimeMs => "Ground contact time",
+        MetricId::FlightTimeMs => "Flight time",
+        MetricId::DutyFactorPct => "Duty factor",
+        MetricId::StepLengthM => "Step length",
+        MetricId::StrideLengthM => "Stride length",
+        MetricId::TrunkLeanMeanDeg => "Trunk lean (mean over the step)",
+        MetricId::TrunkLeanMinDeg => "Trunk lean (least)",
+        MetricId::TrunkLeanMaxDeg => "Trunk lean (greatest)",
+        MetricId::TrunkLeanMidstanceDeg => "Trunk lean at midstance",
+        MetricId::FootStrikeAngleDeg => "Foot strike angle",
+        MetricId::TibiaAngleIcDeg => "Tibia angle at initial contact",
+        MetricId::OverstridePctLegLength => "Overstride (heel ahead of hips)",
+        MetricId::OverstrideCm => "Overstride (cm)",
+        MetricId::KneeFlexionIcDeg => "Knee flexion at initial contact",
+        MetricId::KneeFlexionPeakStanceDeg => "Peak knee flexion in stance",
+        MetricId::HipExtensionPeakDeg => "Peak hip extension",
+        MetricId::HipExtensionToeOffDeg => "Hip extension at toe-off",
+        MetricId::VerticalOscillationPctLegLength => "Vertical oscillation",
+        MetricId::VerticalOscillationCm => "Vertical oscillation (cm)",
+        MetricId::PelvicDropMidstanceDeg => "Pelvic drop at midstance",
+    }
+}
+
+/// The reference range the analysis flags `metric` against, if it has one (mirrors the analysis' rules).
+pub fn reference_range(thresholds: &Thresholds, metric: MetricId) -> Option<&ReferenceRange> {
+    Some(match metric {
+        MetricId::CadenceStepsPerMin => &thresholds.cadence_steps_per_min,
+        MetricId::ContactTimeMs => &thresholds.contact_time_ms,
+        MetricId::TrunkLeanMidstanceDeg => &thresholds.trunk_lean_midstance_deg,
+        MetricId::OverstridePctLegLength => &thresholds.overstride_pct_leg_length,
+        MetricId::TibiaAngleIcDeg => &thresholds.tibia_angle_ic_deg,
+        MetricId::KneeFlexionPeakStanceDeg => &thresholds.knee_flexion_peak_stance_deg,
+        MetricId::HipExtensionPeakDeg => &thresholds.hip_extension_peak_deg,
+        MetricId::PelvicDropMidstanceDeg => &thresholds.pelvic_drop_midstance_deg,
+        _ => return None,
+    })
+}
+
+/// "≥ 160", "≤ 15", "160 – 300" (with the unit).
+pub fn range_text(range: &ReferenceRange, unit: &str) -> String {
+    match (range.low, range.high) {
+        (Some(low), Some(high)) => format!("{low} – {high} {unit}"),
+        (Some(low), None) => format!("≥ {low} {unit}"),
+        (None, Some(high)) => format!("≤ {high} {unit}"),
+        (None, None) => "none".into(),
+    }
+}
+
+/// A reference range as a plot band.
+pub(crate) fn range_band(range: &ReferenceRange, unit: &str) -> Band {
+    Band {
+        low: range.low,
+        high: range.high,
+        label: format!("reference {}", range_text(range, unit)),
+    }
+}
+
+fn fmt_value(value: f64) -> String {
+    if value.abs() >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+fn stats_text(stats: &Stats) -> String {
+    format!("{} ± {}", fmt_value(stats.mean), fmt_value(stats.sd))
+}
+
+fn header(out: &mut String, page: &ReportPage) {
+    let analysis = page.analysis;
+    let view = format!("{:?}", analysis.view.used).to_lowercase();
+    // Facing means something only in a side view.
+    let facing = match (analysis.view.used, analysis.facing) {
+        (View::Side | View::Oblique, Some(f)) => format!(", runner facing {}", format!("{f:?}").to_lowercase()),
+        _ => String::new(),
+    };
+    let _ = write!(
+        out,
+        "<header><h1>Running form: {}</h1><p>{view} view{facing} · {:.0} fps · {} frames ({:.1} s) · {} steps \
+         ({} left, {} right)</p></header>",
+        escape(page.title),
+        analysis.frame_rate_fps,
+        analysis.frame_count,
+        analysis.frame_count as f64 / analysis.frame_rate_fps.max(1.0),
+        analysis.steps.len(),
+        analysis.steps.iter().filter(|s| s.side == Side::Left).count(),
+        analysis.steps.iter().filter(|s| s.side == Side::Right).count(),
+    );
+}
+
+fn summary_section(out: &mut String, analysis: &Analysis, thresholds: &Thresholds) {
+    out.push_str("<section id=\"summary\"><h2>Summary</h2>");
+    if analysis.flags.is_empty() {
+        out.push_str("<p>No value is outside its reference range.</p>");
+    } else {
+        out.push_str("<h3>What stands out</h3><ul class=\"flags\">");
+        for flag in &analysis.flags {
+            let _ = write!(out, "<li>{}</li>", escape(&flag.message));
+        }
+        out.push_str("</ul>");
+    }
+    if !analysis.warnings.is_empty() {
+        out.push_str("<h3>Read with care</h3><ul class=\"warnings\">");
+        for warning in &analysis.warnings {
+            let _ = write!(out, "<li>{}</li>", escape(&warning.message));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("<div class=\"cards\">");
+    // Flagged metrics first, then those with a reference range, then the rest, each group in report order.
+    let mut shown: Vec<&MetricSummary> = analysis.metrics.iter().filter(|s| s.both.is_some()).collect();
+    shown.sort_by_key(|s| {
+        let flagged = analysis.flags.iter().any(|f| f.metric == s.metric);
+        (!flagged, reference_range(thresholds, s.metric).is_none())
+    });
+    for summary in shown {
+        card(out, summary, analysis, thresholds);
+    }
+    out.push_str("</div>");
+    // Metrics absent for the same reason share a row (a rear view lacks every sagittal metric at once).
+    let mut absent: Vec<(Vec<&'static str>, &str)> = Vec::new();
+    for summary in analysis.metrics.iter().filter(|s| s.both.is_none()) {
+        let reason = summary.absent_reason.as_deref().unwrap_or("no value");
+        match absent.iter_mut().find(|(_, r)| *r == reason) {
+            Some((names, _)) => names.push(metric_name(summary.metric)),
+            None => absent.push((vec![metric_name(summary.metric)], reason)),
+        }
+    }
+    if !absent.is_empty() {
+        out.push_str("<h3>Not measured</h3><table><tr><th>Metric</th><th>Why</th></tr>");
+        for (names, reason) in absent {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape(&names.join(", ")),
+                escape(reason)
+            );
+        }
+        out.push_str("</table>");
+    }
+    out.push_str("</section>");
+}
+
+fn card(out: &mut String, summary: &MetricSummary, analysis: &Analysis, thresholds: &Thresholds) {
+    let Some(both) = &summary.both else {
+        return;
+    };
+    let metric = summary.metric;
+    let flags: Vec<_> = analysis.flags.iter().filter(|f| f.metric == metric).collect();
+    let range = reference_range(thresholds, metric);
+    let class = if !flags.is_empty() {
+        "card flagged"
+    } else if range.is_none() {
+        "card no-range"
+    } else {
+        "card"
+    };
+    let _ = write!(
+        out,
+        "<div class=\"{class}\" data-metric=\"{}\"><div class=\"name\">{}</div><div class=\"value\">{} \
+         <span class=\"unit\">{}</span></div>",
+        serde_json::to_value(metric)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        metric_name(metric),
+        stats_text(both),
+        escape(metric.unit())
+    );
+    if let (Some(left), Some(right)) = (&summary.left, &summary.right) {
+        let asymmetry = summary
+            .asymmetry
+            .as_ref()
+            .map_or(String::new(), |a| match a.symmetry_index_pct {
+                Some(index) => format!(" · asymmetry {index:+.1} %"),
+                None => format!(" · L − R {:+.1}", a.left_minus_right),
+            });
+        let _ = write!(
+            out,
+            "<div class=\"sides\"><span class=\"left\">L</span> {} · <span class=\"right\">R</span> {}{asymmetry}</div>",
+            stats_text(left),
+            stats_text(right)
+        );
+    }
+    let enough = if summary.quality.enough_steps {
+        ""
+    } else {
+        " (too few for a reliable average)"
+    };
+    let _ = write!(out, "<div class=\"n\">{} steps{enough}</div>", both.n);
+    match range {
+        Some(range) => {
+            let _ = write!(
+                out,
+                "<div class=\"range\" title=\"{}\">Reference: {}</div>",
+                escape(&range.source),
+                escape(&range_text(range, metric.unit()))
+            );
+        }
+        None => out.push_str("<div class=\"range\">No reference range: shown for context</div>"),
+    }
+    if flags.is_empty() {
+        if range.is_some() {
+            out.push_str("<div class=\"verdict ok\">Within the reference range</div>");
+        }
+    } else {
+        // The flag's message already names the side.
+        for flag in flags {
+            let _ = write!(out, "<div class=\"verdict\">⚑ {}</div>", escape(&flag.message));
+        }
+    }
+    out.push_str("</div>");
+}
+
+/// Left and right mean ± SD curves of one per-frame series over the stride, with the events marked.
+fn cycle_plot(title: &str, y: Axis, series: [&[f64]; 2], analysis: &Analysis, evidence: &Evidence) -> Plot {
+    let mut plot = Plot::new(
+        title,
+        Axis::new("Stride, from initial contact", "%").with_range(0.0, 100.0),
+        y,
+    );
+    for (index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
+        let strides = strides_of(&analysis.steps, side);
+        let (name, color) = side_style(side);
+        let Some(curve) = cycle_curve(series[index], &strides, evidence.fps) else {
+            continue;
+        };
+        let mut line = Series::new(
+            &format!("{name} (mean ± SD, {} strides)", curve.stride_count),
+            color,
+            SeriesStyle::Line,
+            curve.mean_points(),
+        );
+        line.band = curve.sd_band();
+        plot.series.push(line);
+        let (toe_off, opposite) = mean_event_percents(&strides);
+        if let Some(x) = toe_off {
+            plot.markers.push(Marker {
+                x,
+                label: format!("TO {}", &name[..1]),
+                color: color.into(),
+            });
+        }
+        if let Some(x) = opposite.filter(|_| side == Side::Left) {
+            plot.markers.push(Marker {
+                x,
+                label: "IC other".into(),
+                color: "#555".into(),
+            });
+        }
+    }
+    plot
+}
+
+fn side_style(side: Side) -> (&'static str, &'static str) {
+    match side {
+        Side::Left => ("Left", LEFT_CSS),
+        Side::Right => ("Right", RIGHT_CSS),
+    }
+}
+
+fn push_plot(out: &mut String, plot: &Plot, empty_note: &str) {
+    if plot.has_data() {
+        out.push_str(&plot.to_svg());
+    } else {
+        let _ = write!(
+            out,
+            "<p class=\"note\">{}: {}</p>",
+            escape(&plot.title),
+            escape(empty_note)
+        );
+    }
+}
+
+fn cycle_section(out: &mut String, analysis: &Analysis, evidence: &Evidence) {
+    out.push_str(
+        "<section id=\"cycle\"><h2>Over the stride cycle</h2><p class=\"note\">Each curve is one foot's strides \
+         averaged from its initial contact (0 %) to its next (100 %); the band is ±1 SD. Dashed lines: that foot's \
+         mean toe-off (TO) and the other foot's initial contact.</p><div class=\"plots\">",
+    );
+    let k = &evidence.kinematics;
+    let trunk: &[f64] = &k.trunk_lean_deg;
+    let plots = [
+        cycle_plot(
+            "Trunk lean",
+            Axis::new("Trunk from vertical, + forward", "deg"),
+            [trunk, trunk],
+            analysis,
+            evidence,
+        ),
+        cycle_plot(
+            "Hip (thigh angle)",
+            Axis::new("Thigh from vertical, + flexion, − extension", "deg"),
+            [&k.legs[0].thigh_deg, &k.legs[1].thigh_deg],
+            analysis,
+            evidence,
+        ),
+        cycle_plot(
+            "Knee flexion",
+            Axis::new("Knee flexion", "deg"),
+            [&k.legs[0].knee_flexion_deg, &k.legs[1].knee_flexion_deg],
+            analysis,
+            evidence,
+        ),
+        cycle_plot(
+            "Foot angle to the belt",
+            Axis::new("Sole to belt, + toes up", "deg"),
+            [&k.legs[0].sole_deg, &k.legs[1].sole_deg],
+            analysis,
+            evidence,
+        ),
+    ];
+    for plot in &plots {
+        push_plot(out, plot, "no complete stride was found");
+    }
+    out.push_str("</div></section>");
+}
+
+/// One metric's per-step values, left and right, over the clip, with its reference band.
+fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> Plot {
+    let mut plot = Plot::new(
+        &format!("{} by step", metric_name(metric)),
+        Axis::new("Initial contact time", "s"),
+        Axis::new(metric_name(metric), metric.unit()).with_min_span(least_span(metric)),
+    );
+    for side in [Side::Left, Side::Right] {
+        let (name, color) = side_style(side);
+        let points: Vec<(f64, f64)> = analysis
+            .steps
+            .iter()
+            .filter(|s| s.side == side)
+            .filter_map(|s| s.values.get(&metric).map(|v| (s.ic_s, *v)))
+            .collect();
+        if !points.is_empty() {
+            let style = if side == Side::Left {
+                SeriesStyle::Points
+            } else {
+                SeriesStyle::Squares
+            };
+            plot.series.push(Series::new(name, color, style, points));
+        }
+    }
+    if let Some(range) = reference_range(thresholds, metric) {
+        plot.band = Some(range_band(range, metric.unit()));
+    }
+    if metric == MetricId::FootStrikeAngleDeg {
+        // The strike classes' cut-offs (Altman & Davis 2012), as the analysis classifies each step.
+        plot.guides = vec![
+            Guide {
+                y: thresholds.rearfoot_strike_above_deg,
+                label: "rearfoot above".into(),
+                color: GUIDE_CSS.into(),
+            },
+            Guide {
+                y: thresholds.forefoot_strike_below_deg,
+                label: "forefoot below".into(),
+                color: GUIDE_CSS.into(),
+            },
+        ];
+    }
+    plot
+}
+
+/// Colour of guide lines (classification thresholds).
+const GUIDE_CSS: &str = "#6d4c41";
+
+/// The least y span of a per-step plot, in the metric's unit: about the smallest change a PT would act on, so
+/// that noise below it stays flat on the plot.
+fn least_span(metric: MetricId) -> f64 {
+    match metric.unit() {
+        "ms" => 50.0,
+        "steps/min" => 10.0,
+        "m" => 0.2,
+        "cm" => 5.0,
+        _ => 10.0,
+    }
+}
+
+/// The per-step plots shown, in order, for side views.
+const SIDE_STEP_METRICS: [MetricId; 8] = [
+    MetricId::FootStrikeAngleDeg,
+    MetricId::ContactTimeMs,
+    MetricId::TibiaAngleIcDeg,
+    MetricId::OverstridePctLegLength,
+    MetricId::KneeFlexionPeakStanceDeg,
+    MetricId::HipExtensionPeakDeg,
+    MetricId::TrunkLeanMidstanceDeg,
+    MetricId::VerticalOscillationPctLegLength,
+];
+
+/// The per-step plots shown for rear and front views.
+const FRONTAL_STEP_METRICS: [MetricId; 3] = [MetricId::ContactTimeMs, MetricId::FlightTimeMs, MetricId::StepTimeMs];
+
+fn steps_section(out: &mut String, analysis: &Analysis, thresholds: &Thresholds, frontal: bool) {
+    out.push_str(
+        "<section id=\"steps\"><h2>Step by step</h2><p class=\"note\">Each point is one step, at the time of its \
+         initial contact; the green band is the reference range. A drift or a lone outlier shows here.</p>\
+         <div class=\"plots\">",
+    );
+    let metrics: &[MetricId] = if frontal {
+        &FRONTAL_STEP_METRICS
+    } else {
+        &SIDE_STEP_METRICS
+    };
+    let mut shown = 0;
+    for &metric in metrics {
+        let plot = step_plot(analysis, thresholds, metric);
+        if plot.has_data() {
+            out.push_str(&plot.to_svg());
+            shown += 1;
+        }
+    }
+    out.push_str("</div>");
+    if shown == 0 {
+        out.push_str("<p class=\"note\">No step gave a value to plot.</p>");
+    }
+    out.push_str("</section>");
+}
+
+fn stills_section(out: &mut String, stills: Option<&[Still]>, clip_given: bool) {
+    out.push_str(
+        "<section id=\"stills\"><h2>Key moments</h2><p class=\"note\">A typical step of each foot (the one closest \
+         to that foot's median), with the measured angles drawn against the belt: dashed line = reference \
+         (vertical or belt), yellow arc = the angle.</p>",
+    );
+    match stills {
+        Some(stills) if !stills.is_empty() => {
+            for side in [Side::Left, Side::Right] {
+                let own: Vec<&Still> = stills.iter().filter(|s| s.side == side).collect();
+                if own.is_empty() {
+                    continue;
+                }
+                let (name, _) = side_style(side);
+                let _ = write!(out, "<h3>{name} foot</h3><div class=\"stills\">");
+                for still in own {
+                    let _ = write!(
+                        out,
+                        "<figure><img alt=\"{}\" src=\"data:image/jpeg;base64,{}\"><figcaption>{}</figcaption></figure>",
+                        escape(&still.caption),
+                        super::base64(&still.jpeg),
+                        escape(&still.caption)
+                    );
+                }
+                out.push_str("</div>");
+            }
+        }
+        _ if !clip_given => out.push_str("<p class=\"note\">No stills: the report was made without the video.</p>"),
+        _ => out.push_str("<p class=\"note\">No stills: no step was found.</p>"),
+    }
+    out.push_str("</section>");
+}
+
+fn rear_section(out: &mut String, analysis: &Analysis, evidence: &Evidence, thresholds: &Thresholds) {
+    out.push_str("<section id=\"rear\"><h2>Rear view: pelvis</h2>");
+    let metric = MetricId::PelvicDropMidstanceDeg;
+    if let Some(summary) = analysis.metric(metric).filter(|s| s.both.is_some()) {
+        out.push_str("<div class=\"cards\">");
+        card(out, summary, analysis, thresholds);
+        out.push_str("</div>");
+    } else if let Some(reason) = analysis.metric(metric).and_then(|s| s.absent_reason.as_deref()) {
+        let _ = write!(
+            out,
+            "<p class=\"note\">Pelvic drop not measured: {}</p>",
+            escape(reason)
+        );
+    }
+    out.push_str("<div class=\"plots\">");
+    let obliquity: &[f64] = &evidence.kinematics.pelvic_obliquity_deg;
+    let cycle = cycle_plot(
+        "Pelvic obliquity over the stride",
+        Axis::new("Hip line from horizontal, + right hip lower", "deg"),
+        [obliquity, obliquity],
+        analysis,
+        evidence,
+    );
+    push_plot(out, &cycle, "no complete stride was found");
+    push_plot(out, &step_plot(analysis, thresholds, metric), "no step gave a value");
+    out.push_str("</div></section>");
+}
+
+fn quality_section(out: &mut String, page: &ReportPage, evidence: &Evidence) {
+    let analysis = page.analysis;
+    out.push_str("<section id=\"quality\"><h2>Quality</h2><table>");
+    let mut row = |name: &str, value: String| {
+        let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(&value));
+    };
+    row("Landmarks from", page.landmark_source.to_owned());
+    row(
+        "Frames with a pose",
+        format!(
+            "{} of {} ({:.0} %)",
+            analysis.frames_with_pose_count,
+            analysis.frame_count,
+            100.0 * analysis.frames_with_pose_count as f64 / analysis.frame_count.max(1) as f64
+        ),
+    );
+    row(
+        "Frame rate",
+        format!(
+            "{:.2} fps (events good to ±{:.1} ms)",
+            analysis.frame_rate_fps,
+            analysis.frame_interval_ms / 2.0
+        ),
+    );
+    row(
+        "View",
+        format!(
+            "used {:?}, detected {:?}, asked {:?} (shoulder/hip width over torso {})",
+            analysis.view.used,
+            analysis.view.detected,
+            analysis.view.requested,
+            analysis
+                .view
+                .width_over_torso_ratio
+                .map_or("–".into(), |r| format!("{r:.2}"))
+        ),
+    );
+    row(
+        "Camera roll",
+        match analysis.camera_roll_deg {
+            Some(roll) if analysis.camera_roll_measured => format!("{roll:.1} deg, measured from the stance feet"),
+            Some(roll) => format!("{roll:.1} deg, assumed (not measured)"),
+            None => "not measured".into(),
+        },
+    );
+    row(
+        "Low-pass filter",
+        format!("{:.1} Hz zero-lag Butterworth", analysis.filter_cutoff_hz),
+    );
+    row(
+        "Leg length in the image",
+        analysis
+            .leg_length_px
+            .map_or("–".into(), |l| format!("{l:.0} px (thigh + shank)")),
+    );
+    let repairs = &analysis.track_repairs;
+    row(
+        "Track repairs",
+        format!(
+            "{} frames with legs swapped back, {} samples filled, {} left missing, {} frames without a pose",
+            repairs.swapped_frame_count,
+            repairs.filled_sample_count,
+            repairs.unfilled_sample_count,
+            repairs.frames_without_pose_count
+        ),
+    );
+    row("Contacts rejected", analysis.rejected_contacts.len().to_string());
+    out.push_str("</table>");
+    if !analysis.rejected_contacts.is_empty() {
+        out.push_str("<h3>Rejected contacts</h3><ul>");
+        for rejected in &analysis.rejected_contacts {
+            let _ = write!(
+                out,
+                "<li>{:?} foot at {:.2} s: {}</li>",
+                rejected.side,
+                rejected.ic_s,
+                escape(&rejected.reason)
+            );
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("<h3>Per metric</h3><table><tr><th>Metric</th><th>Steps used</th><th>Left out (low confidence)</th><th>Mean landmark confidence</th><th>Enough steps</th></tr>");
+    for summary in analysis.metrics.iter().filter(|s| s.both.is_some()) {
+        let q = &summary.quality;
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            metric_name(summary.metric),
+            q.steps_used,
+            q.steps_excluded_low_confidence,
+            q.mean_landmark_confidence.map_or("–".into(), |c| format!("{c:.2}")),
+            if q.enough_steps { "yes" } else { "no" }
+        );
+    }
+    out.push_str("</table><div class=\"plots\">");
+    push_plot(
+        out,
+        &visibility_plot(evidence, page.settings.thresholds.min_landmark_confidence),
+        "no landmarks",
+    );
+    out.push_str("</div></section>");
+}
+
+/// Mean visibility of each leg's landmarks per frame, with the initial contacts marked.
+fn visibility_plot(evidence: &Evidence, confidence_floor: f64) -> Plot {
+    let mut plot = Plot::new(
+        "Leg landmark visibility over the clip",
+        Axis::new("Time", "s"),
+        Axis::new("Mean visibility", "0–1").with_range(0.0, 1.0),
+    );
+    for side in [Side::Left, Side::Right] {
+        let ids: [LandmarkId; 5] = crate::metrics::series::LegIds::of(side).all();
+        let points: Vec<(f64, f64)> = (0..evidence.frame_count())
+            .map(|f| {
+                let sum: f64 = ids.iter().map(|id| evidence.tracks.raw(*id).visibility[f]).sum();
+                (f as f64 / evidence.fps, sum / ids.len() as f64)
+            })
+            .collect();
+        let (name, color) = side_style(side);
+        plot.series
+            .push(Series::new(&format!("{name} leg"), color, SeriesStyle::Line, points));
+    }
+    plot.band = Some(Band {
+        low: Some(confidence_floor),
+        high: None,
+        label: "above the confidence floor".into(),
+    });
+    plot
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyze_sequence;
+
+    #[test]
+    fn a_clip_without_a_runner_still_gives_a_report_that_says_why() {
+        let sequence = PoseSequence {
+            width_px: 640,
+            height_px: 480,
+            fps: 30.0,
+            frames: Vec::new(),
+        };
+        let settings = AnalysisSettings::default();
+        let analysis = analyze_sequence(&sequence, &settings);
+        let page = ReportPage {
+            title: "empty",
+            clip: None,
+            sequence: &sequence,
+            analysis: &analysis,
+            settings: &settings,
+            landmark_source: "none",
+        };
+        let html = render_html(&page).expect("renders");
+        assert!(html.contains("no runner was found"), "the warning is shown");
+        assert!(html.contains("<h3>Not measured</h3>"));
+        assert!(
+            html.contains("no complete stride was found"),
+            "empty plots say why instead of drawing nothing"
+        );
+        assert!(html.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn reference_ranges_read_in_plain_notation() {
+        let thresholds = Thresholds::default();
+        let cadence = reference_range(&thresholds, MetricId::CadenceStepsPerMin).expect("range");
+        assert_eq!(range_text(cadence, "steps/min"), "≥ 160 steps/min");
+        let contact = reference_range(&thresholds, MetricId::ContactTimeMs).expect("range");
+        assert_eq!(range_text(contact, "ms"), "160 – 300 ms");
+        assert!(reference_range(&thresholds, MetricId::FlightTimeMs).is_none());
+    }
+}
