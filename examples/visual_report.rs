@@ -30,20 +30,29 @@ fn main() -> ExitCode {
         eprintln!("usage: visual_report LANDMARKS.json CLIP.mp4 OUT_DIR [--no-overlay]");
         return ExitCode::from(2);
     };
-    let sequence = match PeerFile::read(landmarks) {
-        Ok(file) => file.to_sequence(),
+    let file = match PeerFile::read(landmarks) {
+        Ok(file) => file,
         Err(error) => {
             eprintln!("{error}");
             return ExitCode::from(1);
         }
     };
+    // runform writes its name in meta.producer; MediaPipe's reference files have none.
+    let producer = file
+        .meta
+        .extra
+        .get("producer")
+        .and_then(|p| p.as_str())
+        .unwrap_or("MediaPipe reference")
+        .to_owned();
+    let sequence = file.to_sequence();
     let settings = AnalysisSettings::default();
     let analysis = analyze_sequence(&sequence, &settings);
     let title = clip
         .file_name()
         .map_or_else(|| "clip".into(), |n| n.to_string_lossy().into_owned());
     let source = format!(
-        "{} (MediaPipe reference landmarks, read with runform::peer)",
+        "{} ({producer} landmarks, read with runform::peer)",
         landmarks
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())

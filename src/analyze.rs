@@ -18,6 +18,7 @@ use crate::pose::runtime::RuntimeError;
 use crate::pose::{CropSmoothing, DetectionMode, ModelPreset, PoseError, PoseSettings, SessionOptions};
 use crate::report::{self, PoseSummary, Report, ReportSettings, SessionInfo, Timings};
 use crate::video::VideoReader;
+use crate::visual::{self, VisualError};
 
 /// Any failure of a pipeline, with the exit code it ends the program with.
 #[derive(Debug, Error)]
@@ -37,6 +38,9 @@ pub enum RunError {
     /// The settings file.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The overlay video or the HTML report.
+    #[error(transparent)]
+    Visual(#[from] VisualError),
     /// A bug or an unexpected failure.
     #[error("internal error: {0} (please report this)")]
     Internal(String),
@@ -67,6 +71,7 @@ impl HasExit for RunError {
             RunError::Pose(error) => error.exit(),
             RunError::Output(error) => error.exit(),
             RunError::Config(error) => error.exit(),
+            RunError::Visual(error) => error.exit(),
             RunError::Internal(_) => Exit::Internal,
         }
     }
@@ -95,6 +100,10 @@ pub struct AnalyzeSettings {
     pub analysis: AnalysisSettings,
     /// Athlete and session date.
     pub session: SessionInfo,
+    /// Whether to write the annotated video (`overlay.mp4`).
+    pub overlay: bool,
+    /// Whether to write the HTML report (`report.html`).
+    pub html: bool,
 }
 
 impl AnalyzeSettings {
@@ -130,6 +139,8 @@ impl AnalyzeSettings {
             },
             analysis,
             session,
+            overlay: false,
+            html: false,
         })
     }
 
@@ -158,6 +169,16 @@ impl AnalyzeSettings {
     /// Where the per-step table goes.
     pub fn steps_csv_path(&self) -> PathBuf {
         self.out_dir.join("steps.csv")
+    }
+
+    /// Where the annotated video goes.
+    pub fn overlay_path(&self) -> PathBuf {
+        self.out_dir.join("overlay.mp4")
+    }
+
+    /// Where the HTML report goes.
+    pub fn html_path(&self) -> PathBuf {
+        self.out_dir.join("report.html")
     }
 
     /// Where the one-row summary goes.
@@ -294,6 +315,31 @@ fn run_stages(
     output::write_atomically(&settings.landmarks_path(), &landmarks)?;
     output::write_atomically(&settings.steps_csv_path(), &steps_csv)?;
     output::write_atomically(&settings.summary_csv_path(), &summary_csv)?;
+    if settings.overlay {
+        visual::write_overlay(
+            &settings.clip,
+            &poses.sequence,
+            &report.analysis,
+            &settings.analysis,
+            &settings.overlay_path(),
+        )?;
+    }
+    if settings.html {
+        let title = settings
+            .clip
+            .file_name()
+            .map_or_else(|| "clip".into(), |n| n.to_string_lossy().into_owned());
+        let source = format!("runform pose stage (BlazePose {})", settings.pose.preset.name());
+        let page = visual::ReportPage {
+            title: &title,
+            clip: Some(&settings.clip),
+            sequence: &poses.sequence,
+            analysis: &report.analysis,
+            settings: &settings.analysis,
+            landmark_source: &source,
+        };
+        visual::write_html(&page, &settings.html_path())?;
+    }
     // The report goes last: its presence says the clip's outputs are complete (batch resumes on it).
     report.timings.total_s = started.elapsed().as_secs_f64();
     let report_path = settings.report_path();

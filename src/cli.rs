@@ -37,6 +37,7 @@ pub enum Command {
 Examples:
   runform analyze samples/demo.mp4
   runform analyze clip.mp4 --out results/ --model heavy --speed 12km/h --height-cm 178
+  runform analyze clip.mp4 --html --overlay        also report.html and overlay.mp4
   runform analyze clip.mp4 --json - --quiet        the report on standard output
   runform analyze rear.mp4 --view rear --athlete AR --session-date 2026-11-28")]
     Analyze(AnalyzeArgs),
@@ -54,7 +55,7 @@ summary.")]
     #[command(after_help = "\
 Examples:
   runform compare out/jan/report.json out/mar/report.json
-  runform compare out/ --csv changes.csv --json changes.json
+  runform compare out/ --csv changes.csv --json changes.json --html changes.html
 
 Sessions are ordered by session date where every report has one, else as given. A change is
 'likely real' when it exceeds the metric's smallest detectable difference (where published) and its
@@ -116,6 +117,14 @@ pub struct AnalyzeArgs {
     /// The session date, YYYY-MM-DD, recorded in the report (compare orders sessions by it).
     #[arg(long, value_name = "DATE", value_parser = parse_session_date)]
     pub session_date: Option<String>,
+    /// Also write overlay.mp4: the clip with the skeleton, the measured angles, contact and toe-off markers and a
+    /// metrics panel (H.264, plays in browsers).
+    #[arg(long)]
+    pub overlay: bool,
+    /// Also write report.html: one self-contained page with the metrics, their reference ranges and flags, plots
+    /// over the stride and by step, stills of the key moments and the quality section.
+    #[arg(long)]
+    pub html: bool,
     /// Also write the report JSON to this file; `-` writes it to standard output instead of the summary.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -155,6 +164,9 @@ pub struct CompareArgs {
     /// Also write the comparison as CSV (one row per metric and session) to this file.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Also write the comparison as one self-contained HTML page with the changes plotted.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Arguments of `runform pose`.

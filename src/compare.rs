@@ -336,6 +336,40 @@ pub fn change_between(baseline: Option<&StepStats>, value: Option<StepStats>, sd
 }
 
 impl Comparison {
+    /// The sessions as the compare HTML page takes them: each metric's value, spread and verdict in words.
+    pub fn html_sessions(&self) -> Vec<crate::visual::CompareSession> {
+        use crate::visual::{CompareSession, SessionValue};
+        let metric_id = |name: &str| serde_json::from_value(serde_json::Value::String(name.to_owned())).ok();
+        self.sessions
+            .iter()
+            .enumerate()
+            .map(|(index, session)| CompareSession {
+                label: session.label.clone(),
+                date: session.session_date.clone().unwrap_or_default(),
+                values: self
+                    .metrics
+                    .iter()
+                    .filter_map(|metric| {
+                        let id = metric_id(&metric.metric)?;
+                        let (stats, verdict) = if index == 0 {
+                            (metric.baseline.as_ref()?, None)
+                        } else {
+                            let change = metric.changes.get(index - 1)?;
+                            (change.value.as_ref()?, Some(change.words()))
+                        };
+                        Some(SessionValue {
+                            metric: id,
+                            value: stats.mean,
+                            spread: Some(stats.sd),
+                            n: stats.n,
+                            verdict,
+                        })
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// A text table for the terminal: one line per metric and later session.
     pub fn text(&self) -> String {
         let mut text = String::from("sessions:\n");
@@ -422,6 +456,22 @@ impl Comparison {
         writer
             .into_inner()
             .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+    }
+}
+
+impl Change {
+    /// The verdict in plain words, with the change and its interval.
+    pub fn words(&self) -> String {
+        let verdict = match self.verdict {
+            Verdict::LikelyReal => "likely real",
+            Verdict::WithinNoise => "within noise",
+            Verdict::CannotTell => "cannot tell",
+        };
+        match (self.change, self.change_95ci) {
+            (Some(change), Some((low, high))) => format!("{verdict}: {change:+.1} (95 % CI {low:+.1} to {high:+.1})"),
+            (Some(change), None) => format!("{verdict}: {change:+.1}"),
+            _ => verdict.to_owned(),
+        }
     }
 }
 

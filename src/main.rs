@@ -17,6 +17,7 @@ use runform::error::{Exit, HasExit, exit_code_table};
 use runform::output;
 use runform::report::SessionInfo;
 use runform::video::VideoReader;
+use runform::visual;
 
 /// FFmpeg's log level for OpenCV's decoder (AV_LOG_QUIET): runform reports decoding problems itself, in one
 /// sentence, so FFmpeg's own lines would only be noise.
@@ -99,7 +100,9 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         athlete: args.athlete.clone(),
         session_date: args.session_date.clone(),
     };
-    let settings = AnalyzeSettings::from_options(&args.clip, &args.out.join(stem), &args.options, session)?;
+    let mut settings = AnalyzeSettings::from_options(&args.clip, &args.out.join(stem), &args.options, session)?;
+    settings.overlay = args.overlay;
+    settings.html = args.html;
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
     let bar = frame_progress_bar(args.quiet);
     let outcome = analyze::analyze(&settings, |done, total| {
@@ -189,6 +192,10 @@ fn run_compare(args: &CompareArgs) -> Result<(), Failure> {
     }
     if let Some(path) = &args.csv {
         output::write_atomically(path, &comparison.csv().map_err(internal)?)?;
+    }
+    if let Some(path) = &args.html {
+        let thresholds = runform::analysis::Thresholds::default();
+        visual::write_compare_html("Sessions compared", &comparison.html_sessions(), &thresholds, path)?;
     }
     Ok(())
 }
