@@ -242,6 +242,8 @@ pub enum WarningKind {
     LegSwapsRepaired,
     /// Many landmark samples were missing for longer than can be filled.
     LongGaps,
+    /// The picture is upside down or on its side: the head is not above the feet.
+    NotUpright,
 }
 
 /// A warning for the physical therapist, in plain words.
@@ -342,6 +344,9 @@ impl Analysis {
     }
 }
 
+/// Below this fraction of frames with a pose, the few poses found are taken as false detections, not a runner.
+pub const MIN_RUNNER_FRAME_FRACTION: f64 = 0.1;
+
 /// Analyses one clip's landmarks. Never panics and never fails: an unusable clip gives warnings and absent
 /// metrics with reasons (see [`WarningKind::NoRunner`]).
 pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) -> Analysis {
@@ -392,10 +397,19 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         speed_given: settings.treadmill_speed_mps.is_some(),
         scale_given: tracks.px_per_cm.is_some(),
     };
-    if frames_with_pose_count == 0 || tracks.leg_length_px.is_none() {
+    let too_few_poses = (frames_with_pose_count as f64) < MIN_RUNNER_FRAME_FRACTION * sequence.frames.len() as f64;
+    if frames_with_pose_count == 0 || too_few_poses || tracks.leg_length_px.is_none() {
         warnings.push(Warning {
             kind: WarningKind::NoRunner,
-            message: "no runner was found in the clip: no frame has a usable pose, so nothing can be measured".into(),
+            message: if frames_with_pose_count == 0 || tracks.leg_length_px.is_none() {
+                "no runner was found in the clip: no frame has a usable pose, so nothing can be measured".into()
+            } else {
+                format!(
+                    "no runner was found in the clip: a pose was found in only {frames_with_pose_count} of {} \
+                     frames, too few to be a runner in view, so nothing is measured",
+                    sequence.frames.len()
+                )
+            },
         });
         analysis.metrics = metrics::summarise(&[], &summary_options);
         analysis.warnings = warnings;
@@ -519,6 +533,23 @@ pub const MIN_LEG_LENGTH_PX: f64 = 150.0;
 /// Feet whose mean visibility is below this count as hidden, 0..1.
 pub const FOOT_MIN_VISIBILITY: f64 = 0.5;
 
+/// Below this fraction of frames with the head above the feet, the picture is taken to be rotated.
+pub const MIN_UPRIGHT_FRACTION: f64 = 0.5;
+
+/// The fraction of frames with a pose in which the nose is above both ankles in the image (y down), or `None`
+/// without poses. A runner is upright in every frame, whatever the stride phase.
+fn upright_fraction(sequence: &PoseSequence) -> Option<f64> {
+    let (mut poses, mut upright) = (0usize, 0usize);
+    for pose in sequence.frames.iter().filter_map(|frame| frame.pose.as_ref()) {
+        poses += 1;
+        let nose_y = pose.landmark(LandmarkId::Nose).y_px;
+        if nose_y < pose.landmark(LandmarkId::LeftAnkle).y_px && nose_y < pose.landmark(LandmarkId::RightAnkle).y_px {
+            upright += 1;
+        }
+    }
+    (poses > 0).then(|| upright as f64 / poses as f64)
+}
+
 fn clip_warnings(
     sequence: &PoseSequence,
     tracks: &track::Tracks,
@@ -540,6 +571,18 @@ fn clip_warnings(
         }
     }
     let feet_out_fraction = feet_out as f64 / with_pose.max(1) as f64;
+    if let Some(upright_fraction) = upright_fraction(sequence)
+        && upright_fraction < MIN_UPRIGHT_FRACTION
+    {
+        warnings.push(Warning {
+            kind: WarningKind::NotUpright,
+            message: format!(
+                "the runner is upright in only {:.0} % of frames (the head is not above the feet): the picture is \
+                 upside down or on its side; rotate the clip upright and analyse it again",
+                100.0 * upright_fraction
+            ),
+        });
+    }
     if feet_out_fraction > thresholds.max_feet_out_of_frame_fraction {
         warnings.push(Warning {
             kind: WarningKind::FeetOutOfFrame,

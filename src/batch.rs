@@ -86,10 +86,12 @@ pub enum ClipStatus {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClipResult {
     /// The clip, relative to the batch folder.
+    #[serde(serialize_with = "output::serialize_path_lossy")]
     pub clip: PathBuf,
     /// What happened.
     pub status: ClipStatus,
     /// The report, where there is one.
+    #[serde(serialize_with = "output::serialize_option_path_lossy")]
     pub report: Option<PathBuf>,
     /// The exit code `runform analyze` would give for this clip.
     pub exit_code: u8,
@@ -103,6 +105,7 @@ pub struct ClipResult {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BatchSummary {
     /// The folder scored.
+    #[serde(serialize_with = "output::serialize_path_lossy")]
     pub root: PathBuf,
     /// Clips found.
     pub clips_found: usize,

@@ -112,6 +112,7 @@ struct MetricView {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
     /// The report file.
+    #[serde(serialize_with = "crate::output::serialize_path_lossy")]
     pub report: PathBuf,
     /// The clip the report was made from.
     pub clip: String,

@@ -49,6 +49,23 @@ pub fn partial_path_keeping_extension(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}{PARTIAL_SUFFIX}{extension}", std::process::id()))
 }
 
+/// Serialises a path as text, with U+FFFD for bytes that are not UTF-8: JSON has no room for such file names,
+/// and refusing the whole report over one would lose it (serde's own `Path` impl refuses).
+pub fn serialize_path_lossy<S: serde::Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
+}
+
+/// [`serialize_path_lossy`] for an optional path.
+pub fn serialize_option_path_lossy<S: serde::Serializer>(
+    path: &Option<PathBuf>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match path {
+        Some(path) => serializer.serialize_some(&path.to_string_lossy()),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Creates `dir` and its parents if needed.
 pub fn create_dir(dir: &Path) -> Result<(), OutputError> {
     fs::create_dir_all(dir).map_err(|source| OutputError {

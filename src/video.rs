@@ -121,7 +121,7 @@ impl HasExit for VideoError {
 pub struct VideoInfo {
     /// The path as given. JSON has no room for file names that are not UTF-8: those are written with U+FFFD in
     /// place of the bytes that are not.
-    #[serde(serialize_with = "serialize_path_lossy")]
+    #[serde(serialize_with = "crate::output::serialize_path_lossy")]
     pub path: PathBuf,
     /// Size of the file, bytes.
     pub file_size_byte: u64,
@@ -160,10 +160,6 @@ pub struct DecodeSummary {
     pub decode_s: f64,
     /// Frames decoded per second of wall-clock time.
     pub decode_fps: f64,
-}
-
-fn serialize_path_lossy<S: serde::Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&path.to_string_lossy())
 }
 
 /// One decoded frame: an upright BGR image and when it is shown.
