@@ -46,7 +46,13 @@ pub const REACQUIRE_AFTER_S: f64 = 0.5;
 pub const REACQUIRE_SAME_IDENTITY_ROI_FRACTION: f32 = 0.75;
 
 /// While tracking, the detector also runs this often to look for a more plausible runner, seconds.
-pub const CENSUS_INTERVAL_S: f64 = 0.5;
+pub const CENSUS_INTERVAL_S: f64 = 1.0 / 3.0;
+
+/// In a census, a detection whose ROI centre lies within this fraction of the runner's ROI side of the tracked ROI
+/// is the runner. Generous, because a detection's centre (its hip keypoint) and the tracking ROI's (auxiliary
+/// landmark 33) differ more on a fast runner than the reacquisition gate allows: with the tighter gate, a sprinter
+/// in overground_side_openpose_overlay_radluy was taken for his own challenger.
+pub const CENSUS_SAME_PERSON_ROI_FRACTION: f32 = 0.5;
 
 /// A challenger must be this many times as plausible as the tracked runner to count.
 pub const SWITCH_PLAUSIBILITY_RATIO: f32 = 1.5;
@@ -222,7 +228,7 @@ pub fn census_challenger(
     height_px: u32,
     runner: &RunnerMemory,
 ) -> Option<usize> {
-    let gate_px = GATE_BASE_ROI_FRACTION * runner.scale_px;
+    let gate_px = CENSUS_SAME_PERSON_ROI_FRACTION * runner.scale_px;
     let mut runner_plausibility = 0.0f32;
     let mut challenger: Option<(usize, f32)> = None;
     for (index, detection) in detections.iter().enumerate() {
