@@ -159,7 +159,7 @@ fn print_header() {
 /// (the 0.5 px for the third). The first two are bound by the decoders' colour conversion, not by the
 /// pipeline (module documentation).
 const PER_FRAME_MEDIAN_LIMIT_PX: [f32; 3] = [3.0, 4.0, 0.5];
-/// Tracking medians asserted: measured 2.45, 4.93 and 1.10 px, plus a margin (the 3 px for the first and
+/// Tracking medians asserted: measured 2.05 (31 frames on the same person), 4.93 and 1.10 px, plus a margin (the 3 px for the first and
 /// third). Tracking feeds each frame's landmarks into the next frame's crop, so any difference grows: the legacy
 /// build (opencv-python 4.11, TFLite 0.10.21) already differs from the Tasks build by 0.07 px on the first frame of
 /// treadmill_side_cropped_feet_stock, where runform's per-frame mode matches the Tasks API to 0.01 px, and the
@@ -179,8 +179,15 @@ fn landmarks_match_mediapipe_on_the_named_clips() {
             (DetectionMode::Tracking, TRACKING_MEDIAN_LIMIT_PX[i]),
         ] {
             let f = measure(&shared, clip, mode);
+            // In walk_side_sports2d_demo MediaPipe's tracking stays on the man on the box; runform's census moves
+            // to the walker once she is in view (src/pose/runner.rs), so fewer frames follow the same person there.
+            let same_person_share = if *clip == "walk_side_sports2d_demo" && mode == DetectionMode::Tracking {
+                0.25
+            } else {
+                0.8
+            };
             assert!(
-                f.same_person * 10 >= f.both * 8,
+                f.same_person as f64 >= same_person_share * f.both as f64 && f.same_person > 0,
                 "{clip} {mode:?}: too few frames on the same person: {f:?}"
             );
             assert!(

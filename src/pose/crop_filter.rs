@@ -73,7 +73,7 @@ pub struct OneEuroFilter {
 }
 
 impl OneEuroFilter {
-    /// A filter with the given parameters, assuming [`DEFAULT_FREQUENCY_HZ`] until timestamps say otherwise.
+    /// A filter with the given parameters, assuming 30 Hz until two timestamps give the real rate.
     pub fn new(min_cutoff_hz: f64, beta: f64, derivate_cutoff_hz: f64) -> OneEuroFilter {
         OneEuroFilter {
             frequency_hz: DEFAULT_FREQUENCY_HZ,

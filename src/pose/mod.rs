@@ -112,6 +112,14 @@ pub struct PoseEstimator {
     identities: Vec<Option<u32>>,
     /// The identity of the person the current ROI follows.
     current_identity: u32,
+    /// The number the next new identity gets.
+    next_identity: u32,
+    /// When the last census ran, seconds (tracking mode).
+    last_census_s: f64,
+    /// Consecutive censuses a challenger has won.
+    challenger_wins: u32,
+    /// Identities a census left for a more plausible person.
+    superseded: Vec<u32>,
     counters: PoseCounters,
 }
 
@@ -128,6 +136,10 @@ impl PoseEstimator {
             runner: None,
             identities: Vec::new(),
             current_identity: 0,
+            next_identity: 0,
+            last_census_s: f64::NEG_INFINITY,
+            challenger_wins: 0,
+            superseded: Vec::new(),
             counters: PoseCounters::default(),
         })
     }
@@ -139,12 +151,21 @@ impl PoseEstimator {
         self.runner = None;
         self.identities.clear();
         self.current_identity = 0;
+        self.next_identity = 0;
+        self.last_census_s = f64::NEG_INFINITY;
+        self.challenger_wins = 0;
+        self.superseded.clear();
         self.counters = PoseCounters::default();
     }
 
     /// Whom each frame's pose belongs to, since the last reset: see [`runner::keep_one_identity`].
     pub fn identities(&self) -> &[Option<u32>] {
         &self.identities
+    }
+
+    /// The identities a census left for a more plausible person, since the last reset.
+    pub fn superseded_identities(&self) -> &[u32] {
+        &self.superseded
     }
 
     /// How often each model has run since the last reset.
@@ -174,11 +195,54 @@ impl PoseEstimator {
         Ok(pose)
     }
 
+    /// Makes `identity` the current one, counting it if it is new.
+    fn adopt_identity(&mut self, identity: u32) {
+        self.current_identity = identity;
+        self.next_identity = self.next_identity.max(identity + 1);
+    }
+
+    /// While tracking, every [`runner::CENSUS_INTERVAL_S`] (and never with a hint): runs the detector and, once a
+    /// challenger has won [`runner::SWITCH_AFTER_CENSUSES`] censuses in a row, returns the challenger's ROI as a
+    /// new identity instead of the tracked one. Returns the ROI to use.
+    fn census(
+        &mut self,
+        image: &Mat,
+        tracked: Roi,
+        width_px: u32,
+        height_px: u32,
+        timestamp_s: f64,
+    ) -> Result<Option<Roi>, PoseError> {
+        let due = timestamp_s - self.last_census_s >= runner::CENSUS_INTERVAL_S;
+        let (Some(memory), true, None) = (self.runner, due, self.settings.runner_hint) else {
+            return Ok(Some(tracked));
+        };
+        self.last_census_s = timestamp_s;
+        self.counters.detector_runs += 1;
+        self.detector.detect(image, &mut self.detections)?;
+        let Some(index) = runner::census_challenger(&self.detections, width_px, height_px, &memory) else {
+            self.challenger_wins = 0;
+            return Ok(Some(tracked));
+        };
+        self.challenger_wins += 1;
+        if self.challenger_wins < runner::SWITCH_AFTER_CENSUSES {
+            return Ok(Some(tracked));
+        }
+        self.challenger_wins = 0;
+        self.superseded.push(memory.identity);
+        self.adopt_identity(self.next_identity);
+        self.aux_filter.reset();
+        Ok(Some(self.detections[index].roi(width_px, height_px)))
+    }
+
     fn estimate_inner(&mut self, image: &Mat, timestamp_s: f64) -> Result<Option<Pose>, PoseError> {
         let (width_px, height_px) = (image.cols().max(0) as u32, image.rows().max(0) as u32);
         let tracked = match self.settings.mode {
             DetectionMode::Tracking => self.tracked_roi.take(),
             DetectionMode::EveryFrame => None,
+        };
+        let tracked = match tracked {
+            Some(roi) => self.census(image, roi, width_px, height_px, timestamp_s)?,
+            None => None,
         };
         let roi = match tracked {
             Some(roi) => roi,
@@ -192,9 +256,10 @@ impl PoseEstimator {
                     self.runner.as_ref(),
                     self.settings.runner_hint,
                     timestamp_s,
+                    self.next_identity,
                 );
                 let Some(choice) = chosen else { return Ok(None) };
-                self.current_identity = choice.identity;
+                self.adopt_identity(choice.identity);
                 self.detections[choice.index].roi(width_px, height_px)
             }
         };

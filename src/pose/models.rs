@@ -130,10 +130,14 @@ pub fn find_model(file: &'static str) -> Result<PathBuf, ModelError> {
 
 /// ONNX Runtime session settings for the pose models.
 ///
-/// Defaults measured on the 2-core development machine with `scripts/bench-pose` and `benches/pose.rs` (full
-/// model, tracking mode, decode on its own thread): two intra-op threads without spinning beat one thread
-/// (the decoder thread sleeps most of the time, so the second core is free for inference), and spinning threads
-/// stole the decoder's core. Full graph optimisation (`Level3`) was no slower than `Level2` and is kept.
+/// Defaults measured on the 2-core development machine (shared with other builds, so each comparison alternated
+/// the settings run by run; `runform pose --bench --threads N [--spin]` on walk_side_sports2d_demo, full model):
+/// - two intra-op threads beat one end to end in every pair (76 vs 73, 81 vs 73, 126 vs 113 frames/s): decoding
+///   leaves part of its core idle, and a second inference thread uses it;
+/// - spinning threads cost about 3 s more CPU per 230 frames (7.6–8.5 s user against 4.7–5.4 s) and were slower
+///   end to end whenever the machine was busy, since they steal the decoder's core;
+/// - graph optimisation `Level3` (everything, including the NCHWc layout rewrites the profile shows) is kept;
+///   its effect is inside the noise of this machine, and it is ONNX Runtime's recommendation for CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionOptions {
     /// Intra-op threads per session.

@@ -145,7 +145,12 @@ pub fn poses_from_clip(
     outcome?;
     // One runner in the output: drop the poses of anyone else the stage followed for a while (see `runner`).
     let mut poses: Vec<_> = frames.iter_mut().map(|f| f.pose.take()).collect();
-    runner::keep_one_identity(&mut poses, estimator.identities(), settings.runner_hint.is_some());
+    runner::keep_one_identity(
+        &mut poses,
+        estimator.identities(),
+        settings.runner_hint.is_some(),
+        estimator.superseded_identities(),
+    );
     for (frame, pose) in frames.iter_mut().zip(poses) {
         frame.pose = pose;
     }
