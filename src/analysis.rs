@@ -411,6 +411,8 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
                 )
             },
         });
+        // The frame rate matters for the next recording even when nothing could be measured in this one.
+        warnings.extend(frame_rate_warning(tracks.fps, thresholds));
         analysis.metrics = metrics::summarise(&[], &summary_options);
         analysis.warnings = warnings;
         return analysis;
@@ -533,6 +535,19 @@ pub const MIN_LEG_LENGTH_PX: f64 = 150.0;
 /// Feet whose mean visibility is below this count as hidden, 0..1.
 pub const FOOT_MIN_VISIBILITY: f64 = 0.5;
 
+/// The low-frame-rate warning, when `fps` is below the threshold for contact times.
+fn frame_rate_warning(fps: f64, thresholds: &Thresholds) -> Option<Warning> {
+    (fps < thresholds.min_fps_for_contact_time).then(|| Warning {
+        kind: WarningKind::LowFrameRate,
+        message: format!(
+            "the clip is {fps:.0} fps: one frame is {:.0} ms, so contact and flight times are only good to about \
+             that; film at {:.0} fps or more",
+            1000.0 / fps,
+            thresholds.min_fps_for_contact_time
+        ),
+    })
+}
+
 /// Below this fraction of frames with the head above the feet, the picture is taken to be rotated.
 pub const MIN_UPRIGHT_FRACTION: f64 = 0.5;
 
@@ -593,18 +608,7 @@ fn clip_warnings(
             ),
         });
     }
-    if tracks.fps < thresholds.min_fps_for_contact_time {
-        warnings.push(Warning {
-            kind: WarningKind::LowFrameRate,
-            message: format!(
-                "the clip is {:.0} fps: one frame is {:.0} ms, so contact and flight times are only good to about \
-                 that; film at {:.0} fps or more",
-                tracks.fps,
-                1000.0 / tracks.fps,
-                thresholds.min_fps_for_contact_time
-            ),
-        });
-    }
+    warnings.extend(frame_rate_warning(tracks.fps, thresholds));
     if matches!(detection.travel, Some(Travel::TowardsLeft | Travel::TowardsRight)) {
         warnings.push(Warning {
             kind: WarningKind::Overground,
