@@ -209,9 +209,26 @@ pub fn collect_reports(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CompareError> 
 
 /// Reads the reports and compares them.
 pub fn compare_reports(paths: &[PathBuf]) -> Result<Comparison, CompareError> {
-    let mut loaded = Vec::new();
+    let mut texts = Vec::new();
     for path in paths {
-        loaded.push((path.clone(), read_report(path)?));
+        let bytes = std::fs::read(path).map_err(|source| CompareError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
+        texts.push((path.clone(), bytes));
+    }
+    compare_report_texts(&texts)
+}
+
+/// Compares reports given as (name, file contents): the parsing half of [`compare_reports`] (and a fuzz target).
+pub fn compare_report_texts(texts: &[(PathBuf, Vec<u8>)]) -> Result<Comparison, CompareError> {
+    let mut loaded = Vec::new();
+    for (path, bytes) in texts {
+        let report: ReportView = serde_json::from_slice(bytes).map_err(|error| CompareError::NotAReport {
+            path: path.clone(),
+            reason: error.to_string(),
+        })?;
+        loaded.push((path.clone(), report));
     }
     if loaded.len() < 2 {
         return Err(CompareError::TooFew { found: loaded.len() });
@@ -274,17 +291,6 @@ pub fn compare_reports(paths: &[PathBuf]) -> Result<Comparison, CompareError> {
         })
         .collect();
     Ok(Comparison { sessions, metrics })
-}
-
-fn read_report(path: &Path) -> Result<ReportView, CompareError> {
-    let bytes = std::fs::read(path).map_err(|source| CompareError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|error| CompareError::NotAReport {
-        path: path.to_path_buf(),
-        reason: error.to_string(),
-    })
 }
 
 /// The SDD of a metric, where known.

@@ -149,7 +149,12 @@ pub fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ConfigE
         path: path.to_path_buf(),
         source,
     })?;
-    toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+    parse_toml(&text, path)
+}
+
+/// Parses TOML text into `T`; `path` names the file in the error.
+pub fn parse_toml<T: for<'de> Deserialize<'de>>(text: &str, path: &Path) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|error| ConfigError::Invalid {
         path: path.to_path_buf(),
         reason: error.message().to_owned(),
     })

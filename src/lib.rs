@@ -8,7 +8,16 @@
 //! types that pass between the pose and analysis stages; [`error`] maps every failure to a documented exit code.
 
 // Library code reports failures as errors, never by panicking (STYLE.md rule 5); tests may unwrap.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo, clippy::unimplemented))]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 
 pub mod analysis;
 pub mod analyze;

@@ -1,7 +1,13 @@
 //! The `runform` binary: parses the command line, runs one pipeline, prints any error as one sentence and exits
 //! with the documented code (see `runform --help` and `error::EXIT_CODES`).
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo, clippy::unimplemented)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::unimplemented
+)]
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
