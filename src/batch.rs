@@ -329,6 +329,8 @@ fn read_report(path: &Path) -> Option<Report> {
 }
 
 fn write_summary(out: &Path, summary: &BatchSummary) -> Result<(), BatchError> {
+    // The folder may have been removed while the batch ran; the summary of what happened still belongs there.
+    output::create_dir(out)?;
     let json_path = out.join(format!("{SUMMARY_STEM}.json"));
     let json = serde_json::to_vec_pretty(summary).map_err(|e| OutputError {
         path: json_path.clone(),

@@ -181,3 +181,40 @@ fn walk_names(dir: &Path) -> Vec<String> {
     }
     names
 }
+
+#[test]
+fn an_output_folder_removed_mid_batch_loses_nothing_that_a_rerun_cannot_redo() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo.mp4");
+    assert!(sample.is_file(), "{} is missing: run scripts/setup", sample.display());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(&clips).expect("mkdir");
+    for name in ["a", "b", "c"] {
+        std::fs::copy(&sample, clips.join(format!("{name}.mp4"))).expect("copy");
+    }
+    let out = dir.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runform"))
+        .args(["batch", "--jobs", "1", "-q"])
+        .arg(&clips)
+        .arg("--out")
+        .arg(&out)
+        .spawn()
+        .expect("starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while reports_below(&out).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::fs::remove_dir_all(&out).expect("remove the output folder mid-batch");
+    let status = child.wait().expect("batch ends");
+    assert!(
+        matches!(status.code(), Some(0 | 40)),
+        "the batch carries on and ends normally: {status:?}"
+    );
+    assert!(out.join("batch-summary.json").is_file(), "the summary is still written");
+    for report in reports_below(&out).values() {
+        assert!(report["analysis"].is_object(), "every report left is whole");
+    }
+    let (code, _, stderr) = batch(&clips, &out);
+    assert_eq!(code, 0, "the rerun completes: {stderr}");
+    assert_eq!(reports_below(&out).len(), 3);
+}
