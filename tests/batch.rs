@@ -121,6 +121,17 @@ fn reports_below(out: &Path) -> std::collections::BTreeMap<std::path::PathBuf, s
 
 #[test]
 fn a_batch_killed_midway_and_rerun_ends_with_the_reports_of_a_clean_run() {
+    interrupted_batch_then_rerun("KILL");
+}
+
+#[test]
+fn a_batch_terminated_midway_and_rerun_ends_with_the_reports_of_a_clean_run() {
+    interrupted_batch_then_rerun("TERM");
+}
+
+/// Starts a batch of sample copies, sends `signal` once the first report exists, reruns, and compares the reports
+/// with those of a clean run.
+fn interrupted_batch_then_rerun(signal: &str) {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo.mp4");
     assert!(sample.is_file(), "{} is missing: run scripts/setup", sample.display());
     let dir = tempfile::tempdir().expect("temp dir");
@@ -143,7 +154,11 @@ fn a_batch_killed_midway_and_rerun_ends_with_the_reports_of_a_clean_run() {
     while reports_below(&killed_out).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    child.kill().expect("SIGKILL");
+    let sent = Command::new("kill")
+        .args(["-s", signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "SIG{signal} sent");
     let _ = child.wait();
     let survived = reports_below(&killed_out).len();
     assert!((1..4).contains(&survived), "killed midway: {survived} of 4 reports");
