@@ -84,8 +84,10 @@ fn sample_clip_report_validates_and_its_tables_load() {
     assert_eq!(report["schema"], "runform-report-v1");
     assert_eq!(report["session"]["athlete"], "sample");
     assert_eq!(report["input"]["frame_count"], 230);
+    // The walker is followed once she is the more plausible of the two people (about a third of the clip; the
+    // man on the box before that is a bystander and his frames are dropped).
     assert!(
-        report["pose"]["frames_with_pose"].as_u64().expect("count") > 150,
+        report["pose"]["frames_with_pose"].as_u64().expect("count") > 60,
         "the walker is found"
     );
     let folder = dir.path().join("demo");
