@@ -64,6 +64,24 @@ impl Side {
             Side::Right => Side::Left,
         }
     }
+
+    /// This side's entry of a `[left, right]` pair.
+    pub const fn of_pair<T>(self, pair: &[T; 2]) -> &T {
+        let [left, right] = pair;
+        match self {
+            Side::Left => left,
+            Side::Right => right,
+        }
+    }
+
+    /// This side's entry of a `[left, right]` pair, mutable.
+    pub const fn of_pair_mut<T>(self, pair: &mut [T; 2]) -> &mut T {
+        let [left, right] = pair;
+        match self {
+            Side::Left => left,
+            Side::Right => right,
+        }
+    }
 }
 
 /// The camera's view of the runner.
