@@ -201,8 +201,8 @@ impl LandmarkTrack {
     }
 }
 
-/// `series[frame]`, or NaN past the end.
-fn sample_or_nan(series: &[f64], frame: usize) -> f64 {
+/// `series[frame]`, or NaN past the end (so every comparison with it is false, as with a missing sample).
+pub(crate) fn sample_or_nan(series: &[f64], frame: usize) -> f64 {
     series.get(frame).copied().unwrap_or(f64::NAN)
 }
 
