@@ -286,15 +286,12 @@ fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
 /// position, as fractional frame indices.
 fn peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
     let mut found = Vec::new();
-    // Every frame but the first and last, each with both neighbours.
-    for (f, (&a, &value, &c)) in signal
-        .iter()
-        .zip(signal.iter().skip(1))
-        .zip(signal.iter().skip(2))
-        .map(|((a, b), c)| (a, b, c))
-        .enumerate()
-        .map(|(k, samples)| (k + 1, samples))
-    {
+    // Every frame but the first and last, with both neighbours: window `k` holds frames k, k + 1 and k + 2.
+    for (k, window) in signal.windows(3).enumerate() {
+        let &[a, value, c] = window else {
+            continue;
+        };
+        let f = k + 1;
         if !value.is_finite() {
             continue;
         }

@@ -85,14 +85,6 @@ pub struct Kinematics {
     pub legs: [LegSeries; 2],
 }
 
-/// Index of a side in `[left, right]` arrays.
-pub const fn side_index(side: Side) -> usize {
-    match side {
-        Side::Left => 0,
-        Side::Right => 1,
-    }
-}
-
 fn angle_from_vertical_down(upper: (f64, f64), lower: (f64, f64)) -> f64 {
     (lower.0 - upper.0).atan2(upper.1 - lower.1).to_degrees()
 }
