@@ -27,7 +27,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::landmarks::LandmarkId;
-use crate::track::{BeltFrame, Side, Tracks, View, median};
+use crate::track::{BeltFrame, Side, Tracks, View, median, sample_or_nan};
 
 /// Shortest plausible running contact, milliseconds (sprinters ~80 ms).
 pub const MIN_CONTACT_TIME_MS: f64 = 80.0;
@@ -185,33 +185,40 @@ struct FootSeries {
 fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
     let (heel_id, toe_id, _, _) = foot_ids(side);
     let count = tracks.frame_count();
+    // Filled by pushing one value per frame, so every series has exactly `count` entries.
     let mut series = FootSeries {
-        heel_ahead: vec![f64::NAN; count],
-        toe_ahead: vec![f64::NAN; count],
-        lowest_up: vec![f64::NAN; count],
-        lowest_image: vec![(f64::NAN, f64::NAN, 0); count],
-        heel_up: vec![f64::NAN; count],
-        toe_up: vec![f64::NAN; count],
+        heel_ahead: Vec::with_capacity(count),
+        toe_ahead: Vec::with_capacity(count),
+        lowest_up: Vec::with_capacity(count),
+        lowest_image: Vec::with_capacity(count),
+        heel_up: Vec::with_capacity(count),
+        toe_up: Vec::with_capacity(count),
     };
     for f in 0..count {
         let pelvis_u = 0.5
             * (frame.point(tracks.smooth(LandmarkId::LeftHip), f).0
                 + frame.point(tracks.smooth(LandmarkId::RightHip), f).0);
-        series.heel_ahead[f] = frame.point(tracks.smooth(heel_id), f).0 - pelvis_u;
-        series.toe_ahead[f] = frame.point(tracks.smooth(toe_id), f).0 - pelvis_u;
+        series
+            .heel_ahead
+            .push(frame.point(tracks.smooth(heel_id), f).0 - pelvis_u);
+        series
+            .toe_ahead
+            .push(frame.point(tracks.smooth(toe_id), f).0 - pelvis_u);
         let heel = tracks.raw(heel_id);
         let toe = tracks.raw(toe_id);
         let heel_up = frame.point(heel, f).1;
         let toe_up = frame.point(toe, f).1;
         let (up, image) = if heel_up <= toe_up || toe_up.is_nan() {
-            (heel_up, (heel.x_px[f], heel.y_px[f], 0))
+            let (x, y) = heel.xy(f);
+            (heel_up, (x, y, 0))
         } else {
-            (toe_up, (toe.x_px[f], toe.y_px[f], 1))
+            let (x, y) = toe.xy(f);
+            (toe_up, (x, y, 1))
         };
-        series.lowest_up[f] = up;
-        series.lowest_image[f] = image;
-        series.heel_up[f] = heel_up;
-        series.toe_up[f] = toe_up;
+        series.lowest_up.push(up);
+        series.lowest_image.push(image);
+        series.heel_up.push(heel_up);
+        series.toe_up.push(toe_up);
     }
     series
 }
@@ -234,8 +241,8 @@ fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
                 }
                 finite.iter().sum::<f64>() / finite.len() as f64
             };
-            for f in 0..signal.len().saturating_sub(lag) {
-                let (a, b) = (signal[f] - mean, signal[f + lag] - mean);
+            for (a, b) in signal.iter().zip(signal.iter().skip(lag)) {
+                let (a, b) = (a - mean, b - mean);
                 if a.is_finite() && b.is_finite() {
                     sum += a * b;
                     norm_a += a * a;
@@ -253,14 +260,15 @@ fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
         return None;
     }
     // The first local maximum close to the best: multiples of the stride score nearly as high.
-    let index = (0..scores.len()).find(|&k| {
-        let previous = if k > 0 { scores[k - 1].1 } else { f64::NEG_INFINITY };
+    let score_before = |k: usize| k.checked_sub(1).and_then(|before| scores.get(before)).copied();
+    let index = scores.iter().enumerate().position(|(k, &(_, here))| {
+        let previous = score_before(k).map_or(f64::NEG_INFINITY, |s| s.1);
         let next = scores.get(k + 1).map_or(f64::NEG_INFINITY, |s| s.1);
-        scores[k].1 >= 0.85 * best && scores[k].1 >= previous && scores[k].1 >= next
+        here >= 0.85 * best && here >= previous && here >= next
     })?;
-    let (lag, score) = scores[index];
+    let &(lag, score) = scores.get(index)?;
     // Parabolic interpolation between the neighbouring lags gives a sub-frame period.
-    let offset = match (index.checked_sub(1).map(|k| scores[k]), scores.get(index + 1)) {
+    let offset = match (score_before(index), scores.get(index + 1)) {
         (Some((before_lag, before)), Some(&(after_lag, after))) if before_lag + 1 == lag && after_lag == lag + 1 => {
             let curvature = before - 2.0 * score + after;
             if curvature < 0.0 {
@@ -278,19 +286,27 @@ fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
 /// position, as fractional frame indices.
 fn peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
     let mut found = Vec::new();
-    for f in 1..signal.len().saturating_sub(1) {
-        let value = signal[f];
+    // Every frame but the first and last, with both neighbours: window `k` holds frames k, k + 1 and k + 2.
+    for (k, window) in signal.windows(3).enumerate() {
+        let &[a, value, c] = window else {
+            continue;
+        };
+        let f = k + 1;
         if !value.is_finite() {
             continue;
         }
         let start = f.saturating_sub(half_window);
         let end = (f + half_window + 1).min(signal.len());
         // The highest in the window; on a tie the first of equal values wins. NaN neighbours do not count.
-        let is_peak =
-            (start..end).all(|g| g == f || signal[g] < value || (signal[g] == value && g > f) || signal[g].is_nan());
+        let is_peak = signal
+            .iter()
+            .enumerate()
+            .take(end)
+            .skip(start)
+            .all(|(g, &other)| g == f || other < value || (other == value && g > f) || other.is_nan());
         // A peak at the clip's edge may be a truncated rise: require the window to be inside the clip.
         if is_peak && f >= half_window / 2 && f + half_window / 2 < signal.len() {
-            let (a, b, c) = (signal[f - 1], value, signal[f + 1]);
+            let b = value;
             let denominator = a - 2.0 * b + c;
             let offset = if a.is_finite() && c.is_finite() && denominator < 0.0 {
                 (0.5 * (a - c) / denominator).clamp(-0.5, 0.5)
@@ -342,9 +358,13 @@ fn hinge_corner(heights: &[f64], search: (f64, f64), scale: &HingeScale, hinge: 
     };
     let start = first.ceil().max(0.0) as usize;
     let end = ((last.floor() + 1.0).max(0.0) as usize).min(heights.len());
-    let samples: Vec<(f64, f64)> = (start..end)
-        .filter(|&f| heights[f].is_finite())
-        .map(|f| (f as f64, heights[f]))
+    let samples: Vec<(f64, f64)> = heights
+        .iter()
+        .enumerate()
+        .take(end)
+        .skip(start)
+        .filter(|(_, h)| h.is_finite())
+        .map(|(f, &h)| (f as f64, h))
         .collect();
     if samples.len() < 4 {
         return None;
@@ -429,11 +449,11 @@ fn fit_ramp(samples: &[(f64, f64)], ramp: impl Fn(f64) -> f64, approach: Approac
         let r = ramp(t);
         let h = h - fixed_q * r * r;
         let basis = [1.0, r, r * r];
-        for i in 0..size {
-            for j in 0..size {
-                normal[i][j] += basis[i] * basis[j];
+        for ((normal_row, right_entry), basis_i) in normal.iter_mut().zip(&mut right).zip(basis).take(size) {
+            for (entry, basis_j) in normal_row.iter_mut().zip(basis).take(size) {
+                *entry += basis_i * basis_j;
             }
-            right[i] += basis[i] * h;
+            *right_entry += basis_i * h;
         }
     }
     let coefficients = solve_small(&normal, &right, size)?;
@@ -455,6 +475,9 @@ fn fit_ramp(samples: &[(f64, f64)], ramp: impl Fn(f64) -> f64, approach: Approac
 }
 
 /// Solves the `size`×`size` system by Gaussian elimination with partial pivoting.
+// Every index is below `size`, which is at most 3, the arrays' length; the indexed form keeps the textbook
+// elimination readable.
+#[allow(clippy::indexing_slicing)]
 fn solve_small(matrix: &[[f64; 3]; 3], right: &[f64; 3], size: usize) -> Option<[f64; 3]> {
     let mut a = *matrix;
     let mut b = *right;
@@ -580,9 +603,10 @@ fn median_flight_frames(contacts: &[FootContact], fps: f64) -> Option<f64> {
     let mut sorted: Vec<&FootContact> = contacts.iter().collect();
     sorted.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
     let flights: Vec<f64> = sorted
-        .windows(2)
-        .filter(|pair| pair[0].side != pair[1].side)
-        .map(|pair| (pair[1].ic_s - pair[0].to_s) * fps)
+        .iter()
+        .zip(sorted.iter().skip(1))
+        .filter(|(earlier, later)| earlier.side != later.side)
+        .map(|(earlier, later)| (later.ic_s - earlier.to_s) * fps)
         .filter(|flight| *flight > 0.0)
         .collect();
     median(&flights)
@@ -601,10 +625,11 @@ fn refined_contacts(
     let scale = HingeScale::of(tracks, leg_px, flight_frames);
     let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, frame, side));
     let mut contacts = Vec::new();
-    for (side_index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
-        let heights = heights_above_belt(&series[side_index], &stances[side_index]);
-        let threshold = contact_threshold(&heights, &stances[side_index], leg_px);
-        for &(zeni_ic, zeni_to) in &zeni[side_index] {
+    for side in [Side::Left, Side::Right] {
+        let stances = side.of_pair(stances);
+        let heights = heights_above_belt(side.of_pair(&series), stances);
+        let threshold = contact_threshold(&heights, stances, leg_px);
+        for &(zeni_ic, zeni_to) in side.of_pair(zeni) {
             let refined_ic = refine_ic(&heights, zeni_ic, stride_frames, threshold, &scale);
             let (ic_frame, ic_method) = match refined_ic {
                 Some(ic) => (ic, EventMethod::ZeniRefinedByFootHeight),
@@ -629,11 +654,11 @@ fn stance_points(
     fraction: (f64, f64),
 ) -> Vec<(usize, f64, f64)> {
     let mut points = Vec::new();
-    for (side_index, stances) in stances.iter().enumerate() {
+    for (side_index, (stances, lowest)) in stances.iter().zip(lowest).enumerate() {
         for &(ic, to) in stances {
             let (from, until) = (ic + fraction.0 * (to - ic), ic + fraction.1 * (to - ic));
             for f in (from.ceil() as usize)..=(until.floor() as usize) {
-                if let Some(&(x, y, landmark)) = lowest[side_index].get(f)
+                if let Some(&(x, y, landmark)) = lowest.get(f)
                     && x.is_finite()
                     && y.is_finite()
                 {
@@ -659,7 +684,7 @@ fn belt_slope(points: &[(usize, f64, f64)], leg_px: f64) -> Option<f64> {
         for (k, a) in members.iter().enumerate() {
             x_min = x_min.min(a.0);
             x_max = x_max.max(a.0);
-            for b in &members[k + 1..] {
+            for b in members.iter().skip(k + 1) {
                 let dx = b.0 - a.0;
                 if dx.abs() >= min_dx {
                     slopes.push((b.1 - a.1) / dx);
@@ -776,7 +801,7 @@ fn refine_to(heights: &[f64], ic_frame: f64, stride_frames: f64, threshold: f64,
     let mut last_on = None;
     let mut f = start;
     while f <= until {
-        if heights[f] < threshold || (f < until && heights[f + 1] < threshold) {
+        if sample_or_nan(heights, f) < threshold || (f < until && sample_or_nan(heights, f + 1) < threshold) {
             last_on = Some(f);
             f += 1;
         } else {
@@ -815,8 +840,10 @@ fn make_contact(
         (ic_frame.floor().max(0.0) as usize)..=(to_frame.ceil() as usize).min(tracks.frame_count().saturating_sub(1))
     {
         for id in [heel, toe, ankle, knee] {
-            confidence_sum += tracks.raw(id).visibility[f];
-            confidence_count += 1;
+            if let Some(visibility) = tracks.raw(id).visibility.get(f) {
+                confidence_sum += visibility;
+                confidence_count += 1;
+            }
         }
     }
     let ic_s = time_of(ic_frame, tracks.fps);
@@ -889,28 +916,44 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
     let scale = HingeScale::of(tracks, leg_px, None);
     // The belt: a running lower envelope of both feet over about a second (follows a runner moving away).
     let half_window = (0.6 * fps).round() as usize;
+    let [left_series, right_series] = &series;
     let belt: Vec<f64> = (0..count)
         .map(|f| {
             let (start, end) = (f.saturating_sub(half_window), (f + half_window + 1).min(count));
-            (start..end)
-                .flat_map(|g| [series[0].lowest_up[g], series[1].lowest_up[g]])
+            left_series
+                .lowest_up
+                .iter()
+                .zip(&right_series.lowest_up)
+                .take(end)
+                .skip(start)
+                .flat_map(|(left, right)| [*left, *right])
                 .filter(|h| h.is_finite())
                 .fold(f64::INFINITY, f64::min)
         })
         .collect();
-    let stride_s = stride_period_s(&[&series[0].lowest_up, &series[1].lowest_up], fps).ok_or_else(|| NoEvents {
-        reason: "no repeating stride was found in the foot heights (no running, or the feet are not tracked)".into(),
-    })?;
+    let stride_s =
+        stride_period_s(&[&left_series.lowest_up, &right_series.lowest_up], fps).ok_or_else(|| NoEvents {
+            reason: "no repeating stride was found in the foot heights (no running, or the feet are not tracked)"
+                .into(),
+        })?;
     let stride_frames = stride_s * fps;
     let mut contacts = Vec::new();
-    for (side_index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
-        let heights: Vec<f64> = (0..count).map(|f| series[side_index].lowest_up[f] - belt[f]).collect();
+    for side in [Side::Left, Side::Right] {
+        let heights: Vec<f64> = side
+            .of_pair(&series)
+            .lowest_up
+            .iter()
+            .zip(&belt)
+            .map(|(lowest, belt)| lowest - belt)
+            .collect();
         let threshold = CONTACT_HEIGHT_PER_LEG * leg_px * 2.0;
+        // `f` stays below `count`, the length of `heights`, wherever a height is read.
+        let height = |f: usize| sample_or_nan(&heights, f);
         let mut f = 1;
         while f < count {
-            if heights[f] < threshold && heights[f - 1] >= threshold {
+            if height(f) < threshold && height(f - 1) >= threshold {
                 let on = f;
-                while f < count && heights[f] < threshold {
+                while f < count && height(f) < threshold {
                     f += 1;
                 }
                 if f >= count {
@@ -946,18 +989,15 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
     let contacts = reject_implausible(contacts, fps, &mut rejected);
     // Roll: slope between consecutive opposite stance feet (same distance from the camera, lateral apart).
     let mut slopes = Vec::new();
-    for pair in contacts.windows(2) {
-        if pair[0].side == pair[1].side {
+    for (earlier, later) in contacts.iter().zip(contacts.iter().skip(1)) {
+        if earlier.side == later.side {
             continue;
         }
         let point = |contact: &FootContact| {
             let index = (contact.midstance_s * fps).round().max(0.0) as usize;
-            series[if contact.side == Side::Left { 0 } else { 1 }]
-                .lowest_image
-                .get(index)
-                .copied()
+            contact.side.of_pair(&series).lowest_image.get(index).copied()
         };
-        if let (Some(a), Some(b)) = (point(&pair[0]), point(&pair[1]))
+        if let (Some(a), Some(b)) = (point(earlier), point(later))
             && (b.0 - a.0).abs() > MIN_REAR_FOOT_SPREAD_PER_LEG * leg_px
         {
             slopes.push((b.1 - a.1) / (b.0 - a.0));

@@ -208,18 +208,19 @@ struct Knot {
 /// Periodic cubic Hermite curve through knots sorted by phase in [0, 1).
 fn hermite(knots: &[Knot], phase: f64) -> f64 {
     let phase = phase.rem_euclid(1.0);
-    let count = knots.len();
-    let mut index = count - 1;
-    for (k, knot) in knots.iter().enumerate() {
-        if knot.phase <= phase {
-            index = k;
-        }
-    }
-    let start = knots[index];
-    let (end, end_phase) = if index + 1 < count {
-        (knots[index + 1], knots[index + 1].phase)
-    } else {
-        (knots[0], knots[0].phase + 1.0)
+    // The segment starts at the last knot at or before `phase`; before the first knot it is the last one's,
+    // which wraps round the cycle.
+    let index = knots
+        .iter()
+        .rposition(|knot| knot.phase <= phase)
+        .unwrap_or(knots.len().saturating_sub(1));
+    // No knots, no curve (every caller passes a fixed, non-empty table).
+    let (Some(&first), Some(&start)) = (knots.first(), knots.get(index)) else {
+        return f64::NAN;
+    };
+    let (end, end_phase) = match knots.get(index + 1) {
+        Some(&next) => (next, next.phase),
+        None => (first, first.phase + 1.0),
     };
     let mut offset = phase - start.phase;
     if offset < 0.0 {
@@ -470,13 +471,6 @@ struct Body {
     left_phase: f64,
 }
 
-fn side_index(side: Side) -> usize {
-    match side {
-        Side::Left => 0,
-        Side::Right => 1,
-    }
-}
-
 impl Model<'_> {
     fn body(&self, time_s: f64) -> Body {
         let h = self.runner.height_m;
@@ -540,7 +534,7 @@ fn body_points(body: &Body, height_m: f64) -> [Point3; LANDMARK_COUNT] {
     };
     let head = 0.09 * height_m;
     let set = |points: &mut [Point3; LANDMARK_COUNT], id: LandmarkId, point: Point3, right_m: f64| {
-        points[id.index()] = Point3 { right_m, ..point };
+        place(points, id, Point3 { right_m, ..point });
     };
     let nose = along_trunk(head, 0.06 * height_m);
     set(&mut points, LandmarkId::Nose, nose, 0.0);
@@ -607,14 +601,15 @@ fn body_points(body: &Body, height_m: f64) -> [Point3; LANDMARK_COUNT] {
             up_m: elbow.up_m - forearm * forearm_angle.cos(),
             right_m: sign * half_shoulder * 0.8,
         };
-        points[elbow_id.index()] = elbow;
-        points[wrist_id.index()] = wrist;
+        place(&mut points, elbow_id, elbow);
+        place(&mut points, wrist_id, wrist);
         for (k, id) in hand_ids.into_iter().enumerate() {
-            points[id.index()] = Point3 {
+            let hand = Point3 {
                 forward_m: wrist.forward_m + 0.03 + 0.01 * k as f64,
                 up_m: wrist.up_m - 0.02,
                 ..wrist
             };
+            place(&mut points, id, hand);
         }
     }
     for (side, hip_id, knee_id, ankle_id, heel_id, toe_id) in [
@@ -635,26 +630,34 @@ fn body_points(body: &Body, height_m: f64) -> [Point3; LANDMARK_COUNT] {
             LandmarkId::RightFootIndex,
         ),
     ] {
-        let index = side_index(side);
         let sign = if side == Side::Left { -1.0 } else { 1.0 };
-        let hip = body.hip[index];
-        let leg = body.legs[index];
+        let hip = *side.of_pair(&body.hip);
+        let leg = *side.of_pair(&body.legs);
         let at = |p: Planar, lateral: f64| Point3 {
             forward_m: hip.forward_m + p.forward_m,
             up_m: hip.up_m + p.up_m,
             right_m: sign * lateral,
         };
-        points[hip_id.index()] = Point3 {
+        let hip_point = Point3 {
             forward_m: hip.forward_m,
             up_m: hip.up_m,
             right_m: sign * half_hip,
         };
-        points[knee_id.index()] = at(leg.knee, 0.9 * half_hip);
-        points[ankle_id.index()] = at(leg.ankle, 0.8 * half_hip);
-        points[heel_id.index()] = at(leg.heel, 0.8 * half_hip);
-        points[toe_id.index()] = at(leg.toe, 0.9 * half_hip);
+        place(&mut points, hip_id, hip_point);
+        place(&mut points, knee_id, at(leg.knee, 0.9 * half_hip));
+        place(&mut points, ankle_id, at(leg.ankle, 0.8 * half_hip));
+        place(&mut points, heel_id, at(leg.heel, 0.8 * half_hip));
+        place(&mut points, toe_id, at(leg.toe, 0.9 * half_hip));
     }
     points
+}
+
+/// Writes `point` into `id`'s slot of `points`. Every `LandmarkId::index` is below `LANDMARK_COUNT`, so the
+/// slot always exists; `get_mut` keeps that a fact of the types rather than a panic path.
+fn place(points: &mut [Point3; LANDMARK_COUNT], id: LandmarkId, point: Point3) {
+    if let Some(slot) = points.get_mut(id.index()) {
+        *slot = point;
+    }
 }
 
 /// SplitMix64: a small, good, deterministic generator (Steele, Lea & Flood 2014).
@@ -704,7 +707,7 @@ impl SyntheticRunner {
             let body = model.body(time_s);
             let points = body_points(&body, self.height_m);
             let mut landmarks = [Landmark::default(); LANDMARK_COUNT];
-            for (id, point) in points.iter().enumerate() {
+            for (landmark, point) in landmarks.iter_mut().zip(&points) {
                 let (x_level, depth) = match self.view {
                     SyntheticView::Side => (
                         centre_x + self.facing.sign() * point.forward_m * ppm,
@@ -718,7 +721,7 @@ impl SyntheticRunner {
                 let x = centre_x + roll_cos * dx - roll_sin * dy;
                 let y = centre_y + roll_sin * dx + roll_cos * dy;
                 let near = depth <= 0.0;
-                landmarks[id] = Landmark {
+                *landmark = Landmark {
                     x_px: (x + corruption.noise_px * random.normal()) as f32,
                     y_px: (y + corruption.noise_px * random.normal()) as f32,
                     z_px: depth as f32,
@@ -732,8 +735,9 @@ impl SyntheticRunner {
             }
             for (left, right) in LEG_PAIRS {
                 for id in [left, right] {
-                    if random.uniform() < corruption.low_visibility_fraction {
-                        let landmark = &mut landmarks[id.index()];
+                    if random.uniform() < corruption.low_visibility_fraction
+                        && let Some(landmark) = landmarks.get_mut(id.index())
+                    {
                         landmark.visibility = 0.05;
                         landmark.x_px += (40.0 * (random.uniform() - 0.5)) as f32;
                         landmark.y_px += (40.0 * (random.uniform() - 0.5)) as f32;
@@ -860,7 +864,7 @@ impl SyntheticRunner {
     pub fn foot_heights_m(&self, time_s: f64) -> [f64; 2] {
         let model = Model::new(self);
         let body = model.body(time_s);
-        [0, 1].map(|k| body.hip[k].up_m - body.legs[k].extent_m())
+        [Side::Left, Side::Right].map(|side| side.of_pair(&body.hip).up_m - side.of_pair(&body.legs).extent_m())
     }
 }
 

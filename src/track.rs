@@ -64,6 +64,24 @@ impl Side {
             Side::Right => Side::Left,
         }
     }
+
+    /// This side's entry of a `[left, right]` pair.
+    pub const fn of_pair<T>(self, pair: &[T; 2]) -> &T {
+        let [left, right] = pair;
+        match self {
+            Side::Left => left,
+            Side::Right => right,
+        }
+    }
+
+    /// This side's entry of a `[left, right]` pair, mutable.
+    pub const fn of_pair_mut<T>(self, pair: &mut [T; 2]) -> &mut T {
+        let [left, right] = pair;
+        match self {
+            Side::Left => left,
+            Side::Right => right,
+        }
+    }
 }
 
 /// The camera's view of the runner.
@@ -146,15 +164,60 @@ impl LandmarkTrack {
 
     /// Whether frame `frame` has a position.
     pub fn has(&self, frame: usize) -> bool {
-        frame < self.x_px.len() && self.x_px[frame].is_finite() && self.y_px[frame].is_finite()
+        let (x_px, y_px) = self.xy(frame);
+        x_px.is_finite() && y_px.is_finite()
+    }
+
+    /// The image position at `frame`, pixels; NaN where missing or past the end.
+    pub fn xy(&self, frame: usize) -> (f64, f64) {
+        (sample_or_nan(&self.x_px, frame), sample_or_nan(&self.y_px, frame))
+    }
+
+    /// Stores one sample; a frame past the end is ignored (every track is `frame_count` long).
+    fn set_sample(&mut self, frame: usize, x_px: f64, y_px: f64, z_px: f64, visibility: f64) {
+        for (series, value) in [
+            (&mut self.x_px, x_px),
+            (&mut self.y_px, y_px),
+            (&mut self.z_px, z_px),
+            (&mut self.visibility, visibility),
+        ] {
+            if let Some(slot) = series.get_mut(frame) {
+                *slot = value;
+            }
+        }
     }
 
     fn swap_with(&mut self, other: &mut LandmarkTrack, frame: usize) {
-        std::mem::swap(&mut self.x_px[frame], &mut other.x_px[frame]);
-        std::mem::swap(&mut self.y_px[frame], &mut other.y_px[frame]);
-        std::mem::swap(&mut self.z_px[frame], &mut other.z_px[frame]);
-        std::mem::swap(&mut self.visibility[frame], &mut other.visibility[frame]);
+        for (mine, theirs) in [
+            (&mut self.x_px, &mut other.x_px),
+            (&mut self.y_px, &mut other.y_px),
+            (&mut self.z_px, &mut other.z_px),
+            (&mut self.visibility, &mut other.visibility),
+        ] {
+            if let (Some(a), Some(b)) = (mine.get_mut(frame), theirs.get_mut(frame)) {
+                std::mem::swap(a, b);
+            }
+        }
     }
+}
+
+/// `series[frame]`, or NaN past the end (so every comparison with it is false, as with a missing sample).
+pub(crate) fn sample_or_nan(series: &[f64], frame: usize) -> f64 {
+    series.get(frame).copied().unwrap_or(f64::NAN)
+}
+
+/// A track with no samples: what [`track_of`] answers for an id with no track, so it reads as missing.
+static EMPTY_TRACK: LandmarkTrack = LandmarkTrack {
+    x_px: Vec::new(),
+    y_px: Vec::new(),
+    z_px: Vec::new(),
+    visibility: Vec::new(),
+};
+
+/// The track of `id` in a per-landmark list indexed by [`LandmarkId::index`]. The lists built here hold
+/// [`LANDMARK_COUNT`] tracks, so the empty fallback is only reached by a list built elsewhere that is short.
+fn track_of(tracks: &[LandmarkTrack], id: LandmarkId) -> &LandmarkTrack {
+    tracks.get(id.index()).unwrap_or(&EMPTY_TRACK)
 }
 
 /// What the track clean-up changed, for the report.
@@ -215,12 +278,12 @@ pub struct Tracks {
 impl Tracks {
     /// The unfiltered track of `id`.
     pub fn raw(&self, id: LandmarkId) -> &LandmarkTrack {
-        &self.raw[id.index()]
+        track_of(&self.raw, id)
     }
 
     /// The filtered track of `id`.
     pub fn smooth(&self, id: LandmarkId) -> &LandmarkTrack {
-        &self.smooth[id.index()]
+        track_of(&self.smooth, id)
     }
 
     /// Number of frames.
@@ -254,7 +317,7 @@ pub fn build_tracks(sequence: &PoseSequence, options: &TrackOptions) -> Tracks {
             repairs.frames_without_pose_count += 1;
             continue;
         };
-        for (id, landmark) in pose.landmarks.iter().enumerate() {
+        for (track, landmark) in raw.iter_mut().zip(&pose.landmarks) {
             let visibility = f64::from(landmark.visibility);
             let presence = f64::from(landmark.presence);
             let usable = landmark.x_px.is_finite()
@@ -262,11 +325,13 @@ pub fn build_tracks(sequence: &PoseSequence, options: &TrackOptions) -> Tracks {
                 && (visibility.is_nan() || visibility >= MIN_VISIBILITY)
                 && (presence.is_nan() || presence >= MIN_PRESENCE);
             if usable {
-                let track = &mut raw[id];
-                track.x_px[frame_index] = f64::from(landmark.x_px);
-                track.y_px[frame_index] = f64::from(landmark.y_px);
-                track.z_px[frame_index] = f64::from(landmark.z_px);
-                track.visibility[frame_index] = if visibility.is_nan() { 1.0 } else { visibility };
+                track.set_sample(
+                    frame_index,
+                    f64::from(landmark.x_px),
+                    f64::from(landmark.y_px),
+                    f64::from(landmark.z_px),
+                    if visibility.is_nan() { 1.0 } else { visibility },
+                );
             }
         }
     }
@@ -318,8 +383,10 @@ fn frame_rate(sequence: &PoseSequence) -> f64 {
         return sequence.fps;
     }
     let frames = &sequence.frames;
-    if frames.len() >= 2 {
-        let span_s = frames[frames.len() - 1].timestamp_s - frames[0].timestamp_s;
+    if frames.len() >= 2
+        && let (Some(first), Some(last)) = (frames.first(), frames.last())
+    {
+        let span_s = last.timestamp_s - first.timestamp_s;
         if span_s > 0.0 {
             return (frames.len() - 1) as f64 / span_s;
         }
@@ -335,15 +402,18 @@ pub fn median(values: &[f64]) -> Option<f64> {
     }
     finite.sort_by(f64::total_cmp);
     let middle = finite.len() / 2;
+    // Not empty, so `middle` is in range, and so is `middle - 1` when the count is even.
+    let upper = *finite.get(middle)?;
     Some(if finite.len().is_multiple_of(2) {
-        0.5 * (finite[middle - 1] + finite[middle])
+        0.5 * (*finite.get(middle - 1)? + upper)
     } else {
-        finite[middle]
+        upper
     })
 }
 
 fn distance(track_a: &LandmarkTrack, track_b: &LandmarkTrack, frame: usize) -> f64 {
-    (track_a.x_px[frame] - track_b.x_px[frame]).hypot(track_a.y_px[frame] - track_b.y_px[frame])
+    let ((ax, ay), (bx, by)) = (track_a.xy(frame), track_b.xy(frame));
+    (ax - bx).hypot(ay - by)
 }
 
 /// Median over frames and both legs of hip→knee + knee→ankle, pixels.
@@ -353,7 +423,7 @@ fn leg_length(raw: &[LandmarkTrack]) -> Option<f64> {
         (LandmarkId::LeftHip, LandmarkId::LeftKnee, LandmarkId::LeftAnkle),
         (LandmarkId::RightHip, LandmarkId::RightKnee, LandmarkId::RightAnkle),
     ] {
-        let (hip, knee, ankle) = (&raw[hip.index()], &raw[knee.index()], &raw[ankle.index()]);
+        let (hip, knee, ankle) = (track_of(raw, hip), track_of(raw, knee), track_of(raw, ankle));
         for frame in 0..hip.x_px.len() {
             let length = distance(hip, knee, frame) + distance(knee, ankle, frame);
             if length.is_finite() {
@@ -378,7 +448,7 @@ fn repair_leg_swaps(raw: &mut [LandmarkTrack], leg_length_px: f64) -> usize {
     let has_legs = |raw: &[LandmarkTrack], f: usize| {
         LEG_PAIRS
             .iter()
-            .any(|(left, right)| raw[left.index()].has(f) && raw[right.index()].has(f))
+            .any(|(left, right)| track_of(raw, *left).has(f) && track_of(raw, *right).has(f))
     };
     let frames: Vec<usize> = (0..frame_count).filter(|&f| has_legs(raw, f)).collect();
     if frames.len() < 2 {
@@ -388,11 +458,11 @@ fn repair_leg_swaps(raw: &mut [LandmarkTrack], leg_length_px: f64) -> usize {
     let travel = |raw: &[LandmarkTrack], a: usize, b: usize| -> [[f64; 2]; 2] {
         let mut cost = [[0.0; 2]; 2];
         for (left, right) in LEG_PAIRS {
-            let (l, r) = (&raw[left.index()], &raw[right.index()]);
+            let (l, r) = (track_of(raw, left), track_of(raw, right));
             if !(l.has(a) && r.has(a) && l.has(b) && r.has(b)) {
                 continue;
             }
-            let at = |track: &LandmarkTrack, f: usize| (track.x_px[f], track.y_px[f]);
+            let at = |track: &LandmarkTrack, f: usize| track.xy(f);
             let gap = |p: (f64, f64), q: (f64, f64)| (p.0 - q.0).hypot(p.1 - q.1);
             let straight = gap(at(l, a), at(l, b)) + gap(at(r, a), at(r, b));
             let crossed = gap(at(l, a), at(r, b)) + gap(at(r, a), at(l, b));
@@ -406,29 +476,34 @@ fn repair_leg_swaps(raw: &mut [LandmarkTrack], leg_length_px: f64) -> usize {
     let mut total = [0.0, penalty_px];
     let mut back: Vec<[usize; 2]> = Vec::with_capacity(frames.len());
     back.push([0, 1]);
-    for pair in frames.windows(2) {
-        let cost = travel(raw, pair[0], pair[1]);
-        let mut next = [0.0; 2];
-        let mut choice = [0usize; 2];
-        for state in 0..2 {
-            let via = [total[0] + cost[0][state], total[1] + cost[1][state]];
-            choice[state] = if via[0] <= via[1] { 0 } else { 1 };
-            next[state] = via[choice[state]] + if state == 1 { penalty_px } else { 0.0 };
-        }
-        total = next;
-        back.push(choice);
+    for (&a, &b) in frames.iter().zip(frames.iter().skip(1)) {
+        let [[kept_to_kept, kept_to_swapped], [swapped_to_kept, swapped_to_swapped]] = travel(raw, a, b);
+        // The cheaper way into a state: from the kept (0) or the swapped (1) state of the previous frame.
+        let cheaper = |via_kept: f64, via_swapped: f64| {
+            if via_kept <= via_swapped {
+                (0, via_kept)
+            } else {
+                (1, via_swapped)
+            }
+        };
+        let (into_kept, kept_total) = cheaper(total[0] + kept_to_kept, total[1] + swapped_to_kept);
+        let (into_swapped, swapped_total) = cheaper(total[0] + kept_to_swapped, total[1] + swapped_to_swapped);
+        total = [kept_total, swapped_total + penalty_px];
+        back.push([into_kept, into_swapped]);
     }
     let mut state = if total[0] <= total[1] { 0 } else { 1 };
     let mut swapped = 0;
-    for k in (0..frames.len()).rev() {
+    // `back` has one entry per usable frame: the first pushed before the loop, one per consecutive pair.
+    for (&frame, &[from_kept, from_swapped]) in frames.iter().zip(&back).rev() {
         if state == 1 {
             for (left, right) in LEG_PAIRS {
-                let (low, high) = raw.split_at_mut(right.index());
-                low[left.index()].swap_with(&mut high[0], frames[k]);
+                if let Ok([left_track, right_track]) = raw.get_disjoint_mut([left.index(), right.index()]) {
+                    left_track.swap_with(right_track, frame);
+                }
             }
             swapped += 1;
         }
-        state = back[k][state];
+        state = if state == 1 { from_swapped } else { from_kept };
     }
     swapped
 }
@@ -453,11 +528,19 @@ fn fill_short_gaps(track: &mut LandmarkTrack, max_gap_frames: usize) -> (usize, 
             let (before, after) = (start - 1, frame);
             for missing in start..frame {
                 let weight = (missing - before) as f64 / (after - before) as f64;
-                let lerp = |v: &[f64]| v[before] + weight * (v[after] - v[before]);
-                track.x_px[missing] = lerp(&track.x_px);
-                track.y_px[missing] = lerp(&track.y_px);
-                track.z_px[missing] = lerp(&track.z_px);
-                track.visibility[missing] = 0.5 * (track.visibility[before].min(track.visibility[after]));
+                let lerp = |v: &[f64]| {
+                    let (from, to) = (sample_or_nan(v, before), sample_or_nan(v, after));
+                    from + weight * (to - from)
+                };
+                let visibility =
+                    0.5 * (sample_or_nan(&track.visibility, before).min(sample_or_nan(&track.visibility, after)));
+                track.set_sample(
+                    missing,
+                    lerp(&track.x_px),
+                    lerp(&track.y_px),
+                    lerp(&track.z_px),
+                    visibility,
+                );
             }
             filled += gap;
         } else {
@@ -485,21 +568,12 @@ pub fn butterworth_zero_lag(samples: &[f64], cutoff_hz: f64, fps: f64) -> Vec<f6
         a1: 2.0 * (warped * warped - 1.0) * norm,
         a2: (1.0 - sqrt2 * warped + warped * warped) * norm,
     };
-    let mut start = 0;
-    while start < samples.len() {
-        if !samples[start].is_finite() {
-            start += 1;
-            continue;
+    // `out` starts as a copy of `samples`, so its runs of finite values are the samples' runs.
+    for run in out.chunk_by_mut(|a, b| a.is_finite() == b.is_finite()) {
+        if run.len() >= MIN_FILTER_RUN && run.first().is_some_and(|v| v.is_finite()) {
+            let filtered = filtfilt(run, &coefficients);
+            run.copy_from_slice(&filtered);
         }
-        let mut end = start;
-        while end < samples.len() && samples[end].is_finite() {
-            end += 1;
-        }
-        if end - start >= MIN_FILTER_RUN {
-            let filtered = filtfilt(&samples[start..end], &coefficients);
-            out[start..end].copy_from_slice(&filtered);
-        }
-        start = end;
     }
     out
 }
@@ -515,23 +589,29 @@ struct BiquadCoefficients {
 
 fn filtfilt(run: &[f64], c: &BiquadCoefficients) -> Vec<f64> {
     // Odd (point-symmetric) extension at both ends, as scipy's filtfilt does, so the ends do not droop.
+    let (Some(&first), Some(&last)) = (run.first(), run.last()) else {
+        return Vec::new();
+    };
     let pad = (run.len() - 1).min(3 * MIN_FILTER_RUN);
-    let (first, last) = (run[0], run[run.len() - 1]);
     let mut extended = Vec::with_capacity(run.len() + 2 * pad);
-    extended.extend((1..=pad).rev().map(|k| 2.0 * first - run[k]));
+    // run[pad], …, run[1] reflected through the first sample; run[len-2], …, run[len-1-pad] through the last.
+    extended.extend(run.iter().skip(1).take(pad).rev().map(|v| 2.0 * first - v));
     extended.extend_from_slice(run);
-    extended.extend((1..=pad).map(|k| 2.0 * last - run[run.len() - 1 - k]));
+    extended.extend(run.iter().rev().skip(1).take(pad).map(|v| 2.0 * last - v));
     let forward = biquad(&extended, c);
     let mut backward: Vec<f64> = forward.into_iter().rev().collect();
     backward = biquad(&backward, c);
     backward.reverse();
-    backward[pad..pad + run.len()].to_vec()
+    backward.into_iter().skip(pad).take(run.len()).collect()
 }
 
 fn biquad(input: &[f64], c: &BiquadCoefficients) -> Vec<f64> {
     let mut output = Vec::with_capacity(input.len());
+    let Some(&first) = input.first() else {
+        return output;
+    };
     // Start in the steady state of the first sample.
-    let (mut x1, mut x2, mut y1, mut y2) = (input[0], input[0], input[0], input[0]);
+    let (mut x1, mut x2, mut y1, mut y2) = (first, first, first, first);
     for &x in input {
         let y = c.b[0] * x + c.b[1] * x1 + c.b[2] * x2 - c.a1 * y1 - c.a2 * y2;
         output.push(y);
@@ -548,23 +628,32 @@ fn midpoint_series(a: &LandmarkTrack, b: &LandmarkTrack) -> (Vec<f64>, Vec<f64>)
 
 /// Detects the view, facing, travel and near side from the unfiltered tracks.
 fn detect_view(raw: &[LandmarkTrack], time_s: &[f64], leg_length_px: Option<f64>) -> ViewDetection {
-    let track = |id: LandmarkId| &raw[id.index()];
-    let frame_count = time_s.len();
+    // Every per-frame series below is zipped from tracks `time_s.len()` frames long.
+    let track = |id: LandmarkId| track_of(raw, id);
     let (shoulder_x, shoulder_y) = midpoint_series(track(LandmarkId::LeftShoulder), track(LandmarkId::RightShoulder));
     let (hip_x, hip_y) = midpoint_series(track(LandmarkId::LeftHip), track(LandmarkId::RightHip));
-    let torso: Vec<f64> = (0..frame_count)
-        .map(|f| (shoulder_x[f] - hip_x[f]).hypot(shoulder_y[f] - hip_y[f]))
+    let torso: Vec<f64> = shoulder_x
+        .iter()
+        .zip(&hip_x)
+        .zip(shoulder_y.iter().zip(&hip_y))
+        .map(|((sx, hx), (sy, hy))| (sx - hx).hypot(sy - hy))
         .collect();
     let signed_width = |left: LandmarkId, right: LandmarkId| -> Vec<f64> {
-        (0..frame_count)
-            .map(|f| track(right).x_px[f] - track(left).x_px[f])
+        track(right)
+            .x_px
+            .iter()
+            .zip(&track(left).x_px)
+            .map(|(r, l)| r - l)
             .collect::<Vec<f64>>()
     };
     let shoulder_width = signed_width(LandmarkId::LeftShoulder, LandmarkId::RightShoulder);
     let hip_width = signed_width(LandmarkId::LeftHip, LandmarkId::RightHip);
     let ratio = median(
-        &(0..frame_count)
-            .map(|f| shoulder_width[f].abs().max(hip_width[f].abs()) / torso[f])
+        &shoulder_width
+            .iter()
+            .zip(&hip_width)
+            .zip(&torso)
+            .map(|((shoulder, hip), torso)| shoulder.abs().max(hip.abs()) / torso)
             .collect::<Vec<f64>>(),
     );
     let view = ratio.map(|ratio| {
@@ -573,8 +662,10 @@ fn detect_view(raw: &[LandmarkTrack], time_s: &[f64], leg_length_px: Option<f64>
         } else if ratio > FRONTAL_VIEW_MIN_WIDTH_RATIO {
             // From behind, the runner's left is on the image's left: right-minus-left x is positive.
             let signed = median(
-                &(0..frame_count)
-                    .map(|f| shoulder_width[f] + hip_width[f])
+                &shoulder_width
+                    .iter()
+                    .zip(&hip_width)
+                    .map(|(shoulder, hip)| shoulder + hip)
                     .collect::<Vec<f64>>(),
             );
             if signed.unwrap_or(0.0) > 0.0 {
@@ -592,10 +683,22 @@ fn detect_view(raw: &[LandmarkTrack], time_s: &[f64], leg_length_px: Option<f64>
         (LandmarkId::LeftHeel, LandmarkId::LeftFootIndex),
         (LandmarkId::RightHeel, LandmarkId::RightFootIndex),
     ] {
-        votes.extend((0..frame_count).map(|f| track(toe).x_px[f] - track(heel).x_px[f]));
+        votes.extend(
+            track(toe)
+                .x_px
+                .iter()
+                .zip(&track(heel).x_px)
+                .map(|(toe, heel)| toe - heel),
+        );
     }
     let (ear_x, _) = midpoint_series(track(LandmarkId::LeftEar), track(LandmarkId::RightEar));
-    votes.extend((0..frame_count).map(|f| track(LandmarkId::Nose).x_px[f] - ear_x[f]));
+    votes.extend(
+        track(LandmarkId::Nose)
+            .x_px
+            .iter()
+            .zip(&ear_x)
+            .map(|(nose, ear)| nose - ear),
+    );
     let facing = median(&votes).and_then(|vote| {
         if vote > 0.0 {
             Some(Facing::Right)
@@ -613,7 +716,7 @@ fn detect_view(raw: &[LandmarkTrack], time_s: &[f64], leg_length_px: Option<f64>
             (LandmarkId::LeftAnkle, LandmarkId::RightAnkle),
         ]
         .iter()
-        .flat_map(|(left, right)| (0..frame_count).map(|f| track(*left).z_px[f] - track(*right).z_px[f]))
+        .flat_map(|(left, right)| track(*left).z_px.iter().zip(&track(*right).z_px).map(|(l, r)| l - r))
         .collect::<Vec<f64>>(),
     );
     let near_side = depth_difference.map(|d| if d < 0.0 { Side::Left } else { Side::Right });
@@ -687,7 +790,8 @@ impl BeltFrame {
 
     /// The (forward, up) position of `track` at `frame`, or NaN.
     pub fn point(&self, track: &LandmarkTrack, frame: usize) -> (f64, f64) {
-        self.belt_from_image(track.x_px[frame], track.y_px[frame])
+        let (x_px, y_px) = track.xy(frame);
+        self.belt_from_image(x_px, y_px)
     }
 }
 

@@ -285,10 +285,10 @@ pub fn compute_steps(
     });
     // A following contact belongs to this step only if nothing was missed in between.
     let max_step_s = stride_estimate_s.map_or(1.0, |stride| 0.75 * stride);
-    (0..contacts.len())
-        .into_par_iter()
-        .map(|index| {
-            let contact = &contacts[index];
+    contacts
+        .par_iter()
+        .enumerate()
+        .map(|(index, contact)| {
             let next_other = contacts
                 .get(index + 1)
                 .filter(|next| next.side != contact.side && next.ic_s - contact.ic_s < max_step_s);
@@ -306,7 +306,7 @@ pub fn compute_steps(
                 next_same,
                 treadmill_speed_mps,
                 strike_thresholds_deg,
-                flat_foot_sole_deg: flat_foot_sole_deg[series::side_index(contact.side)],
+                flat_foot_sole_deg: *contact.side.of_pair(&flat_foot_sole_deg),
             };
             let mut step = Step {
                 index,
@@ -459,7 +459,7 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
             excluded += 1;
             continue;
         }
-        per_side[series::side_index(step.side)].push(value);
+        step.side.of_pair_mut(&mut per_side).push(value);
         confidences.push(confidence);
     }
     let mut outliers = 0;

@@ -85,14 +85,6 @@ pub struct Kinematics {
     pub legs: [LegSeries; 2],
 }
 
-/// Index of a side in `[left, right]` arrays.
-pub const fn side_index(side: Side) -> usize {
-    match side {
-        Side::Left => 0,
-        Side::Right => 1,
-    }
-}
-
 fn angle_from_vertical_down(upper: (f64, f64), lower: (f64, f64)) -> f64 {
     (lower.0 - upper.0).atan2(upper.1 - lower.1).to_degrees()
 }
@@ -103,10 +95,11 @@ impl Kinematics {
         let count = tracks.frame_count();
         let point = |track: &LandmarkTrack, f: usize| frame.point(track, f);
         let smooth = |id: LandmarkId| tracks.smooth(id);
-        let mut trunk_lean_deg = vec![f64::NAN; count];
-        let mut pelvis_up_px = vec![f64::NAN; count];
-        let mut pelvic_obliquity_deg = vec![f64::NAN; count];
-        let mut hip_mid_u = vec![f64::NAN; count];
+        // Filled by pushing one value per frame, so every series has exactly `count` entries.
+        let mut trunk_lean_deg = Vec::with_capacity(count);
+        let mut pelvis_up_px = Vec::with_capacity(count);
+        let mut pelvic_obliquity_deg = Vec::with_capacity(count);
+        let mut hip_mid_u = Vec::with_capacity(count);
         for f in 0..count {
             let left_hip = point(smooth(LandmarkId::LeftHip), f);
             let right_hip = point(smooth(LandmarkId::RightHip), f);
@@ -117,24 +110,26 @@ impl Kinematics {
                 0.5 * (left_shoulder.0 + right_shoulder.0),
                 0.5 * (left_shoulder.1 + right_shoulder.1),
             );
-            trunk_lean_deg[f] = (shoulder.0 - hip.0).atan2(shoulder.1 - hip.1).to_degrees();
-            pelvis_up_px[f] = hip.1;
-            hip_mid_u[f] = hip.0;
+            trunk_lean_deg.push((shoulder.0 - hip.0).atan2(shoulder.1 - hip.1).to_degrees());
+            pelvis_up_px.push(hip.1);
+            hip_mid_u.push(hip.0);
             // Frontal views: `u` runs across the image; the sign of the width does not matter.
-            pelvic_obliquity_deg[f] = (left_hip.1 - right_hip.1)
-                .atan2((right_hip.0 - left_hip.0).abs())
-                .to_degrees();
+            pelvic_obliquity_deg.push(
+                (left_hip.1 - right_hip.1)
+                    .atan2((right_hip.0 - left_hip.0).abs())
+                    .to_degrees(),
+            );
         }
         let legs = [Side::Left, Side::Right].map(|side| {
             let ids = LegIds::of(side);
             let mut series = LegSeries {
-                thigh_deg: vec![f64::NAN; count],
-                shank_deg: vec![f64::NAN; count],
-                knee_flexion_deg: vec![f64::NAN; count],
-                sole_deg: vec![f64::NAN; count],
-                heel_ahead_px: vec![f64::NAN; count],
+                thigh_deg: Vec::with_capacity(count),
+                shank_deg: Vec::with_capacity(count),
+                knee_flexion_deg: Vec::with_capacity(count),
+                sole_deg: Vec::with_capacity(count),
+                heel_ahead_px: Vec::with_capacity(count),
             };
-            for f in 0..count {
+            for (f, &hip_u) in hip_mid_u.iter().enumerate() {
                 let hip = point(smooth(ids.hip), f);
                 let knee = point(smooth(ids.knee), f);
                 let ankle = point(smooth(ids.ankle), f);
@@ -142,11 +137,13 @@ impl Kinematics {
                 let toe = point(smooth(ids.toe), f);
                 let thigh = angle_from_vertical_down(hip, knee);
                 let shank = angle_from_vertical_down(knee, ankle);
-                series.thigh_deg[f] = thigh;
-                series.shank_deg[f] = shank;
-                series.knee_flexion_deg[f] = thigh - shank;
-                series.sole_deg[f] = (toe.1 - heel.1).atan2(toe.0 - heel.0).to_degrees();
-                series.heel_ahead_px[f] = heel.0 - hip_mid_u.get(f).copied().unwrap_or(f64::NAN);
+                series.thigh_deg.push(thigh);
+                series.shank_deg.push(shank);
+                series.knee_flexion_deg.push(thigh - shank);
+                series
+                    .sole_deg
+                    .push((toe.1 - heel.1).atan2(toe.0 - heel.0).to_degrees());
+                series.heel_ahead_px.push(heel.0 - hip_u);
             }
             series
         });
@@ -161,7 +158,7 @@ impl Kinematics {
 
     /// The leg series of `side`.
     pub fn leg(&self, side: Side) -> &LegSeries {
-        &self.legs[side_index(side)]
+        side.of_pair(&self.legs)
     }
 }
 
