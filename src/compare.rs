@@ -255,7 +255,7 @@ pub fn compare_reports(paths: &[PathBuf]) -> Result<Comparison, CompareError> {
         .into_iter()
         .map(|(name, unit)| {
             let sdd = smallest_detectable_difference(&name);
-            let baseline = value_of(&loaded[0].1, &name);
+            let baseline = loaded.first().and_then(|(_, report)| value_of(report, &name));
             let changes = loaded
                 .iter()
                 .zip(&sessions)
