@@ -17,8 +17,8 @@ use runform::pose::detector::{
     ANCHOR_COUNT, Detection, Detector, NmsScratch, detections_from_tensors, ssd_anchors, weighted_non_max_suppression,
 };
 use runform::pose::landmarker::{
-    CropLandmark, HEATMAP_SIZE, Landmarker, MODEL_LANDMARK_COUNT, crop_landmarks_from_tensor, pose_from_crop_landmarks,
-    refine_landmarks_from_heatmap,
+    CropLandmark, HEATMAP_SIZE, Landmarker, MODEL_LANDMARK_COUNT, WORLD_VALUE_COUNT, crop_landmarks_from_tensor,
+    pose_from_crop_landmarks, refine_landmarks_from_heatmap,
 };
 use runform::pose::models::{self, ModelPreset, SessionOptions};
 
@@ -96,7 +96,7 @@ fn decode(c: &mut Criterion) {
     });
     // Landmarks: 39×5 raw values near the crop centre and a 64×64×39 heatmap with a peak per landmark.
     let raw: Vec<f32> = (0..MODEL_LANDMARK_COUNT * 5).map(|i| 100.0 + (i % 50) as f32).collect();
-    let world = vec![0.1f32; MODEL_LANDMARK_COUNT * 3];
+    let world = [0.1f32; WORLD_VALUE_COUNT];
     let mut heatmap = vec![-6.0f32; HEATMAP_SIZE * HEATMAP_SIZE * MODEL_LANDMARK_COUNT];
     for channel in 0..MODEL_LANDMARK_COUNT {
         heatmap[(30 * HEATMAP_SIZE + 30) * MODEL_LANDMARK_COUNT + channel] = 3.0;

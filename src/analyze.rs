@@ -439,10 +439,12 @@ impl PoseRunSettings {
 /// Measures the pose stage's decode-only, inference-only and end-to-end rates on one clip, as JSON.
 pub fn bench_pose(settings: &PoseRunSettings) -> Result<String, RunError> {
     let rates = pipeline::stage_rates(&settings.clip, &settings.pose, None)?;
-    let mut json = serde_json::to_value(rates).map_err(RunError::internal)?;
-    json["model"] = settings.pose.preset.name().into();
-    json["intra_threads"] = settings.pose.session.intra_threads.into();
-    json["spinning"] = settings.pose.session.spinning.into();
+    let serde_json::Value::Object(mut json) = serde_json::to_value(rates).map_err(RunError::internal)? else {
+        return Err(RunError::internal("the stage rates did not serialise to a JSON object"));
+    };
+    json.insert("model".into(), settings.pose.preset.name().into());
+    json.insert("intra_threads".into(), settings.pose.session.intra_threads.into());
+    json.insert("spinning".into(), settings.pose.session.spinning.into());
     serde_json::to_string(&json).map_err(RunError::internal)
 }
 

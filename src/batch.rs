@@ -212,8 +212,10 @@ pub fn report_is_up_to_date(settings: &AnalyzeSettings) -> bool {
     let Ok(sha256) = video::file_sha256(&settings.clip) else {
         return false;
     };
-    report["input"]["sha256"].as_str() == Some(sha256.as_str())
-        && report["settings"] == serde_json::to_value(settings.fingerprint()).unwrap_or_default()
+    // A missing key reads as null, as indexing a `Value` would.
+    let settings_in_report = report.get("settings").unwrap_or(&serde_json::Value::Null);
+    report.pointer("/input/sha256").and_then(serde_json::Value::as_str) == Some(sha256.as_str())
+        && *settings_in_report == serde_json::to_value(settings.fingerprint()).unwrap_or_default()
 }
 
 /// Callbacks for progress display; all are called from worker threads.

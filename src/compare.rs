@@ -272,7 +272,7 @@ pub fn compare_report_texts(texts: &[(PathBuf, Vec<u8>)]) -> Result<Comparison, 
         .into_iter()
         .map(|(name, unit)| {
             let sdd = smallest_detectable_difference(&name);
-            let baseline = value_of(&loaded[0].1, &name);
+            let baseline = loaded.first().and_then(|(_, report)| value_of(report, &name));
             let changes = loaded
                 .iter()
                 .zip(&sessions)

@@ -80,13 +80,17 @@ pub fn parse_speed(text: &str) -> Result<TreadmillSpeed, String> {
 /// Checks a session date written as `YYYY-MM-DD` (so that sessions sort by date as text).
 pub fn parse_session_date(text: &str) -> Result<String, String> {
     let parts: Vec<&str> = text.split('-').collect();
-    let valid = parts.len() == 3
-        && parts[0].len() == 4
-        && parts[1].len() == 2
-        && parts[2].len() == 2
-        && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
-        && (1..=12).contains(&parts[1].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&parts[2].parse::<u32>().unwrap_or(0));
+    let valid = match parts.as_slice() {
+        [year, month, day] => {
+            year.len() == 4
+                && month.len() == 2
+                && day.len() == 2
+                && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
+                && (1..=12).contains(&month.parse::<u32>().unwrap_or(0))
+                && (1..=31).contains(&day.parse::<u32>().unwrap_or(0))
+        }
+        _ => false,
+    };
     if valid {
         Ok(text.to_owned())
     } else {

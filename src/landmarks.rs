@@ -99,6 +99,8 @@ impl LandmarkId {
     }
 
     /// MediaPipe's snake_case name of the landmark.
+    // Every discriminant is below LANDMARK_COUNT, the names' length; `get` is not available in a const fn.
+    #[allow(clippy::indexing_slicing)]
     pub const fn name(self) -> &'static str {
         LANDMARK_NAMES[self as usize]
     }
@@ -166,6 +168,8 @@ pub struct Pose {
 
 impl Pose {
     /// The image landmark `id`.
+    // Every LandmarkId's index is below LANDMARK_COUNT, the array's length.
+    #[allow(clippy::indexing_slicing)]
     pub fn landmark(&self, id: LandmarkId) -> &Landmark {
         &self.landmarks[id.index()]
     }

@@ -95,6 +95,12 @@ fn values_from_row(row: &PeerRow) -> [f32; 5] {
     row.map(|v| v.unwrap_or(f32::NAN))
 }
 
+/// The values of landmark `k` among `rows`. [`PeerFile::parse`] checks that a pose has all of them; a row missing
+/// from a file built otherwise reads as missing values, like a row of nulls.
+fn row_values(rows: &[PeerRow], k: usize) -> [f32; 5] {
+    rows.get(k).map_or([f32::NAN; 5], values_from_row)
+}
+
 impl PeerFile {
     /// Builds the file from runform's landmarks; `extra` fills `meta` beyond the frame geometry.
     pub fn from_sequence(sequence: &PoseSequence, extra: serde_json::Map<String, serde_json::Value>) -> PeerFile {
@@ -192,7 +198,7 @@ impl PeerFile {
                 timestamp_s: frame.t_ms / 1000.0,
                 pose: frame.poses.first().map(|pose| Pose {
                     landmarks: std::array::from_fn(|k| {
-                        let [x, y, z, visibility, presence] = values_from_row(&pose.landmarks[k]);
+                        let [x, y, z, visibility, presence] = row_values(&pose.landmarks, k);
                         Landmark {
                             x_px: x * width,
                             y_px: y * height,
@@ -202,7 +208,7 @@ impl PeerFile {
                         }
                     }),
                     world_landmarks: std::array::from_fn(|k| {
-                        let [x_m, y_m, z_m, visibility, presence] = values_from_row(&pose.world_landmarks[k]);
+                        let [x_m, y_m, z_m, visibility, presence] = row_values(&pose.world_landmarks, k);
                         WorldLandmark {
                             x_m,
                             y_m,

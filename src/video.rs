@@ -446,10 +446,11 @@ pub fn file_sha256(path: &Path) -> io::Result<String> {
     let mut buffer = vec![0u8; 1 << 20];
     loop {
         let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
+        // `read` never reports more bytes than the buffer holds, so `get` only comes back empty at the end.
+        match buffer.get(..n) {
+            Some(chunk) if n > 0 => hasher.update(chunk),
+            _ => break,
         }
-        hasher.update(&buffer[..n]);
     }
     Ok(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
 }
@@ -529,13 +530,13 @@ fn inspect_container(path: &Path, file_len: u64) -> Result<Container, VideoError
     };
     let mut file = File::open(path).map_err(unreadable)?;
     let mut head = [0u8; 12];
-    let n = read_up_to(&mut file, &mut head).map_err(unreadable)?;
-    let head = &head[..n];
-    if head.len() >= 8 && MP4_TOP_LEVEL_BOXES.iter().any(|b| &head[4..8] == *b) {
+    let head = read_up_to(&mut file, &mut head).map_err(unreadable)?;
+    let box_type = head.get(4..8);
+    if MP4_TOP_LEVEL_BOXES.iter().any(|b| box_type == Some(b.as_slice())) {
         return Ok(Container::Mp4(mp4_layout(&mut file, file_len).map_err(unreadable)?));
     }
     let other = head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) // Matroska / WebM (EBML)
-        || (head.starts_with(b"RIFF") && head.len() >= 12 && &head[8..12] == b"AVI ")
+        || (head.starts_with(b"RIFF") && head.get(8..12) == Some(b"AVI ".as_slice()))
         || head.starts_with(&[0x47]) // MPEG-TS sync byte
         || head.starts_with(&[0x00, 0x00, 0x01, 0xBA]) // MPEG-PS pack header
         || head.starts_with(b"FLV")
@@ -544,16 +545,19 @@ fn inspect_container(path: &Path, file_len: u64) -> Result<Container, VideoError
     Ok(if other { Container::Other } else { Container::Unknown })
 }
 
-fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buffer` is full or the file ends, and returns the part that was filled.
+fn read_up_to<'a>(file: &mut File, buffer: &'a mut [u8]) -> io::Result<&'a [u8]> {
     let mut filled = 0;
-    while filled < buffer.len() {
-        let n = file.read(&mut buffer[filled..])?;
+    while let Some(rest) = buffer.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+        let n = file.read(rest)?;
         if n == 0 {
             break;
         }
         filled += n;
     }
-    Ok(filled)
+    // `read` never reports more than it was given, so `filled` is within the buffer.
+    let buffer: &[u8] = buffer;
+    Ok(buffer.get(..filled).unwrap_or(buffer))
 }
 
 /// Walks the top-level boxes and, inside `moov`, the tracks' handler types.
@@ -563,20 +567,19 @@ fn mp4_layout(file: &mut File, file_len: u64) -> io::Result<Mp4Layout> {
     while offset + 8 <= file_len {
         file.seek(SeekFrom::Start(offset))?;
         let mut header = [0u8; 16];
-        let n = read_up_to(file, &mut header)?;
-        if n < 8 {
+        let header = read_up_to(file, &mut header)?;
+        // A box header: 32-bit big-endian size, four-byte type, and a 64-bit size when the first is 1.
+        let Some((&size, rest)) = header.split_first_chunk::<4>() else {
             break;
-        }
-        let box_type = [header[4], header[5], header[6], header[7]];
-        let (box_len, header_len) = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
-            0 => (file_len - offset, 8),
-            1 if n >= 16 => (
-                u64::from_be_bytes([
-                    header[8], header[9], header[10], header[11], header[12], header[13], header[14], header[15],
-                ]),
-                16,
-            ),
-            size => (u64::from(size), 8),
+        };
+        let Some((&box_type, rest)) = rest.split_first_chunk::<4>() else {
+            break;
+        };
+        let large_size = rest.first_chunk::<8>().map(|bytes| u64::from_be_bytes(*bytes));
+        let (box_len, header_len) = match (u32::from_be_bytes(size), large_size) {
+            (0, _) => (file_len - offset, 8),
+            (1, Some(large_size)) => (large_size, 16),
+            (size, _) => (u64::from(size), 8),
         };
         if box_len < header_len {
             layout.truncated = Some(format!("a box at byte {offset} has an impossible size"));
@@ -612,8 +615,8 @@ fn track_handlers(moov: &[u8]) -> Vec<[u8; 4]> {
         for mdia in child_boxes(trak, b"mdia") {
             for hdlr in child_boxes(mdia, b"hdlr") {
                 // hdlr payload: version+flags (4), pre_defined (4), handler_type (4).
-                if let Some(kind) = hdlr.get(8..12) {
-                    handlers.push([kind[0], kind[1], kind[2], kind[3]]);
+                if let Some(kind) = hdlr.get(8..).and_then(<[u8]>::first_chunk::<4>) {
+                    handlers.push(*kind);
                 }
             }
         }
@@ -624,21 +627,22 @@ fn track_handlers(moov: &[u8]) -> Vec<[u8; 4]> {
 /// The payloads of the direct children of type `wanted` in a box payload (32-bit sizes only, as in `moov`).
 fn child_boxes<'a>(payload: &'a [u8], wanted: &[u8; 4]) -> Vec<&'a [u8]> {
     let mut children = Vec::new();
-    let mut offset = 0usize;
-    while offset + 8 <= payload.len() {
-        let size = u32::from_be_bytes([
-            payload[offset],
-            payload[offset + 1],
-            payload[offset + 2],
-            payload[offset + 3],
-        ]) as usize;
-        if size < 8 || offset + size > payload.len() {
+    let mut rest = payload;
+    // Each child: a 32-bit big-endian size (its 8-byte header included), a four-byte type, the payload.
+    while let Some(([s0, s1, s2, s3, kind @ ..], _)) = rest.split_first_chunk::<8>() {
+        let size = u32::from_be_bytes([*s0, *s1, *s2, *s3]) as usize;
+        if size < 8 {
             break;
         }
-        if &payload[offset + 4..offset + 8] == wanted {
-            children.push(&payload[offset + 8..offset + size]);
+        let Some((child, next)) = rest.split_at_checked(size) else {
+            break;
+        };
+        if kind == wanted
+            && let Some((_, child_payload)) = child.split_first_chunk::<8>()
+        {
+            children.push(child_payload);
         }
-        offset += size;
+        rest = next;
     }
     children
 }

@@ -101,10 +101,9 @@ impl Cropper {
             ));
         }
         let (scale, offset) = (self.scale, self.offset);
-        for (rgb_out, bgr_in) in tensor.chunks_exact_mut(CHANNELS).zip(bgr.chunks_exact(CHANNELS)) {
-            rgb_out[0] = f32::from(bgr_in[2]) * scale + offset;
-            rgb_out[1] = f32::from(bgr_in[1]) * scale + offset;
-            rgb_out[2] = f32::from(bgr_in[0]) * scale + offset;
+        let pixels_out = tensor.as_chunks_mut::<CHANNELS>().0;
+        for (rgb_out, &[b, g, r]) in pixels_out.iter_mut().zip(bgr.as_chunks::<CHANNELS>().0) {
+            *rgb_out = [r, g, b].map(|level| f32::from(level) * scale + offset);
         }
         Ok(())
     }

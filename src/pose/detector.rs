@@ -100,26 +100,21 @@ impl Detection {
     /// The landmark model's ROI for this detection in a `width_px`×`height_px` frame (from keypoints 0 and 1).
     pub fn roi(&self, width_px: u32, height_px: u32) -> Roi {
         let (w, h) = (width_px as f32, height_px as f32);
-        let point = |k: usize| PointPx {
-            x: self.keypoints[k].x * w,
-            y: self.keypoints[k].y * h,
-        };
-        roi_from_alignment_points(point(KEYPOINT_HIP_CENTER), point(KEYPOINT_FULL_BODY_SCALE))
+        let point = |k: NormPoint| PointPx { x: k.x * w, y: k.y * h };
+        roi_from_alignment_points(
+            point(self.keypoints[KEYPOINT_HIP_CENTER]),
+            point(self.keypoints[KEYPOINT_FULL_BODY_SCALE]),
+        )
     }
 }
 
 /// The 2254 SSD anchors in the model's output order: grid groups by stride, then row, column, anchor.
 pub fn ssd_anchors() -> Vec<Anchor> {
     let mut anchors = Vec::with_capacity(ANCHOR_COUNT);
-    let mut layer = 0;
-    while layer < ANCHOR_STRIDES.len() {
-        // Consecutive layers with the same stride share one grid (SsdAnchorsCalculator).
-        let stride = ANCHOR_STRIDES[layer];
-        let mut last_same = layer;
-        while last_same + 1 < ANCHOR_STRIDES.len() && ANCHOR_STRIDES[last_same + 1] == stride {
-            last_same += 1;
-        }
-        let anchors_per_cell = ANCHORS_PER_LAYER_PER_CELL * (last_same - layer + 1);
+    // Consecutive layers with the same stride share one grid (SsdAnchorsCalculator).
+    for same_stride in ANCHOR_STRIDES.chunk_by(|a, b| a == b) {
+        let Some(&stride) = same_stride.first() else { continue };
+        let anchors_per_cell = ANCHORS_PER_LAYER_PER_CELL * same_stride.len();
         let feature_map = DETECTOR_INPUT_SIZE.div_ceil(stride);
         for y in 0..feature_map {
             for x in 0..feature_map {
@@ -131,7 +126,6 @@ pub fn ssd_anchors() -> Vec<Anchor> {
                 }
             }
         }
-        layer = last_same + 1;
     }
     anchors
 }
@@ -151,23 +145,29 @@ pub fn detections_from_tensors(
     out: &mut Vec<Detection>,
 ) {
     out.clear();
-    for ((raw, &logit), anchor) in regressors.chunks_exact(COORDS_PER_ANCHOR).zip(logits).zip(anchors) {
+    let (per_anchor, _) = regressors.as_chunks::<COORDS_PER_ANCHOR>();
+    for ((raw, &logit), anchor) in per_anchor.iter().zip(logits).zip(anchors) {
         let score = sigmoid(logit.clamp(-SCORE_CLIPPING_THRESH, SCORE_CLIPPING_THRESH));
         if score < min_score {
             continue;
         }
         // reverse_output_order: x, y, w, h; anchors have unit size (fixed_anchor_size).
-        let x_center = raw[0] / BOX_SCALE + anchor.x_center;
-        let y_center = raw[1] / BOX_SCALE + anchor.y_center;
-        let width = raw[2] / BOX_SCALE;
-        let height = raw[3] / BOX_SCALE;
+        let [dx, dy, dw, dh, keypoint_values @ ..] = raw;
+        let x_center = dx / BOX_SCALE + anchor.x_center;
+        let y_center = dy / BOX_SCALE + anchor.y_center;
+        let width = dw / BOX_SCALE;
+        let height = dh / BOX_SCALE;
         if width < 0.0 || height < 0.0 {
             continue;
         }
-        let keypoints = std::array::from_fn(|k| NormPoint {
-            x: raw[4 + 2 * k] / BOX_SCALE + anchor.x_center,
-            y: raw[5 + 2 * k] / BOX_SCALE + anchor.y_center,
-        });
+        // The remaining eight values are the four keypoints' (x, y).
+        let mut keypoints = [NormPoint::default(); DETECTOR_KEYPOINT_COUNT];
+        for (keypoint, [kx, ky]) in keypoints.iter_mut().zip(keypoint_values.as_chunks::<2>().0) {
+            *keypoint = NormPoint {
+                x: kx / BOX_SCALE + anchor.x_center,
+                y: ky / BOX_SCALE + anchor.y_center,
+            };
+        }
         out.push(Detection {
             score,
             xmin: x_center - width / 2.0,
@@ -193,12 +193,13 @@ pub fn intersection_over_union(a: &Detection, b: &Detection) -> f32 {
     if union > 0.0 { intersection / union } else { 0.0 }
 }
 
-/// Reused buffers of [`weighted_non_max_suppression`].
+/// Reused buffers of [`weighted_non_max_suppression`]. They hold copies of the (small, `Copy`) detections rather
+/// than indices into the input, so nothing needs indexing.
 #[derive(Default)]
 pub struct NmsScratch {
-    remaining: Vec<usize>,
-    next: Vec<usize>,
-    cluster: Vec<usize>,
+    remaining: Vec<Detection>,
+    next: Vec<Detection>,
+    cluster: Vec<Detection>,
 }
 
 /// MediaPipe's weighted NMS: repeatedly take the best remaining detection, gather every remaining one whose IoU
@@ -207,26 +208,23 @@ pub struct NmsScratch {
 pub fn weighted_non_max_suppression(detections: &[Detection], scratch: &mut NmsScratch, out: &mut Vec<Detection>) {
     out.clear();
     scratch.remaining.clear();
-    scratch.remaining.extend(0..detections.len());
-    scratch
-        .remaining
-        .sort_by(|&a, &b| detections[b].score.total_cmp(&detections[a].score));
-    while let Some(&best_index) = scratch.remaining.first() {
-        let best = &detections[best_index];
+    scratch.remaining.extend_from_slice(detections);
+    // Stable, as the sort of indices it replaces: equal scores keep their input order.
+    scratch.remaining.sort_by(|a, b| b.score.total_cmp(&a.score));
+    while let Some(&best) = scratch.remaining.first() {
         scratch.cluster.clear();
         scratch.next.clear();
-        for &index in &scratch.remaining {
-            if intersection_over_union(&detections[index], best) > NMS_MIN_SUPPRESSION_IOU {
-                scratch.cluster.push(index);
+        for detection in &scratch.remaining {
+            if intersection_over_union(detection, &best) > NMS_MIN_SUPPRESSION_IOU {
+                scratch.cluster.push(*detection);
             } else {
-                scratch.next.push(index);
+                scratch.next.push(*detection);
             }
         }
         let mut total_score = 0.0;
         let (mut xmin, mut ymin, mut xmax, mut ymax) = (0.0, 0.0, 0.0, 0.0);
         let mut keypoints = [NormPoint::default(); DETECTOR_KEYPOINT_COUNT];
-        for &index in &scratch.cluster {
-            let d = &detections[index];
+        for d in &scratch.cluster {
             total_score += d.score;
             xmin += d.xmin * d.score;
             ymin += d.ymin * d.score;
@@ -237,7 +235,7 @@ pub fn weighted_non_max_suppression(detections: &[Detection], scratch: &mut NmsS
                 sum.y += k.y * d.score;
             }
         }
-        let mut merged = *best;
+        let mut merged = best;
         if total_score > 0.0 {
             merged.xmin = xmin / total_score;
             merged.ymin = ymin / total_score;
@@ -321,8 +319,13 @@ impl Detector {
         let outputs = self
             .session
             .run_with_options(ort::inputs![INPUT_NAME => input], &self.run_options)?;
-        let (_, regressors) = outputs["Identity"].try_extract_tensor::<f32>()?;
-        let (_, logits) = outputs["Identity_1"].try_extract_tensor::<f32>()?;
+        let output = |name: &str| {
+            outputs
+                .get(name)
+                .ok_or_else(|| PoseError::ModelShape(format!("detector has no output {name}")))
+        };
+        let (_, regressors) = output("Identity")?.try_extract_tensor::<f32>()?;
+        let (_, logits) = output("Identity_1")?.try_extract_tensor::<f32>()?;
         if regressors.len() != ANCHOR_COUNT * COORDS_PER_ANCHOR || logits.len() != ANCHOR_COUNT {
             return Err(PoseError::ModelShape(format!(
                 "detector returned {} regressors and {} scores for {ANCHOR_COUNT} anchors",

@@ -28,6 +28,9 @@ const VALUES_PER_LANDMARK: usize = 5;
 /// Values per world landmark in `Identity_4`: x, y, z (metres).
 const VALUES_PER_WORLD_LANDMARK: usize = 3;
 
+/// Length of `Identity_4`: every model landmark's world x, y, z.
+pub const WORLD_VALUE_COUNT: usize = MODEL_LANDMARK_COUNT * VALUES_PER_WORLD_LANDMARK;
+
 /// Auxiliary landmark 33: the next frame's ROI centre.
 pub const AUX_LANDMARK_CENTER: usize = 33;
 
@@ -81,13 +84,13 @@ pub struct CropLandmark {
 /// Decodes `Identity` (39×5, pixels of the 256-pixel input, logits) into crop-normalised landmarks.
 pub fn crop_landmarks_from_tensor(raw: &[f32], out: &mut [CropLandmark; MODEL_LANDMARK_COUNT]) {
     let scale = LANDMARK_INPUT_SIZE as f32;
-    for (landmark, values) in out.iter_mut().zip(raw.chunks_exact(VALUES_PER_LANDMARK)) {
+    for (landmark, [x, y, z, visibility, presence]) in out.iter_mut().zip(raw.as_chunks::<VALUES_PER_LANDMARK>().0) {
         *landmark = CropLandmark {
-            x: values[0] / scale,
-            y: values[1] / scale,
-            z: values[2] / scale,
-            visibility: sigmoid(values[3]),
-            presence: sigmoid(values[4]),
+            x: x / scale,
+            y: y / scale,
+            z: z / scale,
+            visibility: sigmoid(*visibility),
+            presence: sigmoid(*presence),
         };
     }
 }
@@ -98,7 +101,13 @@ pub fn crop_landmarks_from_tensor(raw: &[f32], out: &mut [CropLandmark; MODEL_LA
 /// Integer cell indices (no +½) and the window clipped at the map's edges, as upstream. Upstream also checks
 /// `col >= height` where it means `row >= height`; that slip is reproduced: a landmark just below the map is
 /// still refined from the rows it overlaps.
+///
+/// A heatmap shorter than `size`×`size`×`channels` leaves the landmarks unrefined (the landmark model checks the
+/// output's shape before calling this, so that only guards direct callers).
 pub fn refine_landmarks_from_heatmap(landmarks: &mut [CropLandmark], heatmap: &[f32], size: usize, channels: usize) {
+    if heatmap.len() < size * size * channels {
+        return;
+    }
     let size_i = size as i32;
     let offset = (HEATMAP_KERNEL_SIZE as i32 - 1) / 2;
     for (channel, landmark) in landmarks.iter_mut().enumerate().take(channels) {
@@ -117,9 +126,12 @@ pub fn refine_landmarks_from_heatmap(landmarks: &mut [CropLandmark], heatmap: &[
         let end_row = (center_row + offset + 1).min(size_i);
         let (mut sum, mut weighted_col, mut weighted_row, mut max_value) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
         for row in begin_row..end_row {
-            for col in begin_col..end_col {
-                let index = (row as usize * size + col as usize) * channels + channel;
-                let confidence = sigmoid(heatmap[index]);
+            // HWC: this row's window cells in `channel` are `channels` values apart. `channel < channels` (the
+            // `take` above), so the step is never 0; the window lies inside the map (its length checked above).
+            let first = (row as usize * size + begin_col as usize) * channels + channel;
+            let logits = heatmap.iter().skip(first).step_by(channels);
+            for (col, &logit) in (begin_col..end_col).zip(logits) {
+                let confidence = sigmoid(logit);
                 sum += confidence;
                 max_value = max_value.max(confidence);
                 weighted_col += col as f32 * confidence;
@@ -137,34 +149,36 @@ pub fn refine_landmarks_from_heatmap(landmarks: &mut [CropLandmark], heatmap: &[
 /// and 34 in image pixels (the next frame's ROI comes from them: [`next_roi_from_aux_points`]).
 pub fn pose_from_crop_landmarks(
     crop: &[CropLandmark; MODEL_LANDMARK_COUNT],
-    world_raw: &[f32],
+    world_raw: &[f32; WORLD_VALUE_COUNT],
     roi: &Roi,
     pose_flag: f32,
 ) -> (Pose, [PointPx; 2]) {
-    let landmarks: [Landmark; LANDMARK_COUNT] = std::array::from_fn(|i| {
-        let c = &crop[i];
+    // The zips stop at the 33 pose landmarks; the model's extra ones (aux and unused) are not part of a pose.
+    let mut landmarks = [Landmark::default(); LANDMARK_COUNT];
+    for (landmark, c) in landmarks.iter_mut().zip(crop) {
         let p = image_point_from_roi_point(roi, c.x, c.y);
-        Landmark {
+        *landmark = Landmark {
             x_px: p.x,
             y_px: p.y,
             z_px: c.z * roi.width_px,
             visibility: c.visibility,
             presence: c.presence,
-        }
-    });
+        };
+    }
     let (sin, cos) = roi.rotation_rad.sin_cos();
-    let world_landmarks: [WorldLandmark; LANDMARK_COUNT] = std::array::from_fn(|i| {
-        let w = &world_raw[i * VALUES_PER_WORLD_LANDMARK..][..VALUES_PER_WORLD_LANDMARK];
-        WorldLandmark {
-            x_m: cos * w[0] - sin * w[1],
-            y_m: sin * w[0] + cos * w[1],
-            z_m: w[2],
-            visibility: crop[i].visibility,
-            presence: crop[i].presence,
-        }
-    });
-    let aux = |i: usize| image_point_from_roi_point(roi, crop[i].x, crop[i].y);
-    let aux_points = [aux(AUX_LANDMARK_CENTER), aux(AUX_LANDMARK_SCALE)];
+    let mut world_landmarks = [WorldLandmark::default(); LANDMARK_COUNT];
+    let world_points = world_raw.as_chunks::<VALUES_PER_WORLD_LANDMARK>().0;
+    for ((world, [x, y, z]), c) in world_landmarks.iter_mut().zip(world_points).zip(crop) {
+        *world = WorldLandmark {
+            x_m: cos * x - sin * y,
+            y_m: sin * x + cos * y,
+            z_m: *z,
+            visibility: c.visibility,
+            presence: c.presence,
+        };
+    }
+    let aux = |c: CropLandmark| image_point_from_roi_point(roi, c.x, c.y);
+    let aux_points = [aux(crop[AUX_LANDMARK_CENTER]), aux(crop[AUX_LANDMARK_SCALE])];
     let pose = Pose {
         landmarks,
         world_landmarks,
@@ -231,15 +245,21 @@ impl Landmarker {
         let outputs = self
             .session
             .run_with_options(ort::inputs![INPUT_NAME => input], &self.run_options)?;
-        let (_, raw) = outputs["Identity"].try_extract_tensor::<f32>()?;
-        let (_, flag) = outputs["Identity_1"].try_extract_tensor::<f32>()?;
-        let (_, heatmap) = outputs["Identity_3"].try_extract_tensor::<f32>()?;
-        let (_, world) = outputs["Identity_4"].try_extract_tensor::<f32>()?;
-        if raw.len() != MODEL_LANDMARK_COUNT * VALUES_PER_LANDMARK
-            || flag.is_empty()
-            || heatmap.len() != HEATMAP_SIZE * HEATMAP_SIZE * MODEL_LANDMARK_COUNT
-            || world.len() != MODEL_LANDMARK_COUNT * VALUES_PER_WORLD_LANDMARK
-        {
+        let output = |name: &str| {
+            outputs
+                .get(name)
+                .ok_or_else(|| PoseError::ModelShape(format!("landmark model has no output {name}")))
+        };
+        let (_, raw) = output("Identity")?.try_extract_tensor::<f32>()?;
+        let (_, flag) = output("Identity_1")?.try_extract_tensor::<f32>()?;
+        let (_, heatmap) = output("Identity_3")?.try_extract_tensor::<f32>()?;
+        let (_, world) = output("Identity_4")?.try_extract_tensor::<f32>()?;
+        // The shapes are checked once here; from then on the decoders see slices of exactly these lengths.
+        let shapes_fit = raw.len() == MODEL_LANDMARK_COUNT * VALUES_PER_LANDMARK
+            && heatmap.len() == HEATMAP_SIZE * HEATMAP_SIZE * MODEL_LANDMARK_COUNT;
+        let (Some(&pose_flag), Ok(world), true) =
+            (flag.first(), <&[f32; WORLD_VALUE_COUNT]>::try_from(world), shapes_fit)
+        else {
             return Err(PoseError::ModelShape(format!(
                 "landmark model returned {} landmark values, {} flags, {} heatmap values, {} world values",
                 raw.len(),
@@ -247,8 +267,7 @@ impl Landmarker {
                 heatmap.len(),
                 world.len()
             )));
-        }
-        let pose_flag = flag[0];
+        };
         if pose_flag <= MIN_POSE_FLAG {
             return Ok(LandmarkResult {
                 pose_flag,
@@ -339,7 +358,7 @@ mod tests {
         };
         crop[AUX_LANDMARK_CENTER] = at(0.5, 0.5);
         crop[AUX_LANDMARK_SCALE] = at(0.5, 0.25);
-        let mut world = vec![0.0; MODEL_LANDMARK_COUNT * 3];
+        let mut world = [0.0; WORLD_VALUE_COUNT];
         world[..3].copy_from_slice(&[1.0, 0.0, 0.5]);
         let roi = Roi {
             center_x_px: 100.0,

@@ -219,7 +219,11 @@ impl PoseEstimator {
         self.last_census_s = timestamp_s;
         self.counters.detector_runs += 1;
         self.detector.detect(image, &mut self.detections)?;
-        let Some(index) = runner::census_challenger(&self.detections, width_px, height_px, &memory) else {
+        // The index is into `self.detections`, so `get` always finds it.
+        let challenger = runner::census_challenger(&self.detections, width_px, height_px, &memory)
+            .and_then(|index| self.detections.get(index))
+            .map(|detection| detection.roi(width_px, height_px));
+        let Some(challenger_roi) = challenger else {
             self.challenger_wins = 0;
             return Ok(Some(tracked));
         };
@@ -231,7 +235,7 @@ impl PoseEstimator {
         self.superseded.push(memory.identity);
         self.adopt_identity(self.next_identity);
         self.aux_filter.reset();
-        Ok(Some(self.detections[index].roi(width_px, height_px)))
+        Ok(Some(challenger_roi))
     }
 
     fn estimate_inner(&mut self, image: &Mat, timestamp_s: f64) -> Result<Option<Pose>, PoseError> {
@@ -258,9 +262,14 @@ impl PoseEstimator {
                     timestamp_s,
                     self.next_identity,
                 );
-                let Some(choice) = chosen else { return Ok(None) };
-                self.adopt_identity(choice.identity);
-                self.detections[choice.index].roi(width_px, height_px)
+                // The index is into `self.detections`, so `get` always finds it.
+                let chosen = chosen.and_then(|choice| {
+                    let detection = self.detections.get(choice.index)?;
+                    Some((choice.identity, detection.roi(width_px, height_px)))
+                });
+                let Some((identity, roi)) = chosen else { return Ok(None) };
+                self.adopt_identity(identity);
+                roi
             }
         };
         self.counters.landmark_runs += 1;

@@ -59,6 +59,14 @@ fn varint(bytes: &[u8], pos: &mut usize) -> Result<u64, PruneError> {
     Err(PruneError("varint longer than 64 bits".into()))
 }
 
+/// The bytes of `range` in `bytes`. Ranges come from [`fields`] of the same bytes, which checks them against its
+/// length, so the error only guards against pairing a range with the wrong message.
+fn bytes_in(bytes: &[u8], range: Range<usize>) -> Result<&[u8], PruneError> {
+    bytes
+        .get(range)
+        .ok_or_else(|| PruneError("field range outside its message".into()))
+}
+
 fn push_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8 & 0x7f) | 0x80);
@@ -112,11 +120,11 @@ fn fields(bytes: &[u8]) -> Result<Vec<Field>, PruneError> {
 
 /// The string fields numbered `number` of a message.
 fn strings(message: &[u8], number: u64) -> Result<Vec<String>, PruneError> {
-    Ok(fields(message)?
+    fields(message)?
         .into_iter()
         .filter(|f| f.number == number && f.wire_type == WIRE_LENGTH_DELIMITED)
-        .map(|f| String::from_utf8_lossy(&message[f.payload]).into_owned())
-        .collect())
+        .map(|f| Ok(String::from_utf8_lossy(bytes_in(message, f.payload)?).into_owned()))
+        .collect()
 }
 
 fn first_string(message: &[u8], number: u64) -> Result<String, PruneError> {
@@ -130,7 +138,7 @@ pub fn model_with_only_outputs(model: &[u8], keep: &[&str]) -> Result<Vec<u8>, P
         .iter()
         .find(|f| f.number == MODEL_GRAPH && f.wire_type == WIRE_LENGTH_DELIMITED)
         .ok_or_else(|| PruneError("no graph".into()))?;
-    let graph = &model[graph_field.payload.clone()];
+    let graph = bytes_in(model, graph_field.payload.clone())?;
     let graph_fields = fields(graph)?;
 
     // Which node produces each tensor.
@@ -138,7 +146,7 @@ pub fn model_with_only_outputs(model: &[u8], keep: &[&str]) -> Result<Vec<u8>, P
     let mut producer: HashMap<String, usize> = HashMap::new();
     for (index, field) in graph_fields.iter().enumerate() {
         if field.number == GRAPH_NODE && field.wire_type == WIRE_LENGTH_DELIMITED {
-            let node = &graph[field.payload.clone()];
+            let node = bytes_in(graph, field.payload.clone())?;
             for output in strings(node, NODE_OUTPUT)? {
                 producer.insert(output, nodes.len());
             }
@@ -158,17 +166,23 @@ pub fn model_with_only_outputs(model: &[u8], keep: &[&str]) -> Result<Vec<u8>, P
         if name.is_empty() || !needed_names.insert(name.clone()) {
             continue;
         }
+        // `producer` holds positions in `nodes`, so the lookup always succeeds.
         if let Some(&node) = producer.get(&name)
             && kept_nodes.insert(node)
+            && let Some((inputs, _)) = nodes.get(node)
         {
-            stack.extend(nodes[node].0.iter().cloned());
+            stack.extend(inputs.iter().cloned());
         }
     }
-    let kept_fields: HashSet<usize> = kept_nodes.iter().map(|&node| nodes[node].1).collect();
+    let kept_fields: HashSet<usize> = kept_nodes
+        .iter()
+        .filter_map(|&node| nodes.get(node))
+        .map(|&(_, field_index)| field_index)
+        .collect();
 
     let mut new_graph = Vec::with_capacity(graph.len());
     for (index, field) in graph_fields.iter().enumerate() {
-        let payload = &graph[field.payload.clone()];
+        let payload = bytes_in(graph, field.payload.clone())?;
         let keep_field = match field.number {
             GRAPH_NODE => kept_fields.contains(&index),
             GRAPH_INITIALIZER => needed_names.contains(&first_string(payload, TENSOR_NAME)?),
@@ -177,7 +191,7 @@ pub fn model_with_only_outputs(model: &[u8], keep: &[&str]) -> Result<Vec<u8>, P
             _ => true,
         };
         if keep_field {
-            new_graph.extend_from_slice(&graph[field.whole.clone()]);
+            new_graph.extend_from_slice(bytes_in(graph, field.whole.clone())?);
         }
     }
     let mut out = Vec::with_capacity(model.len());
@@ -187,7 +201,7 @@ pub fn model_with_only_outputs(model: &[u8], keep: &[&str]) -> Result<Vec<u8>, P
             push_varint(&mut out, new_graph.len() as u64);
             out.extend_from_slice(&new_graph);
         } else {
-            out.extend_from_slice(&model[field.whole.clone()]);
+            out.extend_from_slice(bytes_in(model, field.whole.clone())?);
         }
     }
     Ok(out)

@@ -260,7 +260,10 @@ pub fn keep_one_identity<T>(
         if counts.len() <= i {
             counts.resize(i + 1, 0);
         }
-        counts[i] += 1;
+        // Always there: just resized to hold `i`.
+        if let Some(count) = counts.get_mut(i) {
+            *count += 1;
+        }
     }
     let most_frames = |eligible: &dyn Fn(u32) -> bool| {
         counts

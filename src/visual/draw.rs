@@ -350,11 +350,11 @@ impl<'a> Annotator<'a> {
             self.thickness(8.0),
         )?;
         let arc = arc_points(vertex, reference, segment, radius, ARC_POINT_COUNT);
-        for pair in arc.windows(2) {
+        for (&from, &to) in arc.iter().zip(arc.iter().skip(1)) {
             imgproc::line(
                 image,
-                pt(pair[0]),
-                pt(pair[1]),
+                pt(from),
+                pt(to),
                 bgr(ARC_BGR),
                 self.thickness(2.5),
                 imgproc::LINE_AA,
@@ -681,11 +681,18 @@ fn darken(image: &mut Mat, area: Rect) -> opencv::Result<()> {
         return imgproc::rectangle(image, area, Scalar::all(0.0), -1, imgproc::LINE_8, 0);
     }
     let row_bytes = image.cols() as usize * channels;
+    if row_bytes == 0 {
+        return Ok(());
+    }
+    let (span_start, span_end) = (area.x as usize * channels, (area.x + area.width) as usize * channels);
     let data = image.data_bytes_mut()?;
-    for y in area.y..area.y + area.height {
-        let start = y as usize * row_bytes + area.x as usize * channels;
-        let end = start + area.width as usize * channels;
-        for byte in &mut data[start..end] {
+    let rows = data
+        .chunks_exact_mut(row_bytes)
+        .skip(area.y as usize)
+        .take(area.height as usize);
+    for row in rows {
+        // The area was clipped to the image above, so its span always lies within the row.
+        for byte in row.get_mut(span_start..span_end).unwrap_or_default() {
             *byte = (f64::from(*byte) * PANEL_BACKGROUND_KEEP) as u8;
         }
     }

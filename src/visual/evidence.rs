@@ -74,8 +74,8 @@ impl Evidence {
     pub fn point(&self, id: LandmarkId, frame: usize) -> Option<(f64, f64)> {
         [self.tracks.smooth(id), self.tracks.raw(id)]
             .into_iter()
-            .find(|track| track.has(frame))
-            .map(|track| (track.x_px[frame], track.y_px[frame]))
+            .filter(|track| track.has(frame))
+            .find_map(|track| Some((*track.x_px.get(frame)?, *track.y_px.get(frame)?)))
     }
 
     /// The nearest frame to time `time_s` (event times are frame positions / fps).
@@ -116,15 +116,16 @@ impl Stride {
 pub fn strides_of(steps: &[Step], side: Side) -> Vec<Stride> {
     let own: Vec<&Step> = steps.iter().filter(|s| s.side == side).collect();
     let candidates: Vec<Stride> = own
-        .windows(2)
-        .map(|pair| Stride {
+        .iter()
+        .zip(own.iter().skip(1))
+        .map(|(step, next)| Stride {
             side,
-            ic_s: pair[0].ic_s,
-            to_s: pair[0].to_s,
-            next_ic_s: pair[1].ic_s,
+            ic_s: step.ic_s,
+            to_s: step.to_s,
+            next_ic_s: next.ic_s,
             opposite_ic_s: steps
                 .iter()
-                .find(|s| s.side != side && s.ic_s > pair[0].ic_s && s.ic_s < pair[1].ic_s)
+                .find(|s| s.side != side && s.ic_s > step.ic_s && s.ic_s < next.ic_s)
                 .map(|s| s.ic_s),
         })
         .filter(|stride| stride.duration_s() > 0.0)
@@ -192,15 +193,19 @@ pub fn cycle_curve(series: &[f64], strides: &[Stride], fps: f64) -> Option<Cycle
             stride_count += 1;
         }
     }
-    for i in 0..CYCLE_SAMPLE_COUNT {
-        let values: Vec<f64> = resampled.iter().filter_map(|row| row[i]).collect();
+    for (i, (mean_i, sd_i)) in mean.iter_mut().zip(&mut sd).enumerate() {
+        // Every row has CYCLE_SAMPLE_COUNT samples, so `get` finds sample `i` in each.
+        let values: Vec<f64> = resampled
+            .iter()
+            .filter_map(|row| row.get(i).copied().flatten())
+            .collect();
         if values.is_empty() {
             continue;
         }
         let n = values.len() as f64;
         let m = values.iter().sum::<f64>() / n;
-        mean[i] = m;
-        sd[i] = if values.len() > 1 {
+        *mean_i = m;
+        *sd_i = if values.len() > 1 {
             (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
         } else {
             0.0

@@ -330,10 +330,10 @@ fn cycle_plot(title: &str, y: Axis, series: [&[f64]; 2], analysis: &Analysis, ev
         Axis::new("Stride, from initial contact", "%").with_range(0.0, 100.0),
         y,
     );
-    for (index, side) in [Side::Left, Side::Right].into_iter().enumerate() {
+    for (side, side_series) in [Side::Left, Side::Right].into_iter().zip(series) {
         let strides = strides_of(&analysis.steps, side);
         let (name, color) = side_style(side);
-        let Some(curve) = cycle_curve(series[index], &strides, evidence.fps) else {
+        let Some(curve) = cycle_curve(side_series, &strides, evidence.fps) else {
             continue;
         };
         let mut line = Series::new(
@@ -703,7 +703,9 @@ fn visibility_plot(evidence: &Evidence, confidence_floor: f64) -> Plot {
         let ids: [LandmarkId; 5] = crate::metrics::series::LegIds::of(side).all();
         let points: Vec<(f64, f64)> = (0..evidence.frame_count())
             .map(|f| {
-                let sum: f64 = ids.iter().map(|id| evidence.tracks.raw(*id).visibility[f]).sum();
+                // Every track holds frame_count values; were one short, the frame would be a gap (NaN), not a panic.
+                let visibility = |id: &LandmarkId| evidence.tracks.raw(*id).visibility.get(f).copied();
+                let sum: f64 = ids.iter().map(|id| visibility(id).unwrap_or(f64::NAN)).sum();
                 (f as f64 / evidence.fps, sum / ids.len() as f64)
             })
             .collect();

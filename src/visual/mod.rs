@@ -86,11 +86,17 @@ pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        // The last chunk may be short: its missing bytes count as zero and their symbols become padding.
+        let [b0, b1, b2] = [0, 1, 2].map(|i| chunk.get(i).copied().unwrap_or(0));
+        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
         for k in 0..4 {
             if k <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * k)) as usize & 63]));
+                // `& 63` keeps the index within the 64 symbols, so `get` always finds one.
+                out.extend(
+                    ALPHABET
+                        .get((n >> (18 - 6 * k)) as usize & 63)
+                        .map(|&symbol| char::from(symbol)),
+                );
             } else {
                 out.push('=');
             }

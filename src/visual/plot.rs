@@ -271,7 +271,8 @@ impl Plot {
             let label = if self.x_categories.is_empty() {
                 format_tick(tick, &x_ticks)
             } else {
-                escape(&self.x_categories[index])
+                // A category axis has one tick per category.
+                self.x_categories.get(index).map(|c| escape(c)).unwrap_or_default()
             };
             let _ = write!(
                 svg,
@@ -568,10 +569,9 @@ pub fn nice_ticks(low: f64, high: f64, target: usize) -> Vec<f64> {
 
 /// A tick label with as many decimals as the step needs.
 fn format_tick(value: f64, ticks: &[f64]) -> String {
-    let step = if ticks.len() > 1 {
-        (ticks[1] - ticks[0]).abs()
-    } else {
-        1.0
+    let step = match ticks {
+        [first, second, ..] => (second - first).abs(),
+        _ => 1.0,
     };
     let decimals = if step >= 1.0 {
         0
@@ -604,22 +604,10 @@ fn padded((low, high): (f64, f64), fraction: f64) -> (f64, f64) {
 
 /// Maximal runs of consecutive items for which `keep` holds.
 fn finite_runs<T>(items: &[T], keep: impl Fn(&T) -> bool) -> Vec<&[T]> {
-    let mut runs = Vec::new();
-    let mut start = None;
-    for (index, item) in items.iter().enumerate() {
-        match (keep(item), start) {
-            (true, None) => start = Some(index),
-            (false, Some(s)) => {
-                runs.push(&items[s..index]);
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        runs.push(&items[s..]);
-    }
-    runs
+    items
+        .chunk_by(|a, b| keep(a) == keep(b))
+        .filter(|run| run.first().is_some_and(&keep))
+        .collect()
 }
 
 /// Escapes text for HTML and SVG content and attribute values.
