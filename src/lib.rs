@@ -7,13 +7,15 @@
 //! model with known answers for testing the analysis. [`landmarks`] holds the
 //! types that pass between the pose and analysis stages; [`error`] maps every failure to a documented exit code.
 
-// Library code reports failures as errors, never by panicking (STYLE.md rule 5); tests may unwrap.
+// Library code reports failures as errors, never by panicking (STYLE.md rule 5): no unwrap, expect, panic or
+// indexing that can go out of bounds; tests may.
 #![cfg_attr(
     not(test),
     deny(
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::panic,
+        clippy::indexing_slicing,
         clippy::todo,
         clippy::unimplemented
     )
