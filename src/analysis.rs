@@ -158,6 +158,23 @@ impl Default for Thresholds {
     }
 }
 
+impl Thresholds {
+    /// The reference range `metric` is flagged against, if it has one.
+    pub fn range_for(&self, metric: MetricId) -> Option<&ReferenceRange> {
+        Some(match metric {
+            MetricId::CadenceStepsPerMin => &self.cadence_steps_per_min,
+            MetricId::ContactTimeMs => &self.contact_time_ms,
+            MetricId::TrunkLeanMidstanceDeg => &self.trunk_lean_midstance_deg,
+            MetricId::OverstridePctLegLength => &self.overstride_pct_leg_length,
+            MetricId::TibiaAngleIcDeg => &self.tibia_angle_ic_deg,
+            MetricId::KneeFlexionPeakStanceDeg => &self.knee_flexion_peak_stance_deg,
+            MetricId::HipExtensionPeakDeg => &self.hip_extension_peak_deg,
+            MetricId::PelvicDropMidstanceDeg => &self.pelvic_drop_midstance_deg,
+            _ => return None,
+        })
+    }
+}
+
 /// Default Butterworth cut-off, Hz: inside the 6-15 Hz Pose2Sim advises for running, high enough to keep the
 /// fast foot rotation after initial contact.
 pub const DEFAULT_FILTER_CUTOFF_HZ: f64 = 12.0;
@@ -782,20 +799,6 @@ const FLAG_RULES: [FlagRule; 8] = [
     },
 ];
 
-fn range_for(thresholds: &Thresholds, metric: MetricId) -> Option<&ReferenceRange> {
-    Some(match metric {
-        MetricId::CadenceStepsPerMin => &thresholds.cadence_steps_per_min,
-        MetricId::ContactTimeMs => &thresholds.contact_time_ms,
-        MetricId::TrunkLeanMidstanceDeg => &thresholds.trunk_lean_midstance_deg,
-        MetricId::OverstridePctLegLength => &thresholds.overstride_pct_leg_length,
-        MetricId::TibiaAngleIcDeg => &thresholds.tibia_angle_ic_deg,
-        MetricId::KneeFlexionPeakStanceDeg => &thresholds.knee_flexion_peak_stance_deg,
-        MetricId::HipExtensionPeakDeg => &thresholds.hip_extension_peak_deg,
-        MetricId::PelvicDropMidstanceDeg => &thresholds.pelvic_drop_midstance_deg,
-        _ => return None,
-    })
-}
-
 fn outside(range: &ReferenceRange, value: f64) -> Option<bool> {
     if range.low.is_some_and(|low| value < low) {
         Some(false)
@@ -818,7 +821,7 @@ fn flags(summaries: &[MetricSummary], thresholds: &Thresholds, far_side: Option<
     for rule in &FLAG_RULES {
         let (Some(summary), Some(range)) = (
             summaries.iter().find(|s| s.metric == rule.metric),
-            range_for(thresholds, rule.metric),
+            thresholds.range_for(rule.metric),
         ) else {
             continue;
         };

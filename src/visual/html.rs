@@ -131,19 +131,9 @@ pub fn metric_name(metric: MetricId) -> &'static str {
     }
 }
 
-/// The reference range the analysis flags `metric` against, if it has one (mirrors the analysis' rules).
+/// The reference range the analysis flags `metric` against, if it has one.
 pub fn reference_range(thresholds: &Thresholds, metric: MetricId) -> Option<&ReferenceRange> {
-    Some(match metric {
-        MetricId::CadenceStepsPerMin => &thresholds.cadence_steps_per_min,
-        MetricId::ContactTimeMs => &thresholds.contact_time_ms,
-        MetricId::TrunkLeanMidstanceDeg => &thresholds.trunk_lean_midstance_deg,
-        MetricId::OverstridePctLegLength => &thresholds.overstride_pct_leg_length,
-        MetricId::TibiaAngleIcDeg => &thresholds.tibia_angle_ic_deg,
-        MetricId::KneeFlexionPeakStanceDeg => &thresholds.knee_flexion_peak_stance_deg,
-        MetricId::HipExtensionPeakDeg => &thresholds.hip_extension_peak_deg,
-        MetricId::PelvicDropMidstanceDeg => &thresholds.pelvic_drop_midstance_deg,
-        _ => return None,
-    })
+    thresholds.range_for(metric)
 }
 
 /// "≥ 160", "≤ 15", "160 – 300" (with the unit).
