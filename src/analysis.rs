@@ -199,6 +199,17 @@ pub struct AnalysisSettings {
     pub thresholds: Thresholds,
 }
 
+impl AnalysisSettings {
+    /// The track-building options these settings imply (also used to redraw the evidence in the visual report).
+    pub fn track_options(&self) -> TrackOptions {
+        TrackOptions {
+            cutoff_hz: self.filter_cutoff_hz,
+            max_gap_fill_s: self.max_gap_fill_s,
+            height_cm: self.height_cm,
+        }
+    }
+}
+
 impl Default for AnalysisSettings {
     fn default() -> AnalysisSettings {
         AnalysisSettings {
@@ -368,14 +379,7 @@ pub const MIN_RUNNER_FRAME_FRACTION: f64 = 0.1;
 /// metrics with reasons (see [`WarningKind::NoRunner`]).
 pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) -> Analysis {
     let thresholds = &settings.thresholds;
-    let tracks = track::build_tracks(
-        sequence,
-        &TrackOptions {
-            cutoff_hz: settings.filter_cutoff_hz,
-            max_gap_fill_s: settings.max_gap_fill_s,
-            height_cm: settings.height_cm,
-        },
-    );
+    let tracks = track::build_tracks(sequence, &settings.track_options());
     let frames_with_pose_count = sequence.frames.iter().filter(|frame| frame.pose.is_some()).count();
     let detection = tracks.detection.clone();
     let mut warnings = Vec::new();

@@ -10,7 +10,7 @@ use crate::analysis::{Analysis, AnalysisSettings};
 use crate::landmarks::{LandmarkId, PoseSequence};
 use crate::metrics::Step;
 use crate::metrics::series::{Kinematics, sample_at};
-use crate::track::{self, BeltFrame, Side, TrackOptions, Tracks, View};
+use crate::track::{self, BeltFrame, Side, Tracks, View};
 
 /// Samples per stride-normalised curve: 0, 1, …, 100 % of the stride.
 pub const CYCLE_SAMPLE_COUNT: usize = 101;
@@ -36,14 +36,7 @@ pub struct Evidence {
 impl Evidence {
     /// Rebuilds the tracks and angles with the settings the analysis used.
     pub fn new(sequence: &PoseSequence, analysis: &Analysis, settings: &AnalysisSettings) -> Evidence {
-        let tracks = track::build_tracks(
-            sequence,
-            &TrackOptions {
-                cutoff_hz: settings.filter_cutoff_hz,
-                max_gap_fill_s: settings.max_gap_fill_s,
-                height_cm: settings.height_cm,
-            },
-        );
+        let tracks = track::build_tracks(sequence, &settings.track_options());
         let view = analysis.view.used;
         // As in `events::detect_events`: side views measure forward along the facing, frontal views use +x.
         let forward_sign = match view {
