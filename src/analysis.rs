@@ -820,6 +820,15 @@ fn side_name(side: Side) -> &'static str {
     }
 }
 
+/// Said after a flag that rests on fewer steps than a reliable average needs: a PT should see it, but as a hint.
+fn tentative_words(n: usize, min_steps: usize) -> String {
+    if n < min_steps {
+        format!(" (tentative: only {n} step{})", if n == 1 { "" } else { "s" })
+    } else {
+        String::new()
+    }
+}
+
 fn flags(summaries: &[MetricSummary], thresholds: &Thresholds, far_side: Option<Side>) -> Vec<Flag> {
     let mut flags = Vec::new();
     for rule in &FLAG_RULES {
@@ -869,7 +878,11 @@ fn flags(summaries: &[MetricSummary], thresholds: &Thresholds, far_side: Option<
                 value,
                 n,
                 reference_range: range.clone(),
-                message: format!("{words}{side_words}: {value:.1} {}", rule.metric.unit()),
+                message: format!(
+                    "{words}{side_words}: {value:.1} {}{}",
+                    rule.metric.unit(),
+                    tentative_words(n, thresholds.min_steps_per_metric)
+                ),
             });
         }
     }
