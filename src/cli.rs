@@ -89,7 +89,7 @@ pub struct AnalysisOptions {
     /// Treadmill belt speed with its unit (12km/h, 7.5mph, 3.3m/s): gives step and stride length.
     #[arg(long, value_name = "SPEED", value_parser = parse_speed)]
     pub speed: Option<TreadmillSpeed>,
-    /// TOML file with thresholds and reference ranges (docs/configuration.md; defaults in docs/runform.toml).
+    /// TOML file with thresholds and reference ranges (every key, its default and source: docs/runform.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Run the person detector on every frame instead of tracking the runner (slower).

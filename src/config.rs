@@ -28,7 +28,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The config file is not valid.
-    #[error("{path}: is not a valid runform config ({reason}); see docs/configuration.md for the keys")]
+    #[error("{path}: is not a valid runform config ({reason}); docs/runform.toml lists every key")]
     Invalid {
         /// The file.
         path: PathBuf,
