@@ -35,9 +35,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             height_px: runner.height_px,
             fps: runner.fps,
             frame_count: clip.sequence.frames.len() as u64,
+            frame_count_exact: true,
             duration_s: runner.duration_s,
             codec: "none".into(),
             rotation_deg: 0,
+            truncation: None,
         },
         session: SessionInfo::default(),
         settings: ReportSettings {

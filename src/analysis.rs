@@ -272,6 +272,11 @@ pub enum WarningKind {
     LongGaps,
     /// The picture is upside down or on its side: the head is not above the feet.
     NotUpright,
+    /// The file is cut short or damaged part-way: the report covers the part that could be read.
+    ClipTruncated,
+    /// Only part of the clip is steady running: the report says which seconds it measures and why the rest is
+    /// left out.
+    PartOfClipMeasured,
 }
 
 /// A warning for the physical therapist, in plain words.
@@ -352,6 +357,10 @@ pub struct Analysis {
     pub steps: Vec<Step>,
     /// Contacts thrown away, with reasons.
     pub rejected_contacts: Vec<RejectedContact>,
+    /// Side view: how each foot's event anchors were calibrated to its foot-height events.
+    pub event_calibration: Vec<events::SideCalibration>,
+    /// Side view: the stretches of steady running the metrics are measured over, and what was left out and why.
+    pub running_parts: crate::parts::ClipParts,
     /// One summary per metric (absent ones with a reason).
     pub metrics: Vec<MetricSummary>,
     /// Warnings.
@@ -407,6 +416,8 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         track_repairs: tracks.repairs.clone(),
         steps: Vec::new(),
         rejected_contacts: Vec::new(),
+        event_calibration: Vec::new(),
+        running_parts: crate::parts::ClipParts::default(),
         metrics: Vec::new(),
         warnings: Vec::new(),
         flags: Vec::new(),
@@ -453,7 +464,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     };
     event_warnings(&events, used_view, &mut warnings);
     let kinematics = Kinematics::new(&tracks, &events.belt.frame);
-    let steps = metrics::compute_steps(
+    let mut steps = metrics::compute_steps(
         &tracks,
         &kinematics,
         used_view,
@@ -465,8 +476,15 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         ),
         events.stride_estimate_s,
     );
-    let summaries = metrics::summarise(&steps, &summary_options);
-    step_count_warning(&steps, thresholds, &mut warnings);
+    if !events.parts.parts.is_empty() {
+        for step in &mut steps {
+            step.measured = events.parts.is_measured(step.ic_s);
+        }
+    }
+    let measured_steps: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
+    let summaries = metrics::summarise(&measured_steps, &summary_options);
+    step_count_warning(&measured_steps, thresholds, &mut warnings);
+    warnings.extend(parts_warning(&events.parts));
     analysis.cadence_check_steps_per_min = events.stride_estimate_s.map(|stride_s| 120.0 / stride_s);
     cadence_check_warning(&summaries, analysis.cadence_check_steps_per_min, &mut warnings);
     analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
@@ -488,6 +506,8 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     analysis.flags = flags(&summaries, thresholds, far_side);
     analysis.steps = steps;
     analysis.rejected_contacts = events.rejected;
+    analysis.event_calibration = events.calibration;
+    analysis.running_parts = events.parts;
     analysis.metrics = summaries;
     analysis.warnings = warnings;
     analysis
@@ -676,6 +696,40 @@ fn clip_warnings(
             ),
         });
     }
+}
+
+/// Says which seconds the report measures and what it left out, when it left anything out.
+fn parts_warning(parts: &crate::parts::ClipParts) -> Option<Warning> {
+    if parts.skipped.is_empty() {
+        return None;
+    }
+    let span = |start: f64, end: f64| format!("{start:.1}–{end:.1} s");
+    let measured: Vec<String> = parts
+        .parts
+        .iter()
+        .filter(|part| part.measured)
+        .map(|part| span(part.start_s, part.end_s))
+        .collect();
+    let cadence = parts
+        .parts
+        .iter()
+        .filter(|part| part.measured)
+        .map(|part| part.cadence_steps_per_min)
+        .next();
+    let left_out: Vec<String> = parts
+        .skipped
+        .iter()
+        .map(|skipped| format!("{} ({})", span(skipped.start_s, skipped.end_s), skipped.reason))
+        .collect();
+    Some(Warning {
+        kind: WarningKind::PartOfClipMeasured,
+        message: format!(
+            "the report measures {}{}; left out: {}",
+            measured.join(" and "),
+            cadence.map_or_else(String::new, |c| format!(" (steady running at about {c:.0} steps/min)")),
+            left_out.join("; ")
+        ),
+    })
 }
 
 fn event_warnings(events: &GaitEvents, view: View, warnings: &mut Vec<Warning>) {

@@ -267,7 +267,12 @@ pub fn summary_text(report: &Report, report_path: &Path) -> String {
 /// called after each frame of the pose stage (progress).
 pub fn analyze(settings: &AnalyzeSettings, on_frame: impl FnMut(u64, u64)) -> Result<AnalyzeOutcome, RunError> {
     // Fail on an unreadable clip or an unwritable output folder now, not after minutes of work.
-    let total_frames = VideoReader::open(&settings.clip)?.info().frame_count;
+    // A clip cut short is refused here, before the pose stage, when too little of it can be read.
+    let total_frames = {
+        let reader = VideoReader::open(&settings.clip)?;
+        let info = reader.info();
+        info.truncation.as_ref().map_or(info.frame_count, |cut| cut.frames_read)
+    };
     let created_out_dir = !settings.out_dir.exists();
     output::create_dir(&settings.out_dir)?;
     let result = run_stages(settings, total_frames, on_frame);
@@ -292,7 +297,16 @@ fn run_stages(
     let decode_and_pose_s = started.elapsed().as_secs_f64();
 
     let analysis_started = Instant::now();
-    let analysis = analysis::analyze_sequence(&poses.sequence, &settings.analysis);
+    let mut analysis = analysis::analyze_sequence(&poses.sequence, &settings.analysis);
+    if let Some(cut) = &poses.info.truncation {
+        analysis.warnings.insert(
+            0,
+            analysis::Warning {
+                kind: analysis::WarningKind::ClipTruncated,
+                message: cut.message(),
+            },
+        );
+    }
     let analysis_s = analysis_started.elapsed().as_secs_f64();
 
     let mut report = Report {

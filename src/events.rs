@@ -1,21 +1,28 @@
 //! Gait events: initial contact (IC) and toe-off (TO) of each foot, with sub-frame timing, the belt line and
 //! camera roll they imply, and the phases that follow from them (stance, swing, midstance, terminal stance).
 //!
-//! Side view, in three passes:
-//! 1. **Zeni** (Zeni, Richards & Higginson 2008, Gait Posture 27:710): IC at each peak of the heel's position
-//!    ahead of the pelvis along the direction of travel, TO at each trough of the toe's. Peaks are found in the
-//!    filtered tracks with parabolic sub-frame interpolation. This is the backbone: it needs no belt line and
-//!    segments the clip into strides.
-//! 2. **Belt line and camera roll**: the foot's lowest point (heel or toe) in the middle of each Zeni stance lies
-//!    on the belt. A least-squares line with one slope and one offset per foot (the far foot may sit higher in the
-//!    image when the camera is above the belt) gives the camera roll; everything after is measured in the
+//! Side view:
+//! 1. **Zeni anchors** (Zeni, Richards & Higginson 2008, Gait Posture 27:710): a peak of the heel's position
+//!    ahead of the pelvis along the direction of travel at each initial contact, a trough of the toe's at each
+//!    toe-off, and the peak of hip extension (the thigh's most backward angle) near toe-off. Found in the
+//!    filtered tracks with parabolic sub-frame interpolation, they segment the clip into strides and are
+//!    *precise* — a smooth signal tens of centimetres in amplitude, good to a third of a frame step to step —
+//!    but *biased*: the swinging foot starts moving back before it lands (swing-leg retraction), and the toe
+//!    keeps moving back after it leaves the belt, by amounts that differ between runners, speeds and legs.
+//! 2. **Belt line and camera roll**: the foot's lowest point (heel or toe) in the middle of each stance lies on
+//!    the belt. A robust (Theil–Sen) slope with one offset per foot and landmark (the far foot sits higher in
+//!    the image when the camera is above the belt) gives the camera roll; everything after is measured in the
 //!    belt-aligned [`BeltFrame`].
-//! 3. **Refinement by foot height** (after Fellin 2010, J Sci Med Sport 13:646, who time IC from the heel's
-//!    lowest point): Zeni's position peaks lead the true IC in running by a frame or two, because the swinging
-//!    foot starts moving back before it lands. Around each Zeni event the height of the foot's lowest point
-//!    above the belt is fitted with a hinge — a straight descent onto a flat stance for IC, a flat stance then
-//!    a straight rise for TO — and the hinge's corner is the event, to a twentieth of a frame. Where the
-//!    refinement fails (foot out of frame, no clear contact) the Zeni time is kept and the event says so.
+//! 3. **Foot-height contacts** (after Fellin 2010, J Sci Med Sport 13:646, who time IC from the heel reaching
+//!    its lowest level, and De Witt 2010, J Biomech 43:3067, who time treadmill TO from the toe's height): in
+//!    each stance the heel's level on the belt and the toe's are measured, and the heel reaching its level (IC)
+//!    and the toe rising off its own (TO) are timed by linear interpolation between frames. These are *unbiased*
+//!    but *noisy*: a pose model's foot landmarks jitter by several pixels and slip where the legs cross.
+//! 4. **Calibration**: each foot's events are its Zeni anchors shifted by that foot's median offset between the
+//!    foot-height event and the anchor over the clip's stances ([`SideCalibration`], in the report). The median
+//!    keeps the foot-height method's accuracy and the anchors' step-to-step precision; toe-off averages the two
+//!    anchors. With too few stances for a median the other foot's offsets are used, and failing that the Zeni
+//!    times alone (the event says so).
 //!
 //! Rear view: the direction of travel is along the camera axis, so Zeni does not apply; stance is where the
 //! foot's lowest point is within a contact threshold of the belt (a running lower envelope of both feet) and the
@@ -27,14 +34,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::landmarks::LandmarkId;
+use crate::parts::{self, ClipParts};
 use crate::track::{BeltFrame, Side, Tracks, View, median, sample_or_nan};
 
 /// Shortest plausible running contact, milliseconds (sprinters ~80 ms).
 pub const MIN_CONTACT_TIME_MS: f64 = 80.0;
 /// Longest plausible running contact, milliseconds (slow jogging ~350 ms; walking ~600 ms).
 pub const MAX_CONTACT_TIME_MS: f64 = 500.0;
-/// Shortest stride searched for, seconds (240 steps/min).
-pub const MIN_STRIDE_S: f64 = 0.5;
+/// Shortest stride searched for, seconds (300 steps/min: sprinters pass 280).
+pub const MIN_STRIDE_S: f64 = 0.4;
 /// Longest stride searched for, seconds (80 steps/min: walking still gives events, which are then rejected).
 pub const MAX_STRIDE_S: f64 = 1.5;
 /// The foot is on the belt when its lowest point is within this fraction of the leg length of the belt line
@@ -59,16 +67,15 @@ pub const HINGE_STEPS_PER_FRAME: usize = 20;
 /// (one frame of slack is added on top).
 pub const DOUBLE_SUPPORT_TOLERANCE_MS: f64 = 10.0;
 
-/// A contact must stay on the belt at least this long to count (at least two frames), seconds.
-pub const SUSTAINED_CONTACT_S: f64 = 0.04;
-
 /// How an event time was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventMethod {
-    /// Zeni's position peak, refined by the hinge fit of the foot's height above the belt.
-    ZeniRefinedByFootHeight,
-    /// Zeni's position peak alone (the refinement failed).
+    /// Zeni's anchors shifted by this foot's median offset to its foot-height events ([`SideCalibration`]).
+    ZeniCalibratedByFootHeight,
+    /// Zeni's anchors shifted by the *other* foot's offsets (this foot had too few stances to calibrate).
+    ZeniCalibratedByOtherFoot,
+    /// Zeni's position peak alone (no foot-height calibration was possible).
     Zeni,
     /// Foot height above the belt alone (rear view).
     FootHeight,
@@ -129,6 +136,24 @@ pub struct BeltLine {
     pub point_count: usize,
 }
 
+/// How one foot's Zeni anchors were shifted onto its foot-height events (side view): the median offsets and how
+/// many stances each rests on. Milliseconds, positive = the event comes after its anchor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SideCalibration {
+    /// Which foot.
+    pub side: Side,
+    /// Initial contact after the heel's forward peak (negative: swing-leg retraction makes the peak late).
+    pub ic_after_heel_peak_ms: Option<f64>,
+    /// Stances the IC offset rests on.
+    pub ic_stances: usize,
+    /// Toe-off after the toe's backward trough (negative: the toe keeps moving back after it leaves the belt).
+    pub to_after_toe_trough_ms: Option<f64>,
+    /// Toe-off after the peak of hip extension.
+    pub to_after_hip_extension_peak_ms: Option<f64>,
+    /// Stances the TO offsets rest on.
+    pub to_stances: usize,
+}
+
 /// Everything the event detector found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GaitEvents {
@@ -140,6 +165,10 @@ pub struct GaitEvents {
     pub rejected: Vec<RejectedContact>,
     /// The stride period the detector searched with, seconds.
     pub stride_estimate_s: Option<f64>,
+    /// Side view: how each foot's anchors were calibrated, per running part (empty for other views).
+    pub calibration: Vec<SideCalibration>,
+    /// Side view: the running parts the events were found in, and the spans left out.
+    pub parts: ClipParts,
 }
 
 /// Why no events could be found at all.
@@ -180,6 +209,10 @@ struct FootSeries {
     heel_up: Vec<f64>,
     /// Toe height, pixels (unfiltered), not yet relative to the belt.
     toe_up: Vec<f64>,
+    /// Heel position along the belt, pixels (unfiltered).
+    heel_u: Vec<f64>,
+    /// Toe position along the belt, pixels (unfiltered).
+    toe_u: Vec<f64>,
 }
 
 fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
@@ -193,6 +226,8 @@ fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
         lowest_image: Vec::with_capacity(count),
         heel_up: Vec::with_capacity(count),
         toe_up: Vec::with_capacity(count),
+        heel_u: Vec::with_capacity(count),
+        toe_u: Vec::with_capacity(count),
     };
     for f in 0..count {
         let pelvis_u = 0.5
@@ -206,8 +241,8 @@ fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
             .push(frame.point(tracks.smooth(toe_id), f).0 - pelvis_u);
         let heel = tracks.raw(heel_id);
         let toe = tracks.raw(toe_id);
-        let heel_up = frame.point(heel, f).1;
-        let toe_up = frame.point(toe, f).1;
+        let (heel_u, heel_up) = frame.point(heel, f);
+        let (toe_u, toe_up) = frame.point(toe, f);
         let (up, image) = if heel_up <= toe_up || toe_up.is_nan() {
             let (x, y) = heel.xy(f);
             (heel_up, (x, y, 0))
@@ -219,12 +254,14 @@ fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
         series.lowest_image.push(image);
         series.heel_up.push(heel_up);
         series.toe_up.push(toe_up);
+        series.heel_u.push(heel_u);
+        series.toe_u.push(toe_u);
     }
     series
 }
 
 /// The stride period from the autocorrelation of a periodic signal, seconds.
-fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
+pub(crate) fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
     let min_lag = (MIN_STRIDE_S * fps).floor() as usize;
     let max_lag = (MAX_STRIDE_S * fps).ceil() as usize;
     let mut scores = Vec::new();
@@ -261,10 +298,13 @@ fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
     }
     // The first local maximum close to the best: multiples of the stride score nearly as high.
     let score_before = |k: usize| k.checked_sub(1).and_then(|before| scores.get(before)).copied();
+    // A true local maximum: the first lag of the range is not one (the autocorrelation may still be falling
+    // from lag 0 there), nor is the last.
     let index = scores.iter().enumerate().position(|(k, &(_, here))| {
-        let previous = score_before(k).map_or(f64::NEG_INFINITY, |s| s.1);
-        let next = scores.get(k + 1).map_or(f64::NEG_INFINITY, |s| s.1);
-        here >= 0.85 * best && here >= previous && here >= next
+        let (Some(previous), Some(next)) = (score_before(k), scores.get(k + 1)) else {
+            return false;
+        };
+        here >= 0.85 * best && here >= previous.1 && here >= next.1
     })?;
     let &(lag, score) = scores.get(index)?;
     // Parabolic interpolation between the neighbouring lags gives a sub-frame period.
@@ -513,9 +553,94 @@ pub fn detect_events(tracks: &Tracks, view: View) -> Result<GaitEvents, NoEvents
         });
     };
     match view {
-        View::Side | View::Oblique => detect_side_view(tracks, leg_px),
+        View::Side | View::Oblique => detect_side_view_in_parts(tracks, leg_px),
         View::Rear | View::Front => detect_frontal_view(tracks, leg_px),
     }
+}
+
+/// Side view: the clip's running parts ([`parts`]), each analysed on its own (its own stride period, belt line
+/// and calibration), their events put back on the clip's time line.
+fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents> {
+    let clip_parts = parts::find_running_parts(tracks);
+    if clip_parts.parts.is_empty() {
+        let reasons: Vec<String> = clip_parts
+            .skipped
+            .iter()
+            .map(|span| span.reason.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        return Err(NoEvents {
+            reason: if reasons.is_empty() {
+                "no steady running was found (no running, or the feet are not tracked)".into()
+            } else {
+                format!("no steady running was found: {}", reasons.join("; "))
+            },
+        });
+    }
+    // Measure every part, then calibrate: a part's own offsets when it has enough stances for a steady median,
+    // otherwise the offsets pooled over the measured parts (the same runner at the same pace).
+    let mut measured_parts = Vec::new();
+    let mut failures = Vec::new();
+    for (start, end, measured) in clip_parts.frame_ranges(tracks.fps) {
+        let part_tracks = tracks.slice(start, end);
+        match measure_side_view(&part_tracks, leg_px) {
+            Ok(part) => measured_parts.push((start, measured, part_tracks, part)),
+            Err(failure) => failures.push(failure.reason),
+        }
+    }
+    let pooled = [Side::Left, Side::Right].map(|side| {
+        let stances: Vec<StanceTimes> = measured_parts
+            .iter()
+            .filter(|(_, measured, _, _)| *measured)
+            .flat_map(|(_, _, _, part)| side.of_pair(&part.times).iter().copied())
+            .collect();
+        Offsets::of(&stances)
+    });
+    // The measured parts first, the longest first: the belt line reported is theirs.
+    measured_parts.sort_by_key(|(start, measured, part_tracks, _)| {
+        (!*measured, std::cmp::Reverse(part_tracks.frame_count()), *start)
+    });
+    let mut combined: Option<GaitEvents> = None;
+    for (start, _, part_tracks, part) in measured_parts {
+        let own = part.times.each_ref().map(|stances| Offsets::of(stances));
+        let offsets = if own
+            .iter()
+            .all(|offsets| offsets.ic_stances.min(offsets.to_stances) >= OWN_CALIBRATION_STANCES)
+        {
+            own
+        } else {
+            pooled
+        };
+        let mut events = part_events(&part_tracks, part, &offsets);
+        let offset_s = start as f64 / tracks.fps;
+        for contact in &mut events.contacts {
+            contact.ic_s += offset_s;
+            contact.to_s += offset_s;
+            contact.midstance_s += offset_s;
+        }
+        for rejected in &mut events.rejected {
+            rejected.ic_s += offset_s;
+        }
+        match combined.as_mut() {
+            None => combined = Some(events),
+            Some(all) => {
+                all.contacts.extend(events.contacts);
+                all.rejected.extend(events.rejected);
+                all.calibration.extend(events.calibration);
+            }
+        }
+    }
+    let mut events = combined.ok_or_else(|| NoEvents {
+        reason: failures
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "no gait events were found".into()),
+    })?;
+    events.contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
+    events.rejected.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
+    events.parts = clip_parts;
+    Ok(events)
 }
 
 /// Coarse Zeni events of one foot: (IC, TO) as fractional frames, in pairs.
@@ -534,117 +659,455 @@ fn zeni_stances(series: &FootSeries, stride_frames: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn detect_side_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents> {
+/// A stretch of side-view running measured: its belt line, stride and every Zeni stance's anchors and
+/// foot-height events, not yet calibrated.
+struct MeasuredPart {
+    belt: BeltLine,
+    stride_s: f64,
+    times: [Vec<StanceTimes>; 2],
+}
+
+/// Measures `tracks` (a whole clip or one running part) in the side view.
+fn measure_side_view(tracks: &Tracks, leg_px: f64) -> Result<MeasuredPart, NoEvents> {
     let forward_sign = tracks.detection.facing.map_or(1.0, |facing| facing.sign());
     let level = BeltFrame::level(forward_sign);
     let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, &level, side));
+    let [left_series, right_series] = &series;
     let stride_s =
-        stride_period_s(&[&series[0].heel_ahead, &series[1].heel_ahead], tracks.fps).ok_or_else(|| NoEvents {
+        stride_period_s(&[&left_series.heel_ahead, &right_series.heel_ahead], tracks.fps).ok_or_else(|| NoEvents {
             reason: "no repeating stride was found in the foot positions (no running, or the feet are not tracked)"
                 .into(),
         })?;
     let stride_frames = stride_s * tracks.fps;
-    let zeni = [
-        zeni_stances(&series[0], stride_frames),
-        zeni_stances(&series[1], stride_frames),
-    ];
+    let zeni = series.each_ref().map(|series| zeni_stances(series, stride_frames));
     // Belt line: the lowest foot points in the middle of each stance lie on it. The first pass takes the
-    // stances from Zeni's events (which lead the true contact), the later ones from the refined events; each
-    // pass also re-picks the lowest point (heel or toe) in the last pass's frame.
+    // stances from Zeni's anchors (which lead the true contact), the later ones from the calibrated events;
+    // each pass also re-picks the lowest point (heel or toe) in the last pass's frame.
     let mut stances = zeni.clone();
-    let mut roll_rad = 0.0;
-    let mut roll_measured = false;
-    let mut point_count = 0;
-    let mut contacts = Vec::new();
-    let mut frame = BeltFrame::level(forward_sign);
-    let mut flight_frames = None;
+    let mut belt = BeltLine {
+        frame: level,
+        camera_roll_deg: 0.0,
+        roll_measured: false,
+        point_count: 0,
+    };
+    let mut times = [Vec::new(), Vec::new()];
     for pass in 0..BELT_FIT_PASSES {
-        let lowest = [Side::Left, Side::Right].map(|side| foot_series(tracks, &frame, side).lowest_image);
-        // Zeni's stances lead the true ones, so only their middle is surely on the belt; the refined stances
+        let lowest = [Side::Left, Side::Right].map(|side| foot_series(tracks, &belt.frame, side).lowest_image);
+        // Zeni's stances lead the true ones, so only their middle is surely on the belt; the calibrated stances
         // are on the belt from end to end.
         let fraction = if pass == 0 { (0.3, 0.7) } else { (0.1, 0.9) };
         let points = stance_points(&lowest, &stances, fraction);
-        point_count = points.len();
+        belt.point_count = points.len();
         if let Some(slope) = belt_slope(&points, leg_px) {
-            roll_rad = slope.atan();
-            roll_measured = true;
+            belt.frame = BeltFrame {
+                roll_rad: slope.atan(),
+                forward_sign,
+            };
+            belt.camera_roll_deg = slope.atan().to_degrees();
+            belt.roll_measured = true;
         }
-        frame = BeltFrame { roll_rad, forward_sign };
-        contacts = refined_contacts(tracks, &frame, &zeni, &stances, stride_frames, leg_px, flight_frames);
-        flight_frames = median_flight_frames(&contacts, tracks.fps);
+        times = stance_times(tracks, &belt.frame, &zeni, stride_frames, leg_px);
+        let offsets = times.each_ref().map(|stances| Offsets::of(stances));
+        let calibrated = calibrated_contacts(tracks, &times, &offsets);
         stances = [Side::Left, Side::Right].map(|side| {
-            contacts
+            calibrated
+                .contacts
                 .iter()
-                .filter(|c| c.side == side && c.ic_method == EventMethod::ZeniRefinedByFootHeight)
+                .filter(|c| c.side == side && c.ic_method != EventMethod::Zeni)
                 .map(|c| (c.ic_s * tracks.fps, c.to_s * tracks.fps))
                 .collect()
         });
     }
+    Ok(MeasuredPart { belt, stride_s, times })
+}
+
+/// The events of a measured part, calibrated with `offsets`.
+fn part_events(tracks: &Tracks, part: MeasuredPart, offsets: &[Offsets; 2]) -> GaitEvents {
+    let calibrated = calibrated_contacts(tracks, &part.times, offsets);
     let mut rejected = Vec::new();
-    let contacts = reject_implausible(contacts, tracks.fps, &mut rejected);
-    Ok(GaitEvents {
-        belt: BeltLine {
-            frame,
-            camera_roll_deg: roll_rad.to_degrees(),
-            roll_measured,
-            point_count,
-        },
+    let contacts = reject_implausible(calibrated.contacts, tracks.fps, &mut rejected);
+    GaitEvents {
+        belt: part.belt,
         contacts,
         rejected,
-        stride_estimate_s: Some(stride_s),
-    })
+        stride_estimate_s: Some(part.stride_s),
+        calibration: calibrated.calibration,
+        parts: ClipParts::default(),
+    }
 }
 
-/// Passes of the belt-line fit and event refinement (the first from Zeni's stances, then from refined ones).
+/// A running part is calibrated on its own stances when each foot has at least this many with foot-height
+/// events; with fewer, on the stances pooled over the measured parts.
+pub const OWN_CALIBRATION_STANCES: usize = 100;
+
+/// Passes of the belt-line fit and event calibration (the first from Zeni's stances, then from calibrated ones).
 pub const BELT_FIT_PASSES: usize = 3;
 
-/// The median flight time between consecutive contacts of opposite feet, frames.
-fn median_flight_frames(contacts: &[FootContact], fps: f64) -> Option<f64> {
-    let mut sorted: Vec<&FootContact> = contacts.iter().collect();
-    sorted.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
-    let flights: Vec<f64> = sorted
-        .iter()
-        .zip(sorted.iter().skip(1))
-        .filter(|(earlier, later)| earlier.side != later.side)
-        .map(|(earlier, later)| (later.ic_s - earlier.to_s) * fps)
-        .filter(|flight| *flight > 0.0)
-        .collect();
-    median(&flights)
+/// The heel is on the belt when it is within this many standard deviations of its stance-phase jitter of its
+/// stance level. BlazePose's heel landmark jitters by 1-2 % of the leg length in stance (measured on the
+/// labelled clips), and it comes down onto the belt slowly over its last centimetres: the hand-labelled first
+/// contacts (`tests/labels/`) fall where it is within about this much of its level. On clean landmarks the
+/// threshold shrinks to nothing and the contact is where the heel reaches its level.
+pub const IC_HEEL_NOISE_FACTOR: f64 = 1.5;
+
+/// The toe has left the belt when it is this fraction of the leg length above its stance level (6 cm on an
+/// adult). BlazePose's toe landmark (`foot_index`) sits on top of the forefoot, behind the point the foot
+/// pivots on at push-off, so it rises several centimetres while the tip of the shoe is still on the belt; the
+/// hand-labelled toe-offs (`tests/labels/`) fall where it has risen this far.
+pub const TO_TOE_HEIGHT_PER_LEG: f64 = 0.06;
+
+/// A foot's offsets need the foot-height events of at least this many stances (otherwise the other foot's, or
+/// none, are used).
+pub const MIN_CALIBRATION_STANCES: usize = 3;
+
+/// Which quantile of a landmark's heights over part of a stance is its level on the belt (low: the foot lifts
+/// off the belt, never sinks below it).
+pub const BELT_LEVEL_QUANTILE: f64 = 0.2;
+
+/// The contacts of one pass and how they were calibrated.
+#[derive(Default)]
+struct Calibrated {
+    contacts: Vec<FootContact>,
+    calibration: Vec<SideCalibration>,
 }
 
-/// Every Zeni stance refined by the foot height in `frame`; `stances` say where the feet are on the belt.
-fn refined_contacts(
+/// One Zeni stance's anchors and foot-height events, fractional frames.
+#[derive(Clone, Copy, Debug)]
+struct StanceTimes {
+    heel_peak: f64,
+    toe_trough: f64,
+    hip_extension_peak: Option<f64>,
+    heel_contact: Option<f64>,
+    toe_off: Option<f64>,
+}
+
+/// Median offsets from the anchors to the foot-height events, frames.
+#[derive(Clone, Copy, Debug, Default)]
+struct Offsets {
+    ic_after_heel_peak: Option<f64>,
+    ic_stances: usize,
+    to_after_toe_trough: Option<f64>,
+    to_after_hip_extension_peak: Option<f64>,
+    to_stances: usize,
+}
+
+impl Offsets {
+    fn of(stances: &[StanceTimes]) -> Offsets {
+        let ic: Vec<f64> = stances
+            .iter()
+            .filter_map(|s| s.heel_contact.map(|ic| ic - s.heel_peak))
+            .collect();
+        let to_trough: Vec<f64> = stances
+            .iter()
+            .filter_map(|s| s.toe_off.map(|to| to - s.toe_trough))
+            .collect();
+        let to_hip: Vec<f64> = stances
+            .iter()
+            .filter_map(|s| Some(s.toe_off? - s.hip_extension_peak?))
+            .collect();
+        let enough = |values: &[f64]| {
+            (values.len() >= MIN_CALIBRATION_STANCES)
+                .then(|| median(values))
+                .flatten()
+        };
+        Offsets {
+            ic_after_heel_peak: enough(&ic),
+            ic_stances: ic.len(),
+            to_after_toe_trough: enough(&to_trough),
+            to_after_hip_extension_peak: enough(&to_hip),
+            to_stances: to_trough.len(),
+        }
+    }
+
+    fn report(&self, side: Side, fps: f64) -> SideCalibration {
+        let ms = |frames: Option<f64>| frames.map(|f| 1000.0 * f / fps);
+        SideCalibration {
+            side,
+            ic_after_heel_peak_ms: ms(self.ic_after_heel_peak),
+            ic_stances: self.ic_stances,
+            to_after_toe_trough_ms: ms(self.to_after_toe_trough),
+            to_after_hip_extension_peak_ms: ms(self.to_after_hip_extension_peak),
+            to_stances: self.to_stances,
+        }
+    }
+
+    /// The toe-off of a stance: the mean of its anchors shifted by their offsets.
+    fn toe_off(&self, stance: &StanceTimes) -> Option<f64> {
+        let estimates: Vec<f64> = [
+            self.to_after_toe_trough.map(|offset| stance.toe_trough + offset),
+            self.to_after_hip_extension_peak
+                .zip(stance.hip_extension_peak)
+                .map(|(offset, peak)| peak + offset),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!estimates.is_empty()).then(|| estimates.iter().sum::<f64>() / estimates.len() as f64)
+    }
+}
+
+/// Every Zeni stance's anchors and foot-height events in `frame`.
+fn stance_times(
     tracks: &Tracks,
     frame: &BeltFrame,
     zeni: &[Vec<(f64, f64)>; 2],
-    stances: &[Vec<(f64, f64)>; 2],
     stride_frames: f64,
     leg_px: f64,
-    flight_frames: Option<f64>,
-) -> Vec<FootContact> {
-    let scale = HingeScale::of(tracks, leg_px, flight_frames);
-    let series = [Side::Left, Side::Right].map(|side| foot_series(tracks, frame, side));
-    let mut contacts = Vec::new();
+) -> [Vec<StanceTimes>; 2] {
+    [Side::Left, Side::Right].map(|side| {
+        let series = foot_series(tracks, frame, side);
+        let thigh_deg = thigh_angle_series(tracks, frame, side);
+        let stances = side.of_pair(zeni);
+        let heel_above = height_above_belt(&series.heel_up, &series.heel_u, stances, HEEL_LEVEL_WINDOW);
+        let toe_above = height_above_belt(&series.toe_up, &series.toe_u, stances, TOE_LEVEL_WINDOW);
+        let heel_threshold_px = IC_HEEL_NOISE_FACTOR * on_belt_jitter_px(&heel_above, leg_px);
+        let toe_threshold_px = IC_HEEL_NOISE_FACTOR * on_belt_jitter_px(&toe_above, leg_px);
+        stances
+            .iter()
+            .map(|&(heel_peak, toe_trough)| {
+                // The part of the foot nearer the belt as it comes down lands first: the heel in a rearfoot
+                // strike, the ball of the foot in a forefoot strike.
+                let at = |above: &[f64]| crate::metrics::series::sample_at(above, heel_peak / tracks.fps, tracks.fps);
+                let toe_first = matches!((at(&heel_above), at(&toe_above)), (Some(heel), Some(toe)) if toe < heel);
+                let heel_contact = if toe_first {
+                    foot_contact(&toe_above, heel_peak, stride_frames, toe_threshold_px)
+                } else {
+                    foot_contact(&heel_above, heel_peak, stride_frames, heel_threshold_px)
+                };
+                StanceTimes {
+                    heel_peak,
+                    toe_trough,
+                    hip_extension_peak: hip_extension_peak(&thigh_deg, heel_peak, toe_trough, stride_frames),
+                    heel_contact,
+                    toe_off: toe_off(&toe_above, (heel_peak, toe_trough), stride_frames, leg_px),
+                }
+            })
+            .collect()
+    })
+}
+
+/// The contacts of stances whose anchors are shifted by `offsets` (each foot's own, or the other foot's where
+/// its own are missing), with the calibration each foot used.
+fn calibrated_contacts(tracks: &Tracks, times: &[Vec<StanceTimes>; 2], offsets: &[Offsets; 2]) -> Calibrated {
+    let mut calibrated = Calibrated::default();
     for side in [Side::Left, Side::Right] {
-        let stances = side.of_pair(stances);
-        let heights = heights_above_belt(side.of_pair(&series), stances);
-        let threshold = contact_threshold(&heights, stances, leg_px);
-        for &(zeni_ic, zeni_to) in side.of_pair(zeni) {
-            let refined_ic = refine_ic(&heights, zeni_ic, stride_frames, threshold, &scale);
-            let (ic_frame, ic_method) = match refined_ic {
-                Some(ic) => (ic, EventMethod::ZeniRefinedByFootHeight),
-                None => (zeni_ic, EventMethod::Zeni),
+        let own = side.of_pair(offsets);
+        let other = side.other().of_pair(offsets);
+        calibrated.calibration.push(own.report(side, tracks.fps));
+        for stance in side.of_pair(times) {
+            let (ic_frame, ic_method) = match (own.ic_after_heel_peak, other.ic_after_heel_peak) {
+                (Some(offset), _) => (stance.heel_peak + offset, EventMethod::ZeniCalibratedByFootHeight),
+                (None, Some(offset)) => (stance.heel_peak + offset, EventMethod::ZeniCalibratedByOtherFoot),
+                (None, None) => (stance.heel_peak, EventMethod::Zeni),
             };
-            let refined_to = refine_to(&heights, ic_frame, stride_frames, threshold, &scale);
-            let (to_frame, to_method) = match refined_to {
-                Some(to) if to > ic_frame => (to, EventMethod::ZeniRefinedByFootHeight),
-                _ => (zeni_to, EventMethod::Zeni),
+            let (to_frame, to_method) = match (own.toe_off(stance), other.toe_off(stance)) {
+                (Some(to), _) => (to, EventMethod::ZeniCalibratedByFootHeight),
+                (None, Some(to)) => (to, EventMethod::ZeniCalibratedByOtherFoot),
+                (None, None) => (stance.toe_trough, EventMethod::Zeni),
             };
-            contacts.push(make_contact(tracks, side, ic_frame, to_frame, ic_method, to_method));
+            if to_frame > ic_frame {
+                calibrated
+                    .contacts
+                    .push(make_contact(tracks, side, ic_frame, to_frame, ic_method, to_method));
+            }
         }
     }
-    contacts
+    calibrated
 }
+
+/// The thigh's angle from vertical in `frame`, degrees, positive when the knee is ahead of the hip (filtered
+/// tracks); its minimum near toe-off is the peak of hip extension.
+fn thigh_angle_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> Vec<f64> {
+    let (hip, knee) = match side {
+        Side::Left => (LandmarkId::LeftHip, LandmarkId::LeftKnee),
+        Side::Right => (LandmarkId::RightHip, LandmarkId::RightKnee),
+    };
+    (0..tracks.frame_count())
+        .map(|f| {
+            let (hip_u, hip_v) = frame.point(tracks.smooth(hip), f);
+            let (knee_u, knee_v) = frame.point(tracks.smooth(knee), f);
+            (knee_u - hip_u).atan2(hip_v - knee_v).to_degrees()
+        })
+        .collect()
+}
+
+/// The peak of hip extension (the thigh's least angle) from the middle of the stance to a little past the toe's
+/// trough, fractional frame.
+fn hip_extension_peak(thigh_deg: &[f64], heel_peak: f64, toe_trough: f64, stride_frames: f64) -> Option<f64> {
+    let from = heel_peak + 0.3 * (toe_trough - heel_peak);
+    let until = toe_trough + 0.2 * stride_frames;
+    extremum_between(thigh_deg, from, until, |a, b| a < b)
+}
+
+/// The index of the most extreme finite value of `signal` between `from` and `until` (`better(a, b)`: `a` is
+/// more extreme than `b`), parabolically interpolated; `None` at the window's edge (a truncated extremum).
+fn extremum_between(signal: &[f64], from: f64, until: f64, better: impl Fn(f64, f64) -> bool) -> Option<f64> {
+    let first = from.ceil().max(1.0) as usize;
+    let last = (until.floor().max(0.0) as usize).min(signal.len().saturating_sub(2));
+    let mut best: Option<(usize, f64)> = None;
+    for f in first..=last {
+        let value = sample_or_nan(signal, f);
+        if value.is_finite() && best.is_none_or(|(_, b)| better(value, b)) {
+            best = Some((f, value));
+        }
+    }
+    let (f, value) = best?;
+    if f == first || f == last {
+        return None;
+    }
+    let (before, after) = (sample_or_nan(signal, f - 1), sample_or_nan(signal, f + 1));
+    let denominator = before - 2.0 * value + after;
+    let offset = if before.is_finite() && after.is_finite() && denominator != 0.0 {
+        (0.5 * (before - after) / denominator).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
+    Some(f as f64 + offset)
+}
+
+/// A foot landmark's height above the belt, frame by frame, for timing its contacts. The camera roll measured
+/// from the stance feet is only good to a degree or two, and as a foot travels back with the belt that error
+/// tilts its heights by pixels — as much as the last centimetres of a landing. So in each stance the landmark's
+/// heights over `window` (fractions of the Zeni stance) get their own straight belt line along the belt
+/// (Theil–Sen, robust to a slipped landmark), lowered to a low quantile of the residuals (the foot lifts off the
+/// belt, never sinks into it); that stance's line holds from half-way back to the previous stance to half-way
+/// on to the next. NaN where no line could be fitted.
+fn height_above_belt(heights: &[f64], along: &[f64], stances: &[(f64, f64)], window: (f64, f64)) -> Vec<f64> {
+    let count = heights.len();
+    let mut above = vec![f64::NAN; count];
+    let starts: Vec<f64> = stances.iter().map(|&(heel_peak, _)| heel_peak).collect();
+    for (k, &(heel_peak, toe_trough)) in stances.iter().enumerate() {
+        let contact = toe_trough - heel_peak;
+        let points = points_between(
+            heights,
+            along,
+            heel_peak + window.0 * contact,
+            heel_peak + window.1 * contact,
+        );
+        let (Some(slope), Some(u_mid)) = (
+            theil_sen_slope(&points),
+            median(&points.iter().map(|p| p.0).collect::<Vec<f64>>()),
+        ) else {
+            continue;
+        };
+        let mut residuals: Vec<f64> = points.iter().map(|(u, h)| h - slope * (u - u_mid)).collect();
+        residuals.sort_by(f64::total_cmp);
+        let Some(&level) = residuals.get((BELT_LEVEL_QUANTILE * residuals.len() as f64) as usize) else {
+            continue;
+        };
+        let from = k
+            .checked_sub(1)
+            .and_then(|previous| starts.get(previous))
+            .map_or(0.0, |&previous| 0.5 * (previous + heel_peak));
+        let until = starts.get(k + 1).map_or(count as f64, |&next| 0.5 * (heel_peak + next));
+        for f in (from.ceil().max(0.0) as usize)..(until.ceil().max(0.0) as usize).min(count) {
+            if let Some(slot) = above.get_mut(f) {
+                *slot = sample_or_nan(heights, f) - level - slope * (sample_or_nan(along, f) - u_mid);
+            }
+        }
+    }
+    above
+}
+
+/// The (along the belt, height) samples of a landmark between two fractional frames.
+fn points_between(heights: &[f64], along: &[f64], from: f64, until: f64) -> Vec<(f64, f64)> {
+    (from.ceil().max(0.0) as usize..=until.floor().max(0.0) as usize)
+        .map(|f| (sample_or_nan(along, f), sample_or_nan(heights, f)))
+        .filter(|(u, h)| u.is_finite() && h.is_finite())
+        .collect()
+}
+
+/// The median of the slopes between every pair of points (Theil–Sen), `None` with fewer than
+/// [`MIN_LEVEL_SAMPLES`] points.
+fn theil_sen_slope(points: &[(f64, f64)]) -> Option<f64> {
+    if points.len() < MIN_LEVEL_SAMPLES {
+        return None;
+    }
+    let mut slopes = Vec::new();
+    for (k, a) in points.iter().enumerate() {
+        for b in points.iter().skip(k + 1) {
+            if (b.0 - a.0).abs() > f64::EPSILON {
+                slopes.push((b.1 - a.1) / (b.0 - a.0));
+            }
+        }
+    }
+    median(&slopes)
+}
+
+/// Fewest samples a stance level (or its slope) is measured from.
+pub const MIN_LEVEL_SAMPLES: usize = 3;
+
+/// Where in a Zeni stance (fractions from the heel's peak to the toe's trough, which spans the contact and some
+/// 40 % more) the heel's level on the belt is read: from about contact to before the heel lifts.
+pub const HEEL_LEVEL_WINDOW: (f64, f64) = (0.0, 0.5);
+
+/// Where in a Zeni stance the toe's level on the belt is read: the foot flat, before push-off.
+pub const TOE_LEVEL_WINDOW: (f64, f64) = (0.2, 0.6);
+
+/// Where `heights` first crosses `threshold` between frames `from` and `until` (downwards for a landing,
+/// upwards for a lift-off), linearly interpolated between the two frames.
+fn first_crossing(heights: &[f64], from: f64, until: f64, threshold: f64, hinge: Hinge) -> Option<f64> {
+    let first = from.floor().max(1.0) as usize;
+    let last = (until.ceil().max(0.0) as usize).min(heights.len().saturating_sub(1));
+    (first..=last).find_map(|f| {
+        let (before, at) = (sample_or_nan(heights, f - 1), sample_or_nan(heights, f));
+        let crosses = match hinge {
+            Hinge::Landing => before > threshold && at <= threshold,
+            Hinge::LiftOff => before <= threshold && at > threshold,
+        };
+        crosses.then(|| (f - 1) as f64 + (before - threshold) / (before - at))
+    })
+}
+
+/// The foot's landing: the first frame, around the heel's forward peak, where its lowest point comes down to
+/// within `threshold_px` of the belt.
+fn foot_contact(above: &[f64], heel_peak: f64, stride_frames: f64, threshold_px: f64) -> Option<f64> {
+    first_crossing(
+        above,
+        heel_peak - 0.2 * stride_frames,
+        heel_peak + 0.3 * stride_frames,
+        threshold_px,
+        Hinge::Landing,
+    )
+}
+
+/// The toe leaving the belt: the first frame after mid-stance where the toe rises [`TO_TOE_HEIGHT_PER_LEG`]
+/// above its level.
+fn toe_off(toe_above: &[f64], (heel_peak, toe_trough): (f64, f64), stride_frames: f64, leg_px: f64) -> Option<f64> {
+    first_crossing(
+        toe_above,
+        heel_peak + 0.5 * (toe_trough - heel_peak),
+        toe_trough + 0.1 * stride_frames,
+        TO_TOE_HEIGHT_PER_LEG * leg_px,
+        Hinge::LiftOff,
+    )
+}
+
+/// A height series' frame-to-frame jitter while the foot is on the belt, pixels: the robust standard deviation
+/// of its second difference (`h[f] − (h[f−1] + h[f+1]) / 2` has √1.5 times the noise of one sample) over the
+/// frames within [`ON_BELT_PER_LEG`] of the belt. A foot resting on the belt leaves it near zero; a pose model's
+/// jitter does not.
+fn on_belt_jitter_px(above: &[f64], leg_px: f64) -> f64 {
+    let on_belt = |h: f64| h.abs() < ON_BELT_PER_LEG * leg_px;
+    let second_differences: Vec<f64> = above
+        .windows(3)
+        .filter_map(|window| match *window {
+            [before, at, after] if on_belt(before) && on_belt(at) && on_belt(after) => {
+                Some(at - 0.5 * (before + after))
+            }
+            _ => None,
+        })
+        .collect();
+    let Some(centre) = median(&second_differences) else {
+        return 0.0;
+    };
+    let deviations: Vec<f64> = second_differences.iter().map(|d| (d - centre).abs()).collect();
+    median(&deviations).map_or(0.0, |mad| 1.4826 * mad / 1.5f64.sqrt())
+}
+
+/// A foot landmark within this fraction of the leg length of its level counts as on the belt when its jitter
+/// is measured (a generous bound: the jitter itself is 1-2 %).
+pub const ON_BELT_PER_LEG: f64 = 0.05;
 
 /// The image positions of each foot's lowest point over the `(start, end)` fraction of each stance, grouped by
 /// foot and landmark (heel or toe: their landmarks sit at different heights on the same flat foot).
@@ -706,120 +1169,6 @@ pub const MIN_BELT_SLOPE_PAIRS: usize = 10;
 
 /// The stance feet must span at least this fraction of the leg length along the belt to measure its slope.
 pub const MIN_BELT_SPAN_PER_LEG: f64 = 0.2;
-
-/// Height of the foot above the belt, pixels: the lower of heel and toe, each relative to its own level on the
-/// belt. Each landmark's level is a low quantile of its height over the middle of the Zeni stances (the heel
-/// and toe landmarks of a flat foot need not be equally high in the image: the near foot's toe landmark of a
-/// low camera sits well below its heel).
-fn heights_above_belt(series: &FootSeries, stances: &[(f64, f64)]) -> Vec<f64> {
-    let level = |heights: &[f64]| {
-        let mut stance = Vec::new();
-        for &(ic, to) in stances {
-            let (from, until) = (ic + 0.2 * (to - ic), ic + 0.8 * (to - ic));
-            for f in (from.ceil() as usize)..=(until.floor() as usize) {
-                if let Some(&h) = heights.get(f).filter(|h| h.is_finite()) {
-                    stance.push(h);
-                }
-            }
-        }
-        stance.sort_by(f64::total_cmp);
-        stance
-            .get((BELT_LEVEL_QUANTILE * stance.len() as f64) as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
-    let heel_level = level(&series.heel_up);
-    let toe_level = level(&series.toe_up);
-    series
-        .heel_up
-        .iter()
-        .zip(&series.toe_up)
-        .map(|(heel, toe)| (heel - heel_level).min(toe - toe_level))
-        .collect()
-}
-
-/// Which quantile of a landmark's stance-phase heights is its level on the belt (low: the foot is on the
-/// belt for only part of the window, and lifts off it, never sinks below it).
-pub const BELT_LEVEL_QUANTILE: f64 = 0.2;
-
-/// The contact threshold, pixels: a fraction of the leg plus three times the stance jitter.
-fn contact_threshold(heights: &[f64], stances: &[(f64, f64)], leg_px: f64) -> f64 {
-    let mut mid: Vec<f64> = Vec::new();
-    for &(ic, to) in stances {
-        let (from, until) = (ic + 0.3 * (to - ic), ic + 0.7 * (to - ic));
-        for f in (from.ceil() as usize)..=(until.floor() as usize) {
-            if let Some(&h) = heights.get(f) {
-                mid.push(h.abs());
-            }
-        }
-    }
-    // Median absolute deviation → standard deviation for Gaussian jitter.
-    let jitter = median(&mid).unwrap_or(0.0) * 1.4826;
-    CONTACT_HEIGHT_PER_LEG * leg_px + 3.0 * jitter
-}
-
-fn refine_ic(heights: &[f64], zeni_ic: f64, stride_frames: f64, threshold: f64, scale: &HingeScale) -> Option<f64> {
-    let fps = scale.fps;
-    let from = (zeni_ic - 0.15 * stride_frames).max(1.0) as usize;
-    let until = ((zeni_ic + 0.3 * stride_frames) as usize).min(heights.len().saturating_sub(1));
-    // Runs on the belt after a frame clearly off it, single-frame blips above the threshold bridged (pose
-    // jitter). A swinging foot may dip close to the belt for a frame or two before it lands, so the stance is
-    // the earliest run at least half as long as the longest one.
-    let sustain = ((SUSTAINED_CONTACT_S * fps).round() as usize).max(2);
-    let below = |g: usize| heights.get(g).is_some_and(|h| *h < threshold);
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut f = from;
-    while f <= until {
-        if below(f) && !below(f - 1) {
-            let start = f;
-            // A blip is bridged only inside an established run, never between a dip and the landing.
-            while below(f) || (f - start >= sustain && below(f + 1)) {
-                f += 1;
-            }
-            runs.push((start, f - start));
-        } else {
-            f += 1;
-        }
-    }
-    let longest = runs.iter().map(|run| run.1).max()?;
-    let (first_on, _) = runs.into_iter().find(|run| run.1 >= sustain && 2 * run.1 >= longest)?;
-    let reach = (HINGE_SEARCH_S * fps).max(1.0);
-    let corner = hinge_corner(
-        heights,
-        (first_on as f64 - 1.0, first_on as f64 + reach),
-        scale,
-        Hinge::Landing,
-    )?;
-    (corner > from as f64 - 1.0 && corner < until as f64 + 1.0).then_some(corner)
-}
-
-fn refine_to(heights: &[f64], ic_frame: f64, stride_frames: f64, threshold: f64, scale: &HingeScale) -> Option<f64> {
-    let fps = scale.fps;
-    let start = ic_frame.ceil() as usize;
-    let until = ((ic_frame + 0.6 * stride_frames) as usize).min(heights.len().saturating_sub(1));
-    // The last frame on the belt: skip single-frame blips above the threshold.
-    let mut last_on = None;
-    let mut f = start;
-    while f <= until {
-        if sample_or_nan(heights, f) < threshold || (f < until && sample_or_nan(heights, f + 1) < threshold) {
-            last_on = Some(f);
-            f += 1;
-        } else {
-            break;
-        }
-    }
-    let last_on = last_on?;
-    if last_on >= until {
-        return None;
-    }
-    let reach = (HINGE_SEARCH_S * fps).max(1.0);
-    hinge_corner(
-        heights,
-        (last_on as f64 - reach, last_on as f64 + 1.0),
-        scale,
-        Hinge::LiftOff,
-    )
-}
 
 fn time_of(frame: f64, fps: f64) -> f64 {
     frame / fps
@@ -963,12 +1312,31 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
                 let reach = (HINGE_SEARCH_S * fps).max(1.0);
                 let ic = hinge_corner(&heights, (on as f64 - 1.0, on as f64 + reach), &scale, Hinge::Landing)
                     .unwrap_or(on as f64 - 0.5);
-                let to = hinge_corner(
-                    &heights,
-                    (last_on as f64 - reach, last_on as f64 + 1.0),
-                    &scale,
+                // Toe-off as in the side view: BlazePose's toe landmark sits over the ball of the foot and rises
+                // while the tip of the shoe is still on the belt, so the stance ends where the toe has risen
+                // [`TO_TOE_HEIGHT_PER_LEG`] above the belt, not where the foot's lowest landmark leaves it.
+                let toe_height: Vec<f64> = side
+                    .of_pair(&series)
+                    .toe_up
+                    .iter()
+                    .zip(&belt)
+                    .map(|(toe, belt)| toe - belt)
+                    .collect();
+                let to = first_crossing(
+                    &toe_height,
+                    last_on as f64 - reach,
+                    last_on as f64 + 0.5 * stride_frames,
+                    TO_TOE_HEIGHT_PER_LEG * leg_px,
                     Hinge::LiftOff,
                 )
+                .or_else(|| {
+                    hinge_corner(
+                        &heights,
+                        (last_on as f64 - reach, last_on as f64 + 1.0),
+                        &scale,
+                        Hinge::LiftOff,
+                    )
+                })
                 .unwrap_or(last_on as f64 + 0.5);
                 if to > ic && (to - ic) < 0.8 * stride_frames {
                     contacts.push(make_contact(
@@ -1018,6 +1386,8 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
         contacts,
         rejected,
         stride_estimate_s: Some(stride_s),
+        calibration: Vec::new(),
+        parts: ClipParts::default(),
     })
 }
 

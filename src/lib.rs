@@ -2,7 +2,7 @@
 //!
 //! The pipeline, in order: [`video`] decodes frames, [`pose`] finds the runner's 33 BlazePose landmarks in each,
 //! and the analysis stage turns landmark tracks into gait events and clinical metrics: [`track`] cleans the
-//! landmark time series, [`events`] finds initial contacts and toe-offs, [`metrics`] computes the clinical
+//! landmark time series, [`parts`] finds where the runner runs steadily, [`events`] finds initial contacts and toe-offs, [`metrics`] computes the clinical
 //! numbers, and [`analysis`] ties them together with warnings and flags. [`synthetic`] is a kinematic running
 //! model with known answers for testing the analysis. [`landmarks`] holds the
 //! types that pass between the pose and analysis stages; [`error`] maps every failure to a documented exit code.
@@ -32,6 +32,7 @@ pub mod events;
 pub mod landmarks;
 pub mod metrics;
 pub mod output;
+pub mod parts;
 pub mod peer;
 pub mod pose;
 pub mod report;

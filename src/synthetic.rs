@@ -37,6 +37,11 @@ pub const HIP_WIDTH_PER_HEIGHT: f64 = 0.11;
 pub const SHOULDER_WIDTH_PER_HEIGHT: f64 = 0.2;
 /// Fraction of the foot length behind the ankle (the heel).
 pub const HEEL_FRACTION_OF_FOOT: f64 = 0.25;
+/// Where BlazePose puts its toe landmark (`foot_index`): on the forefoot over the ball of the foot, this fraction
+/// of the foot length behind the tip of the shoe, not at the tip. So at push-off, while the tip is still on the
+/// belt and the foot plantarflexes, the landmark rises: by 0.05-0.06 leg lengths at toe-off on the hand-labelled
+/// clips (`tests/labels/`), which this placement reproduces with the model's 30° of plantarflexion at toe-off.
+pub const TOE_LANDMARK_FROM_TIP_OF_FOOT: f64 = 0.32;
 /// Peak-to-mean trunk-lean sway, twice per stride, degrees.
 pub const TRUNK_SWAY_DEG: f64 = 2.0;
 /// Gravity for the flight arc, m/s².
@@ -247,8 +252,12 @@ struct Planar {
 struct LegPose {
     knee: Planar,
     ankle: Planar,
+    /// The back of the sole (and BlazePose's heel landmark).
     heel: Planar,
+    /// The tip of the sole.
     toe: Planar,
+    /// BlazePose's toe landmark, over the ball of the foot (see [`TOE_LANDMARK_FROM_TIP_OF_FOOT`]).
+    toe_landmark: Planar,
 }
 
 impl LegPose {
@@ -410,6 +419,10 @@ impl<'a> Model<'a> {
             ankle,
             heel: rotate(-HEEL_FRACTION_OF_FOOT * foot_length, -ankle_height),
             toe: rotate((1.0 - HEEL_FRACTION_OF_FOOT) * foot_length, -ankle_height),
+            toe_landmark: rotate(
+                (1.0 - HEEL_FRACTION_OF_FOOT - TOE_LANDMARK_FROM_TIP_OF_FOOT) * foot_length,
+                -ankle_height,
+            ),
         }
     }
 
@@ -647,7 +660,7 @@ fn body_points(body: &Body, height_m: f64) -> [Point3; LANDMARK_COUNT] {
         place(&mut points, knee_id, at(leg.knee, 0.9 * half_hip));
         place(&mut points, ankle_id, at(leg.ankle, 0.8 * half_hip));
         place(&mut points, heel_id, at(leg.heel, 0.8 * half_hip));
-        place(&mut points, toe_id, at(leg.toe, 0.9 * half_hip));
+        place(&mut points, toe_id, at(leg.toe_landmark, 0.9 * half_hip));
     }
     points
 }

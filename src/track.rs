@@ -290,6 +290,46 @@ impl Tracks {
     pub fn frame_count(&self) -> usize {
         self.time_s.len()
     }
+
+    /// Frames `start..end` as tracks of their own, times from 0: one running part of a clip, analysed on its
+    /// own. The low-pass copies are filtered anew within the part, so that nothing leaks across a scene cut.
+    pub fn slice(&self, start: usize, end: usize) -> Tracks {
+        let end = end.min(self.frame_count());
+        let start = start.min(end);
+        let cut = |series: &[f64]| series.get(start..end).map(<[f64]>::to_vec).unwrap_or_default();
+        let raw: Vec<LandmarkTrack> = self
+            .raw
+            .iter()
+            .map(|track| LandmarkTrack {
+                x_px: cut(&track.x_px),
+                y_px: cut(&track.y_px),
+                z_px: cut(&track.z_px),
+                visibility: cut(&track.visibility),
+            })
+            .collect();
+        let smooth = raw
+            .iter()
+            .map(|track| LandmarkTrack {
+                x_px: butterworth_zero_lag(&track.x_px, self.cutoff_hz, self.fps),
+                y_px: butterworth_zero_lag(&track.y_px, self.cutoff_hz, self.fps),
+                z_px: butterworth_zero_lag(&track.z_px, self.cutoff_hz, self.fps),
+                visibility: track.visibility.clone(),
+            })
+            .collect();
+        Tracks {
+            fps: self.fps,
+            time_s: (0..end - start).map(|i| i as f64 / self.fps).collect(),
+            width_px: self.width_px,
+            height_px: self.height_px,
+            raw,
+            smooth,
+            cutoff_hz: self.cutoff_hz,
+            leg_length_px: self.leg_length_px,
+            px_per_cm: self.px_per_cm,
+            repairs: self.repairs.clone(),
+            detection: self.detection.clone(),
+        }
+    }
 }
 
 /// The options of [`build_tracks`].

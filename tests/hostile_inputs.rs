@@ -25,7 +25,7 @@ enum Expected {
 use Expected::{Error, Report};
 
 /// Every file case of the corpus and its expected outcome.
-const CASES: [(&str, Expected); 22] = [
+const CASES: [(&str, Expected); 26] = [
     (
         "base.mp4",
         Report {
@@ -69,10 +69,38 @@ const CASES: [(&str, Expected); 22] = [
         },
     ),
     (
+        "truncated-faststart-30.mp4",
+        Error {
+            code: 14,
+            phrase: "too little to measure",
+        },
+    ),
+    (
+        "truncated-faststart-80.mp4",
+        Report {
+            warnings: &["clip_truncated"],
+            absent: &["no_runner"],
+        },
+    ),
+    (
+        "audio-outlasts-video.mp4",
+        Report {
+            warnings: &[],
+            absent: &["clip_truncated", "no_runner"],
+        },
+    ),
+    (
+        "audio-outlasts-video.mkv",
+        Report {
+            warnings: &[],
+            absent: &["clip_truncated", "no_runner"],
+        },
+    ),
+    (
         "corrupt-middle.mp4",
         Error {
             code: 14,
-            phrase: "corrupt",
+            phrase: "the rest is damaged",
         },
     ),
     (

@@ -3,10 +3,13 @@
 //! vertical, positive when the ankle is ahead of the knee), and overstride (heel ahead of the hip midpoint,
 //! as % of thigh + shank length, and in centimetres when a scale is known).
 //!
-//! BlazePose's heel and toe (`foot_index`) landmarks stand in for the sole, but they need not be level on a flat
-//! foot (with a low camera the near foot's toe landmark sits well below its heel). Altman & Davis measure the
-//! angle relative to a standing trial; none is filmed, so each foot's own sole angle at midstance — where a
-//! running foot is flat on the belt — is the reference and is subtracted.
+//! BlazePose's heel and toe (`foot_index`) landmarks stand in for the sole, and the angle is their line against the
+//! belt at initial contact, with no reference subtracted. Altman & Davis measure the angle relative to a standing
+//! trial, which a running clip lacks; an earlier version subtracted each foot's own landmark angle at midstance
+//! (where a running foot is flat) as a stand-in, but BlazePose's foot landmarks are not a rigid sole: in flat
+//! stance its toe landmark sits 12-20° below the heel's line on the labelled clips, while at contact the
+//! landmark line matches the hand-measured sole angle to a few degrees (`tests/labels/`, docs/metrics.md). So
+//! the subtraction added 12-25° to every step.
 
 use super::series::{LegIds, mean_visibility, sample_at};
 use super::{FootStrikeClass, MetricId, Step, StepContext};
@@ -20,9 +23,7 @@ pub fn step_metrics(context: &StepContext, step: &mut Step) {
     let fps = kinematics.fps;
     let ic = contact.ic_s;
     let foot_confidence = mean_visibility(context.tracks, &[ids.heel, ids.toe], ic, ic);
-    let strike = sample_at(&leg.sole_deg, ic, fps)
-        .zip(context.flat_foot_sole_deg)
-        .map(|(sole, flat)| sole - flat);
+    let strike = sample_at(&leg.sole_deg, ic, fps);
     step.put(MetricId::FootStrikeAngleDeg, strike, foot_confidence);
     let (rearfoot_above_deg, forefoot_below_deg) = context.strike_thresholds_deg;
     step.foot_strike_class = strike.map(|angle| {

@@ -206,6 +206,9 @@ pub enum FootStrikeClass {
 pub struct Step {
     /// Position in the clip's sequence of accepted contacts, from 0.
     pub index: usize,
+    /// Whether the step lies in a measured running part (only those enter the summaries; see
+    /// [`crate::parts`]).
+    pub measured: bool,
     /// The foot in contact.
     pub side: Side,
     /// Initial contact, seconds.
@@ -247,9 +250,6 @@ pub struct StepContext<'a> {
     pub treadmill_speed_mps: Option<f64>,
     /// Rearfoot/forefoot thresholds, degrees.
     pub strike_thresholds_deg: (f64, f64),
-    /// This foot's sole angle when flat on the belt (median at midstance over its contacts), degrees: the
-    /// stand-in for a standing trial that foot strike angles are measured from.
-    pub flat_foot_sole_deg: Option<f64>,
 }
 
 impl Step {
@@ -272,17 +272,6 @@ pub fn compute_steps(
     strike_thresholds_deg: (f64, f64),
     stride_estimate_s: Option<f64>,
 ) -> Vec<Step> {
-    // Each foot's sole angle at midstance, where the foot is flat: the reference for its foot strike angle.
-    let flat_foot_sole_deg = [Side::Left, Side::Right].map(|side| {
-        let at_midstance: Vec<f64> = contacts
-            .iter()
-            .filter(|contact| contact.side == side)
-            .filter_map(|contact| {
-                series::sample_at(&kinematics.leg(side).sole_deg, contact.midstance_s, kinematics.fps)
-            })
-            .collect();
-        crate::track::median(&at_midstance)
-    });
     // A following contact belongs to this step only if nothing was missed in between.
     let max_step_s = stride_estimate_s.map_or(1.0, |stride| 0.75 * stride);
     contacts
@@ -306,10 +295,10 @@ pub fn compute_steps(
                 next_same,
                 treadmill_speed_mps,
                 strike_thresholds_deg,
-                flat_foot_sole_deg: *contact.side.of_pair(&flat_foot_sole_deg),
             };
             let mut step = Step {
                 index,
+                measured: true,
                 side: contact.side,
                 ic_s: contact.ic_s,
                 to_s: contact.to_s,

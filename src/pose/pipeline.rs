@@ -96,17 +96,19 @@ pub fn poses_from_clip(
         let _ = free_tx.send(Frame::default());
     }
     let outcome = std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || -> Result<(), VideoError> {
+        // The decoder hands back the clip's description as decoding left it (the frame count it counted, any
+        // truncation it found at the end).
+        let decoder = scope.spawn(move || -> Result<Option<VideoInfo>, VideoError> {
             let mut reader = reader;
             while let Ok(mut frame) = free_rx.recv() {
                 if !reader.read_into(&mut frame)? {
-                    break;
+                    return Ok(Some(reader.info().clone()));
                 }
                 if decoded_tx.send(frame).is_err() {
                     break; // the inference side stopped (an error): nothing more to do
                 }
             }
-            Ok(())
+            Ok(None)
         });
         let mut result = Ok(());
         loop {
@@ -137,12 +139,12 @@ pub fn poses_from_clip(
         drop(free_tx);
         drop(decoded_rx);
         match decoder.join() {
-            Ok(Ok(())) => result,
+            Ok(Ok(decoded_info)) => result.map(|()| decoded_info),
             Ok(Err(video_error)) => result.and(Err(PipelineError::Video(video_error))),
             Err(_) => Err(PipelineError::DecoderPanicked),
         }
     });
-    outcome?;
+    let info = outcome?.unwrap_or(info);
     // One runner in the output: drop the poses of anyone else the stage followed for a while (see `runner`).
     let mut poses: Vec<_> = frames.iter_mut().map(|f| f.pose.take()).collect();
     runner::keep_one_identity(

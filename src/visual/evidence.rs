@@ -229,6 +229,7 @@ mod tests {
     fn step(side: Side, ic_s: f64) -> Step {
         Step {
             index: 0,
+            measured: true,
             side,
             ic_s,
             to_s: ic_s + 0.25,

@@ -5,11 +5,18 @@
 //! [`Frame`] whose buffer is reused from frame to frame.
 //!
 //! Bad input is caught before OpenCV sees it where a cheap check can tell what is wrong (missing path, directory,
-//! empty file, an MP4 whose boxes run past the end of the file, an MP4 without a video track), because OpenCV
-//! itself only says "could not open". Each failure is a [`VideoError`] variant that names the file and the fix.
+//! empty file, an MP4 without a video track, an MP4 cut off before its index), because OpenCV itself only says
+//! "could not open". Each failure is a [`VideoError`] variant that names the file and the fix.
+//!
+//! What decodes is trusted: a clip that delivers fewer frames than FFmpeg's *estimate* (duration × rate, which
+//! counts a phone's audio running on past the video) is simply that long. An MP4 cut short (see [`mp4`]) is
+//! recognised before any decoding: when enough of it remains to measure, its first part is read and
+//! [`VideoInfo::truncation`] says how much was lost; otherwise it is refused at once, not after the pose stage.
+
+mod mp4;
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use opencv::core::Mat;
@@ -23,10 +30,13 @@ use crate::error::{Exit, HasExit};
 /// The fewest frames a clip must hold to be a video at all; a single frame is a still image.
 pub const MIN_FRAME_COUNT: u64 = 2;
 
-/// Decoding may end this many frames short of the container's count before the clip counts as truncated.
-/// Containers without a stored frame count give an estimate from duration × rate, which can be off by a frame
-/// or two; a real truncation loses far more.
+/// Decoding may end this many frames short of an exact count (from the MP4 sample table) before the shortfall is
+/// reported: an edit list can hide a frame or two at either end.
 const FRAME_COUNT_SLACK: u64 = 3;
+
+/// A clip cut short is analysed when at least this much of it can still be read, seconds (about three strides:
+/// enough for cadence and a few steps a side); with less it is refused.
+pub const MIN_READABLE_S: f64 = 2.0;
 
 /// Frame rate assumed for timestamp repair when the container states none.
 const FALLBACK_FPS: f64 = 30.0;
@@ -133,14 +143,45 @@ pub struct VideoInfo {
     pub height_px: u32,
     /// Average frame rate from the container, frames per second.
     pub fps: f64,
-    /// Frame count from the container (an estimate where the container stores none).
+    /// Frames in the clip: exact from an MP4's sample table (after a full decode: the frames decoded), otherwise
+    /// FFmpeg's estimate from the container's duration × rate.
     pub frame_count: u64,
+    /// Whether `frame_count` is exact (an MP4 sample table, or counted by decoding) rather than an estimate.
+    pub frame_count_exact: bool,
     /// Duration, seconds (frame count / average rate).
     pub duration_s: f64,
     /// Codec name, e.g. "h264", "hevc", "vp9", or the raw FourCC.
     pub codec: String,
     /// Clockwise rotation from the container's display matrix, degrees (0, 90, 180, 270); frames come out upright.
     pub rotation_deg: i32,
+    /// The file is cut short or decoding broke off: what was read and what was lost. `None` for a whole clip.
+    pub truncation: Option<Truncation>,
+}
+
+/// How much of a clip that is cut short (or damaged part-way) could be read.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Truncation {
+    /// Frames that could be read (the report covers these).
+    pub frames_read: u64,
+    /// Frames the file declares.
+    pub frames_declared: u64,
+    /// Seconds that could be read.
+    pub read_s: f64,
+    /// Seconds the file declares.
+    pub declared_s: f64,
+    /// What was seen, in plain words.
+    pub detail: String,
+}
+
+impl Truncation {
+    /// One sentence for the report's warnings.
+    pub fn message(&self) -> String {
+        format!(
+            "the clip is cut short: only the first {:.1} s of {:.1} s ({} of {} frames) could be read ({}); this \
+             report covers that part — copy or export the clip again for a report of all of it",
+            self.read_s, self.declared_s, self.frames_read, self.frames_declared, self.detail
+        )
+    }
 }
 
 /// What a full decoding pass found.
@@ -199,26 +240,25 @@ impl VideoReader {
     pub fn open(path: &Path) -> Result<VideoReader, VideoError> {
         let file_size_byte = check_file(path)?;
         let container = inspect_container(path, file_size_byte)?;
-        match container {
-            Container::Mp4(Mp4Layout {
-                truncated: Some(detail),
-                ..
-            }) => {
-                return Err(VideoError::Truncated {
-                    path: path.to_path_buf(),
-                    detail,
-                });
+        if let Container::Mp4(layout) = &container {
+            if let Some(detail) = &layout.truncated {
+                let readable = layout.video_frames.map_or(0, |frames| frames.complete);
+                if readable == 0 {
+                    return Err(VideoError::Truncated {
+                        path: path.to_path_buf(),
+                        detail: if layout.video_frames.is_none() {
+                            format!("{detail}, before its index of frames, so no frame can be read")
+                        } else {
+                            format!("{detail}, before its first frame")
+                        },
+                    });
+                }
             }
-            Container::Mp4(Mp4Layout {
-                has_video_track: false,
-                has_tracks: true,
-                ..
-            }) => {
+            if layout.has_tracks && !layout.has_video_track {
                 return Err(VideoError::NoVideoStream {
                     path: path.to_path_buf(),
                 });
             }
-            _ => {}
         }
         let sha256 = sha256_of_file(path)?;
 
@@ -260,16 +300,48 @@ impl VideoReader {
             });
         }
         let fps = get(videoio::CAP_PROP_FPS)?;
-        let frame_count = get(videoio::CAP_PROP_FRAME_COUNT)?.max(0.0).round() as u64;
+        let estimated_frame_count = get(videoio::CAP_PROP_FRAME_COUNT)?.max(0.0).round() as u64;
         let codec = codec_name(get(videoio::CAP_PROP_FOURCC)?);
         let rotation_deg = normalise_rotation(get(videoio::CAP_PROP_ORIENTATION_META)?);
+        let sample_table = match &container {
+            Container::Mp4(layout) => layout.video_frames.filter(|frames| frames.declared > 0),
+            _ => None,
+        };
+        let (frame_count, frame_count_exact) = match sample_table {
+            Some(frames) => (frames.declared, true),
+            None => (estimated_frame_count, false),
+        };
         if frame_count > 0 && frame_count < MIN_FRAME_COUNT {
             return Err(VideoError::TooShort {
                 path: path.to_path_buf(),
                 frame_count,
             });
         }
-        let duration_s = if fps > 0.0 { frame_count as f64 / fps } else { 0.0 };
+        let seconds = |frames: u64| if fps > 0.0 { frames as f64 / fps } else { 0.0 };
+        let truncation = match (&container, sample_table) {
+            (
+                Container::Mp4(mp4::Mp4Layout {
+                    truncated: Some(detail),
+                    ..
+                }),
+                Some(frames),
+            ) if frames.complete < frames.declared => Some(Truncation {
+                frames_read: frames.complete,
+                frames_declared: frames.declared,
+                read_s: seconds(frames.complete),
+                declared_s: seconds(frames.declared),
+                detail: detail.clone(),
+            }),
+            _ => None,
+        };
+        if let Some(cut) = &truncation
+            && cut.read_s < MIN_READABLE_S
+        {
+            return Err(VideoError::Truncated {
+                path: path.to_path_buf(),
+                detail: too_little_left(cut),
+            });
+        }
         let info = VideoInfo {
             path: path.to_path_buf(),
             file_size_byte,
@@ -278,9 +350,11 @@ impl VideoReader {
             height_px,
             fps,
             frame_count,
-            duration_s,
+            frame_count_exact,
+            duration_s: seconds(frame_count),
             codec,
             rotation_deg,
+            truncation,
         };
         Ok(VideoReader {
             info,
@@ -376,21 +450,15 @@ impl VideoReader {
         self.frames_read
     }
 
-    fn check_complete(&self) -> Result<(), VideoError> {
+    /// At the end of the clip: trusts what decoded. No frame, or a single one, is an error; an estimated count
+    /// that was not reached is simply corrected; decoding that stops well short of an exact count is a
+    /// truncation, reported with the report of what was read — unless too little was read to measure.
+    fn check_complete(&mut self) -> Result<(), VideoError> {
         let path = self.info.path.clone();
         if self.frames_read == 0 {
             return Err(VideoError::Truncated {
                 path,
                 detail: "no frame could be decoded".into(),
-            });
-        }
-        if self.frames_read + FRAME_COUNT_SLACK < self.info.frame_count {
-            return Err(VideoError::Truncated {
-                path,
-                detail: format!(
-                    "decoding stopped after frame {} of {}",
-                    self.frames_read, self.info.frame_count
-                ),
             });
         }
         if self.frames_read < MIN_FRAME_COUNT {
@@ -399,8 +467,66 @@ impl VideoReader {
                 frame_count: self.frames_read,
             });
         }
+        let expected = self
+            .info
+            .truncation
+            .as_ref()
+            .map_or(self.info.frame_count, |cut| cut.frames_read);
+        if self.info.frame_count_exact && self.frames_read + FRAME_COUNT_SLACK < expected {
+            let fps = if self.info.fps > 0.0 {
+                self.info.fps
+            } else {
+                FALLBACK_FPS
+            };
+            let cut = Truncation {
+                frames_read: self.frames_read,
+                frames_declared: self.info.frame_count,
+                read_s: self.frames_read as f64 / fps,
+                declared_s: self.info.frame_count as f64 / fps,
+                detail: format!(
+                    "decoding stopped after frame {} of {}: the rest is damaged",
+                    self.frames_read, self.info.frame_count
+                ),
+            };
+            if cut.read_s < MIN_READABLE_S {
+                return Err(VideoError::Truncated {
+                    path,
+                    detail: too_little_left(&cut),
+                });
+            }
+            self.info.truncation = Some(cut);
+        }
+        if let Some(cut) = self.info.truncation.as_mut() {
+            // The report covers exactly what decoded.
+            let fps = if self.info.fps > 0.0 {
+                self.info.fps
+            } else {
+                FALLBACK_FPS
+            };
+            cut.frames_read = self.frames_read;
+            cut.read_s = self.frames_read as f64 / fps;
+        }
+        if !self.info.frame_count_exact || self.info.truncation.is_none() {
+            // What decoded is the clip: the count is now exact.
+            self.info.frame_count = self.frames_read;
+            self.info.frame_count_exact = true;
+            self.info.duration_s = self.frames_read as f64
+                / if self.info.fps > 0.0 {
+                    self.info.fps
+                } else {
+                    FALLBACK_FPS
+                };
+        }
         Ok(())
     }
+}
+
+/// The detail of a clip refused because too little of it can be read.
+fn too_little_left(cut: &Truncation) -> String {
+    format!(
+        "{}; only the first {:.1} s of {:.1} s can be read, too little to measure ({MIN_READABLE_S:.0} s needed)",
+        cut.detail, cut.read_s, cut.declared_s
+    )
 }
 
 /// Checks the path names a readable, non-empty file; returns its size in bytes.
@@ -499,29 +625,15 @@ fn normalise_rotation(degrees: f64) -> i32 {
 #[derive(Debug)]
 enum Container {
     /// ISO base media (MP4, MOV, 3GP): its box layout was read.
-    Mp4(Mp4Layout),
+    Mp4(mp4::Mp4Layout),
     /// Another video container recognised by its magic bytes (Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF).
     Other,
     /// Nothing recognised: most likely not a video.
     Unknown,
 }
 
-/// The parts of an MP4's box layout that tell a damaged or audio-only file from a good one.
-#[derive(Debug, Default)]
-struct Mp4Layout {
-    /// Why the file looks truncated: a top-level box that runs past the end of the file.
-    truncated: Option<String>,
-    /// Whether the `moov` box was read and holds at least one track.
-    has_tracks: bool,
-    /// Whether a track has the `vide` handler.
-    has_video_track: bool,
-}
-
 /// Top-level MP4 box types; a file whose first box is one of these is ISO base media.
 const MP4_TOP_LEVEL_BOXES: [&[u8; 4]; 7] = [b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"];
-
-/// A `moov` box larger than this is not read into memory for the track check (real ones are a few MB).
-const MAX_MOOV_BYTES: u64 = 256 << 20;
 
 fn inspect_container(path: &Path, file_len: u64) -> Result<Container, VideoError> {
     let unreadable = |source| VideoError::Unreadable {
@@ -530,10 +642,10 @@ fn inspect_container(path: &Path, file_len: u64) -> Result<Container, VideoError
     };
     let mut file = File::open(path).map_err(unreadable)?;
     let mut head = [0u8; 12];
-    let head = read_up_to(&mut file, &mut head).map_err(unreadable)?;
+    let head = mp4::read_up_to(&mut file, &mut head).map_err(unreadable)?;
     let box_type = head.get(4..8);
     if MP4_TOP_LEVEL_BOXES.iter().any(|b| box_type == Some(b.as_slice())) {
-        return Ok(Container::Mp4(mp4_layout(&mut file, file_len).map_err(unreadable)?));
+        return Ok(Container::Mp4(mp4::layout(&mut file, file_len).map_err(unreadable)?));
     }
     let other = head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) // Matroska / WebM (EBML)
         || (head.starts_with(b"RIFF") && head.get(8..12) == Some(b"AVI ".as_slice()))
@@ -543,108 +655,6 @@ fn inspect_container(path: &Path, file_len: u64) -> Result<Container, VideoError
         || head.starts_with(b"OggS")
         || head.starts_with(&[0x30, 0x26, 0xB2, 0x75]); // ASF / WMV
     Ok(if other { Container::Other } else { Container::Unknown })
-}
-
-/// Reads until `buffer` is full or the file ends, and returns the part that was filled.
-fn read_up_to<'a>(file: &mut File, buffer: &'a mut [u8]) -> io::Result<&'a [u8]> {
-    let mut filled = 0;
-    while let Some(rest) = buffer.get_mut(filled..).filter(|rest| !rest.is_empty()) {
-        let n = file.read(rest)?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    // `read` never reports more than it was given, so `filled` is within the buffer.
-    let buffer: &[u8] = buffer;
-    Ok(buffer.get(..filled).unwrap_or(buffer))
-}
-
-/// Walks the top-level boxes and, inside `moov`, the tracks' handler types.
-fn mp4_layout(file: &mut File, file_len: u64) -> io::Result<Mp4Layout> {
-    let mut layout = Mp4Layout::default();
-    let mut offset = 0u64;
-    while offset + 8 <= file_len {
-        file.seek(SeekFrom::Start(offset))?;
-        let mut header = [0u8; 16];
-        let header = read_up_to(file, &mut header)?;
-        // A box header: 32-bit big-endian size, four-byte type, and a 64-bit size when the first is 1.
-        let Some((&size, rest)) = header.split_first_chunk::<4>() else {
-            break;
-        };
-        let Some((&box_type, rest)) = rest.split_first_chunk::<4>() else {
-            break;
-        };
-        let large_size = rest.first_chunk::<8>().map(|bytes| u64::from_be_bytes(*bytes));
-        let (box_len, header_len) = match (u32::from_be_bytes(size), large_size) {
-            (0, _) => (file_len - offset, 8),
-            (1, Some(large_size)) => (large_size, 16),
-            (size, _) => (u64::from(size), 8),
-        };
-        if box_len < header_len {
-            layout.truncated = Some(format!("a box at byte {offset} has an impossible size"));
-            return Ok(layout);
-        }
-        if offset + box_len > file_len {
-            layout.truncated = Some(format!(
-                "the '{}' box needs {} bytes but the file ends after {}",
-                String::from_utf8_lossy(&box_type),
-                offset + box_len,
-                file_len
-            ));
-            return Ok(layout);
-        }
-        if &box_type == b"moov" && box_len <= MAX_MOOV_BYTES {
-            let mut moov = vec![0u8; (box_len - header_len) as usize];
-            file.seek(SeekFrom::Start(offset + header_len))?;
-            file.read_exact(&mut moov)?;
-            for handler in track_handlers(&moov) {
-                layout.has_tracks = true;
-                layout.has_video_track |= &handler == b"vide";
-            }
-        }
-        offset += box_len;
-    }
-    Ok(layout)
-}
-
-/// The handler type (`vide`, `soun`, …) of each `trak` in a `moov` payload.
-fn track_handlers(moov: &[u8]) -> Vec<[u8; 4]> {
-    let mut handlers = Vec::new();
-    for trak in child_boxes(moov, b"trak") {
-        for mdia in child_boxes(trak, b"mdia") {
-            for hdlr in child_boxes(mdia, b"hdlr") {
-                // hdlr payload: version+flags (4), pre_defined (4), handler_type (4).
-                if let Some(kind) = hdlr.get(8..).and_then(<[u8]>::first_chunk::<4>) {
-                    handlers.push(*kind);
-                }
-            }
-        }
-    }
-    handlers
-}
-
-/// The payloads of the direct children of type `wanted` in a box payload (32-bit sizes only, as in `moov`).
-fn child_boxes<'a>(payload: &'a [u8], wanted: &[u8; 4]) -> Vec<&'a [u8]> {
-    let mut children = Vec::new();
-    let mut rest = payload;
-    // Each child: a 32-bit big-endian size (its 8-byte header included), a four-byte type, the payload.
-    while let Some(([s0, s1, s2, s3, kind @ ..], _)) = rest.split_first_chunk::<8>() {
-        let size = u32::from_be_bytes([*s0, *s1, *s2, *s3]) as usize;
-        if size < 8 {
-            break;
-        }
-        let Some((child, next)) = rest.split_at_checked(size) else {
-            break;
-        };
-        if kind == wanted
-            && let Some((_, child_payload)) = child.split_first_chunk::<8>()
-        {
-            children.push(child_payload);
-        }
-        rest = next;
-    }
-    children
 }
 
 #[cfg(test)]
@@ -663,13 +673,6 @@ mod tests {
         hdlr.extend_from_slice(handler);
         hdlr.extend_from_slice(&[0u8; 12]);
         mp4_box(b"trak", &mp4_box(b"mdia", &mp4_box(b"hdlr", &hdlr)))
-    }
-
-    #[test]
-    fn handlers_are_found_in_every_track() {
-        let mut moov = track(b"soun");
-        moov.extend(track(b"vide"));
-        assert_eq!(track_handlers(&moov), vec![*b"soun", *b"vide"]);
     }
 
     #[test]

@@ -1,0 +1,496 @@
+//! Running parts: where in a clip the runner runs steadily, so that the analysis measures that and says what it
+//! left out. A clinic clip is rarely all running: the athlete steps onto the belt, holds the rails while it
+//! speeds up, slows down to step off; an edited clip joins takes with cuts, or slows some of them down. Gait
+//! events and their averages are only meaningful over a stretch of steady running.
+//!
+//! The clip is first split at **scene cuts** (the whole pose jumps between two frames: most landmarks move
+//! further than a leg length's fraction a frame allows, or the trunk jumps or changes size) and at gaps where the
+//! runner is lost. In each piece every **swing of each foot** is found as a peak of its heel's position ahead of
+//! the pelvis (Zeni's initial-contact marker, robust at any rhythm), and the peaks of both feet are merged in time.
+//! A **running part** is a run of at least [`MIN_PART_STEPS`] steps in which the feet alternate, every step lasts
+//! from [`MIN_STEP_S`] to [`MAX_STEP_S`] (120–400 steps/min: jogging to sprinting), each step is within
+//! [`STEP_TOLERANCE_FRACTION`] of the part's median, and the arms swing (a runner holding the rails keeps the
+//! wrists still while the legs move). Everything else is a skipped span with its reason.
+//!
+//! The **measured parts** — the ones the report's averages use — are the longest running part and every other
+//! part whose cadence is within [`SAME_PACE_FRACTION`] of it (the same running interrupted by a cut or a slow-
+//! motion stretch). Slow motion shows as steps too long for running (a sprint at 4× slow motion runs at 67
+//! "steps/min"): such spans are skipped, never measured as if they were real time.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::{MAX_STRIDE_S, MIN_STRIDE_S};
+use crate::landmarks::LandmarkId;
+use crate::track::{BeltFrame, Side, Tracks, median, sample_or_nan};
+
+/// Shortest step of running, seconds (400 steps/min, beyond any sprinter).
+pub const MIN_STEP_S: f64 = 0.5 * MIN_STRIDE_S * 0.75;
+/// Longest step of running, seconds (80 steps/min: slower rhythms are walking, or slow motion).
+pub const MAX_STEP_S: f64 = 0.5 * MAX_STRIDE_S;
+/// A running part needs at least this many steps (three strides: cadence, and a few steps a side).
+pub const MIN_PART_STEPS: usize = 6;
+/// Each step of a part lasts within this fraction of the part's median step.
+pub const STEP_TOLERANCE_FRACTION: f64 = 0.3;
+/// Parts whose cadence is within this fraction of the longest part's are measured with it.
+pub const SAME_PACE_FRACTION: f64 = 0.08;
+/// A heel swing counts when its peak stands this fraction of the leg length above the troughs around it.
+pub const MIN_SWING_PER_LEG: f64 = 0.25;
+/// A scene cut: the median landmark moves more than this fraction of the leg length between two frames (a
+/// running body moves its landmarks a tenth of that).
+pub const CUT_MEDIAN_JUMP_PER_LEG: f64 = 0.3;
+/// A scene cut: the trunk's centre jumps more than this fraction of the leg length between two frames.
+pub const CUT_TRUNK_JUMP_PER_LEG: f64 = 0.12;
+/// A scene cut: the trunk's length changes by more than this factor between two frames (a zoom).
+pub const CUT_TRUNK_SCALE: f64 = 1.2;
+/// Hands on the rails: both wrists move less than this fraction of the leg length in the picture over a step (a
+/// running arm moves them a fifth to a half of one on the labelled clips; hands on the rails, under a tenth).
+pub const MIN_ARM_SWING_PER_LEG: f64 = 0.12;
+
+/// A stretch of steady running.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RunningPart {
+    /// Start, seconds from the first frame.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// Steps per minute over the part, from its heel swings.
+    pub cadence_steps_per_min: f64,
+    /// Steps found in it.
+    pub step_count: usize,
+    /// Whether the report's averages use it.
+    pub measured: bool,
+}
+
+/// A stretch the analysis left out, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SkippedSpan {
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// Why, in plain words.
+    pub reason: String,
+}
+
+/// The clip divided into running parts and skipped spans.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClipParts {
+    /// The running parts, in time order.
+    pub parts: Vec<RunningPart>,
+    /// What was left out, in time order.
+    pub skipped: Vec<SkippedSpan>,
+}
+
+impl ClipParts {
+    /// Frame ranges (`start..end`) of the running parts, with whether each is measured.
+    pub fn frame_ranges(&self, fps: f64) -> Vec<(usize, usize, bool)> {
+        self.parts
+            .iter()
+            .map(|part| {
+                (
+                    (part.start_s * fps).round().max(0.0) as usize,
+                    (part.end_s * fps).round().max(0.0) as usize,
+                    part.measured,
+                )
+            })
+            .collect()
+    }
+
+    /// Whether time `t_s` lies in a measured part.
+    pub fn is_measured(&self, t_s: f64) -> bool {
+        self.parts
+            .iter()
+            .any(|part| part.measured && t_s >= part.start_s && t_s <= part.end_s)
+    }
+}
+
+/// One heel swing peak: the frame (fractional) and which foot.
+#[derive(Clone, Copy, Debug)]
+struct Swing {
+    frame: f64,
+    side: Side,
+}
+
+/// Finds the running parts of a side-view clip.
+pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
+    let Some(leg_px) = tracks.leg_length_px else {
+        return ClipParts::default();
+    };
+    let fps = tracks.fps;
+    let count = tracks.frame_count();
+    let forward_sign = tracks.detection.facing.map_or(1.0, |facing| facing.sign());
+    let frame = BeltFrame::level(forward_sign);
+    let pieces = cut_free_pieces(tracks, leg_px);
+    let mut runs: Vec<(Vec<Swing>, usize)> = Vec::new();
+    let mut skipped = Vec::new();
+    let time = |f: f64| f / fps;
+    for &(start, end) in &pieces {
+        let (swings, heel_ahead) = heel_swings(tracks, &frame, start, end, leg_px);
+        let (piece_runs, piece_skipped) = steady_runs(tracks, &frame, &swings, &heel_ahead, leg_px);
+        runs.extend(piece_runs);
+        skipped.extend(piece_skipped);
+    }
+    // Parts: from half a step before the first swing peak to a step and a half after the last (the last stance
+    // and its toe-off), inside the piece.
+    let mut parts: Vec<RunningPart> = runs
+        .iter()
+        .filter_map(|(run, steps)| {
+            let (first, last) = (run.first()?, run.last()?);
+            let step_frames = (last.frame - first.frame) / (*steps).max(1) as f64;
+            let piece = pieces
+                .iter()
+                .find(|(start, end)| first.frame >= *start as f64 && first.frame < *end as f64)?;
+            let start = (first.frame - 0.5 * step_frames).max(piece.0 as f64);
+            let end = (last.frame + 1.5 * step_frames).min(piece.1 as f64);
+            Some(RunningPart {
+                start_s: time(start),
+                end_s: time(end),
+                cadence_steps_per_min: 60.0 * fps / step_frames,
+                step_count: *steps,
+                measured: false,
+            })
+        })
+        .collect();
+    if let Some(longest) = parts
+        .iter()
+        .map(|part| (part.end_s - part.start_s, part.cadence_steps_per_min))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+    {
+        for part in &mut parts {
+            part.measured = (part.cadence_steps_per_min / longest.1 - 1.0).abs() <= SAME_PACE_FRACTION;
+        }
+    }
+    for part in parts.iter().filter(|part| !part.measured) {
+        skipped.push(SkippedSpan {
+            start_s: part.start_s,
+            end_s: part.end_s,
+            reason: format!(
+                "running at {:.0} steps/min, a different pace from the measured part",
+                part.cadence_steps_per_min
+            ),
+        });
+    }
+    // Frames outside every part and every span already explained: no steady running was found there.
+    let mut covered: Vec<(f64, f64)> = parts
+        .iter()
+        .map(|p| (p.start_s, p.end_s))
+        .chain(skipped.iter().map(|s| (s.start_s, s.end_s)))
+        .collect();
+    covered.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut cursor = 0.0;
+    let clip_end = time(count as f64);
+    let mut gaps = Vec::new();
+    for (start, end) in covered.iter().chain(std::iter::once(&(clip_end, clip_end))) {
+        if *start - cursor > 1.5 / fps {
+            gaps.push(SkippedSpan {
+                start_s: cursor,
+                end_s: *start,
+                reason: "no steady running: the feet do not swing in a running rhythm (standing, walking, \
+                         getting on or off, or the runner is out of view)"
+                    .into(),
+            });
+        }
+        cursor = cursor.max(*end);
+    }
+    skipped.extend(gaps);
+    skipped.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    ClipParts { parts, skipped }
+}
+
+/// The clip's frame ranges between scene cuts and losses of the runner.
+fn cut_free_pieces(tracks: &Tracks, leg_px: f64) -> Vec<(usize, usize)> {
+    let count = tracks.frame_count();
+    let trunk_ids = [
+        LandmarkId::LeftShoulder,
+        LandmarkId::RightShoulder,
+        LandmarkId::LeftHip,
+        LandmarkId::RightHip,
+    ];
+    let trunk = |f: usize| -> Option<((f64, f64), f64)> {
+        let points: Vec<(f64, f64)> = trunk_ids.iter().map(|id| tracks.raw(*id).xy(f)).collect();
+        if points.iter().any(|(x, y)| !x.is_finite() || !y.is_finite()) {
+            return None;
+        }
+        let centre = (
+            points.iter().map(|p| p.0).sum::<f64>() / 4.0,
+            points.iter().map(|p| p.1).sum::<f64>() / 4.0,
+        );
+        let [ls, rs, lh, rh] = [points.first()?, points.get(1)?, points.get(2)?, points.get(3)?];
+        let length = (0.5 * (ls.0 + rs.0) - 0.5 * (lh.0 + rh.0)).hypot(0.5 * (ls.1 + rs.1) - 0.5 * (lh.1 + rh.1));
+        Some((centre, length))
+    };
+    let mut pieces = Vec::new();
+    let mut start: Option<usize> = None;
+    for f in 0..count {
+        let present = trunk(f).is_some();
+        let cut = f > 0
+            && present
+            && match (trunk(f - 1), trunk(f)) {
+                (Some((a, la)), Some((b, lb))) => {
+                    let jumps: Vec<f64> = tracks
+                        .raw
+                        .iter()
+                        .map(|track| {
+                            let ((x0, y0), (x1, y1)) = (track.xy(f - 1), track.xy(f));
+                            (x1 - x0).hypot(y1 - y0)
+                        })
+                        .collect();
+                    let median_jump = median(&jumps).unwrap_or(0.0);
+                    let scale = if la > 0.0 && lb > 0.0 {
+                        (lb / la).max(la / lb)
+                    } else {
+                        1.0
+                    };
+                    median_jump > CUT_MEDIAN_JUMP_PER_LEG * leg_px
+                        || (b.0 - a.0).hypot(b.1 - a.1) > CUT_TRUNK_JUMP_PER_LEG * leg_px
+                        || scale > CUT_TRUNK_SCALE
+                }
+                _ => false,
+            };
+        match (start, present, cut) {
+            (None, true, _) => start = Some(f),
+            (Some(s), false, _) => {
+                pieces.push((s, f));
+                start = None;
+            }
+            (Some(s), true, true) => {
+                pieces.push((s, f));
+                start = Some(f);
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        pieces.push((s, count));
+    }
+    pieces
+}
+
+/// Every heel swing peak in frames `start..end`, both feet, in time order.
+fn heel_swings(
+    tracks: &Tracks,
+    frame: &BeltFrame,
+    start: usize,
+    end: usize,
+    leg_px: f64,
+) -> (Vec<Swing>, [Vec<f64>; 2]) {
+    let piece = tracks.slice(start, end);
+    let fps = tracks.fps;
+    // Peaks at least this far apart: a third of the shortest step.
+    let half_window = ((MIN_STEP_S * fps) / 3.0).round().max(1.0) as usize;
+    let mut swings = Vec::new();
+    let mut both: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for side in [Side::Left, Side::Right] {
+        let (heel_id, _) = heel_and_wrist(side);
+        let heel_ahead: Vec<f64> = (0..piece.frame_count())
+            .map(|f| {
+                let pelvis_u = 0.5
+                    * (frame.point(piece.smooth(LandmarkId::LeftHip), f).0
+                        + frame.point(piece.smooth(LandmarkId::RightHip), f).0);
+                frame.point(piece.smooth(heel_id), f).0 - pelvis_u
+            })
+            .collect();
+        for peak in local_peaks(&heel_ahead, half_window) {
+            // Prominence: the peak stands well above the lowest point within a step's reach on each side.
+            let reach = (MAX_STEP_S * fps).round() as usize;
+            let f = peak.round() as usize;
+            let lowest = |range: std::ops::Range<usize>| {
+                range
+                    .filter_map(|g| heel_ahead.get(g).copied())
+                    .filter(|v| v.is_finite())
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let value = sample_or_nan(&heel_ahead, f);
+            let before = lowest(f.saturating_sub(reach)..f);
+            let after = lowest(f..(f + reach).min(heel_ahead.len()));
+            if value - before.max(after) >= MIN_SWING_PER_LEG * leg_px
+                || (before.is_finite() != after.is_finite() && value - before.min(after) >= MIN_SWING_PER_LEG * leg_px)
+            {
+                swings.push(Swing {
+                    frame: start as f64 + peak,
+                    side,
+                });
+            }
+        }
+        *side.of_pair_mut(&mut both) = heel_ahead;
+    }
+    swings.sort_by(|a, b| a.frame.total_cmp(&b.frame));
+    // The heel series as frames of the whole clip (NaN outside the piece), so swings index them directly.
+    let whole = both.map(|series| {
+        let mut padded = vec![f64::NAN; start];
+        padded.extend(series);
+        padded
+    });
+    (swings, whole)
+}
+
+fn heel_and_wrist(side: Side) -> (LandmarkId, LandmarkId) {
+    match side {
+        Side::Left => (LandmarkId::LeftHeel, LandmarkId::LeftWrist),
+        Side::Right => (LandmarkId::RightHeel, LandmarkId::RightWrist),
+    }
+}
+
+/// Local maxima (the highest value within ± `half_window`), parabolically interpolated, fractional frames.
+fn local_peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
+    let mut found = Vec::new();
+    for (k, window) in signal.windows(3).enumerate() {
+        let &[a, value, c] = window else {
+            continue;
+        };
+        let f = k + 1;
+        if !value.is_finite() {
+            continue;
+        }
+        let (from, to) = (f.saturating_sub(half_window), (f + half_window + 1).min(signal.len()));
+        let is_peak = signal
+            .iter()
+            .enumerate()
+            .take(to)
+            .skip(from)
+            .all(|(g, &other)| g == f || other < value || (other == value && g > f) || other.is_nan());
+        if is_peak {
+            let denominator = a - 2.0 * value + c;
+            let offset = if a.is_finite() && c.is_finite() && denominator < 0.0 {
+                (0.5 * (a - c) / denominator).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            };
+            found.push(f as f64 + offset);
+        }
+    }
+    found
+}
+
+/// Splits a piece's swings into steady running runs; what does not qualify becomes a skipped span. The expected
+/// step at each swing comes from the rhythm around it (the autocorrelation of both heels' swings over
+/// ± [`RHYTHM_WINDOW_S`], as for the whole clip in [`crate::events`]), which a pose model's misses and slips
+/// hardly move: a run takes the swings that fall a step (or, the far foot missed, two) after the last, skips
+/// spurious ones that come too soon, and ends where the rhythm breaks.
+fn steady_runs(
+    tracks: &Tracks,
+    frame: &BeltFrame,
+    swings: &[Swing],
+    heel_ahead: &[Vec<f64>; 2],
+    leg_px: f64,
+) -> (Vec<(Vec<Swing>, usize)>, Vec<SkippedSpan>) {
+    let fps = tracks.fps;
+    let half = (RHYTHM_WINDOW_S * fps).round() as usize;
+    let expected_step_frames = |at: f64| -> Option<f64> {
+        let f = at.round().max(0.0) as usize;
+        let (from, to) = (f.saturating_sub(half), f + half);
+        let [left, right] = heel_ahead;
+        let (left, right) = (
+            left.get(from..to.min(left.len()))?,
+            right.get(from..to.min(right.len()))?,
+        );
+        crate::events::stride_period_s(&[left, right], fps).map(|stride_s| 0.5 * stride_s * fps)
+    };
+    let mut runs = Vec::new();
+    let mut skipped = Vec::new();
+    let mut current: Vec<Swing> = Vec::new();
+    let mut steps_in_current = 0usize;
+    let mut reason: Option<String> = None;
+    let hands_on_rails =
+        |a: &Swing, b: &Swing| arm_swing_px(tracks, frame, a.frame, b.frame) < MIN_ARM_SWING_PER_LEG * leg_px;
+    let flush = |current: &mut Vec<Swing>,
+                 steps: usize,
+                 reason: Option<String>,
+                 runs: &mut Vec<(Vec<Swing>, usize)>,
+                 skipped: &mut Vec<SkippedSpan>| {
+        if steps >= MIN_PART_STEPS {
+            runs.push((std::mem::take(current), steps));
+        } else {
+            if let (Some(first), Some(last)) = (current.first(), current.last())
+                && current.len() >= 2
+            {
+                skipped.push(SkippedSpan {
+                    start_s: first.frame / fps,
+                    end_s: last.frame / fps,
+                    reason: reason
+                        .unwrap_or_else(|| format!("only {steps} steps of running in a row, too few to measure")),
+                });
+            }
+            current.clear();
+        }
+    };
+    for swing in swings {
+        let expected =
+            expected_step_frames(swing.frame).filter(|step| (MIN_STEP_S * fps..=MAX_STEP_S * fps).contains(step));
+        let Some(last) = current.last().copied() else {
+            if expected.is_some() {
+                current.push(*swing);
+                steps_in_current = 0;
+            }
+            continue;
+        };
+        let step = swing.frame - last.frame;
+        let close = |target: f64| (step / target - 1.0).abs() <= STEP_TOLERANCE_FRACTION;
+        let verdict = match expected {
+            Some(expected) if swing.side != last.side && close(expected) => Some(1),
+            Some(expected) if swing.side == last.side && close(2.0 * expected) => Some(2),
+            // Too soon for the next step: a spurious swing, skipped.
+            Some(expected) if step < (1.0 - STEP_TOLERANCE_FRACTION) * expected => continue,
+            _ => None,
+        };
+        let rails = verdict.is_some() && hands_on_rails(&last, swing);
+        if let (Some(steps), false) = (verdict, rails) {
+            current.push(*swing);
+            steps_in_current += steps;
+            continue;
+        }
+        let why = if rails {
+            Some("the arms are still: the runner is holding the rails".to_owned())
+        } else if expected.is_none() {
+            Some(format!(
+                "no running rhythm (steps of {:.1} s: walking, standing, or a slow-motion stretch)",
+                step / fps
+            ))
+        } else {
+            None
+        };
+        flush(
+            &mut current,
+            steps_in_current,
+            reason.take().or(why.clone()),
+            &mut runs,
+            &mut skipped,
+        );
+        reason = why;
+        steps_in_current = 0;
+        if expected.is_some() {
+            current.push(*swing);
+        }
+    }
+    flush(&mut current, steps_in_current, reason, &mut runs, &mut skipped);
+    (runs, skipped)
+}
+
+/// Half-width of the window the local running rhythm is measured over, seconds.
+pub const RHYTHM_WINDOW_S: f64 = 1.5;
+
+/// How far the wrists move in the image between two frames, pixels (the larger of the two wrists' ranges in x
+/// or y). A runner holding the treadmill's rails keeps them still in the picture while the body bobs; a runner
+/// swinging the arms, or even running with the arms held up, moves them with the trunk.
+fn arm_swing_px(tracks: &Tracks, _frame: &BeltFrame, from: f64, until: f64) -> f64 {
+    let mut widest: f64 = 0.0;
+    let mut seen = false;
+    for side in [Side::Left, Side::Right] {
+        let (_, wrist) = heel_and_wrist(side);
+        let track = tracks.raw(wrist);
+        let (mut x_range, mut y_range) = ((f64::INFINITY, f64::NEG_INFINITY), (f64::INFINITY, f64::NEG_INFINITY));
+        for f in (from.floor().max(0.0) as usize)..=(until.ceil().max(0.0) as usize) {
+            let (x, y) = track.xy(f);
+            if x.is_finite() && y.is_finite() {
+                x_range = (x_range.0.min(x), x_range.1.max(x));
+                y_range = (y_range.0.min(y), y_range.1.max(y));
+            }
+        }
+        if x_range.1 >= x_range.0 {
+            seen = true;
+            widest = widest.max(x_range.1 - x_range.0).max(y_range.1 - y_range.0);
+        }
+    }
+    // Wrists never found: nothing says the arms are still.
+    if seen { widest } else { f64::INFINITY }
+}

@@ -1,0 +1,393 @@
+//! Gait events against hand labels: `runform analyze` (the real pose stage and analysis) on every fixture clip
+//! that `tests/labels/` holds hand-labelled foot contacts for, compared stance by stance with the labels. It
+//! prints a table per clip — initial contacts (IC) and toe-offs (TO) within ±1 frame, their mean bias, contact
+//! time per side against the labels, foot-strike class agreement and the median foot angle per side — and
+//! asserts each clip's floor (see `CLIPS`), so that a change that makes the events worse on real footage fails.
+//!
+//! How the labels were made, and how to redo them, is in `tests/labels/README.md`. A label's IC is the first
+//! frame in contact, so the true contact lies between that frame and the one before (`ic_frame − 0.5`); a TO is
+//! the last frame in contact (`to_frame + 0.5`); contact frames are `to_frame − ic_frame + 1`.
+//!
+//! The clips live in `../shared/videos` (never in this repository): the test skips with a message where that
+//! folder is absent. The synthetic-runner tests (`analysis_synthetic.rs`) test the same detector everywhere.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A labelled clip and the floors its events must reach.
+struct LabelledClip {
+    /// File name in `../shared/videos` (and, with `.events.csv`, in `tests/labels`).
+    name: &'static str,
+    /// Analyse every `decimate`-th frame starting at `phase` (a lower frame rate of the same footage, made with
+    /// ffmpeg), or the clip itself with `None`.
+    decimate: Option<(u32, u32)>,
+    /// Least share of labelled ICs within ±1 frame.
+    min_ic_within_one: f64,
+    /// Least share of labelled TOs within ±1 frame.
+    min_to_within_one: f64,
+    /// Largest mean IC and TO bias, frames.
+    max_bias_frames: f64,
+    /// Largest difference of the per-side mean contact time from the labels, milliseconds.
+    max_contact_difference_ms: f64,
+    /// Least share of labelled stances found (the rest must be left out with a reason).
+    min_found: f64,
+}
+
+/// Every labelled clip. The floors are what the detector reaches today, rounded down (the closing note of issue
+/// 10 gives the measured values and where they fall short of the issue's 90 %).
+const CLIPS: [LabelledClip; 6] = [
+    LabelledClip {
+        name: "treadmill_side_gym_portrait60",
+        decimate: None,
+        min_ic_within_one: 0.8,
+        min_to_within_one: 0.9,
+        max_bias_frames: 0.5,
+        max_contact_difference_ms: 30.0,
+        min_found: 0.85,
+    },
+    // The same footage at 30 fps (even and odd frames): the frame rate of most phone clips.
+    LabelledClip {
+        name: "treadmill_side_gym_portrait60",
+        decimate: Some((2, 0)),
+        min_ic_within_one: 0.9,
+        min_to_within_one: 0.9,
+        max_bias_frames: 0.5,
+        max_contact_difference_ms: 30.0,
+        min_found: 0.85,
+    },
+    LabelledClip {
+        name: "treadmill_side_gym_portrait60",
+        decimate: Some((2, 1)),
+        min_ic_within_one: 0.9,
+        min_to_within_one: 0.9,
+        max_bias_frames: 0.5,
+        max_contact_difference_ms: 30.0,
+        min_found: 0.85,
+    },
+    LabelledClip {
+        name: "overground_side_grass_pace_overlay",
+        decimate: None,
+        min_ic_within_one: 0.8,
+        min_to_within_one: 0.75,
+        max_bias_frames: 0.5,
+        max_contact_difference_ms: 40.0,
+        min_found: 0.6,
+    },
+    LabelledClip {
+        name: "treadmill_oblique_tiktok",
+        decimate: None,
+        min_ic_within_one: 0.5,
+        min_to_within_one: 0.5,
+        max_bias_frames: 1.0,
+        max_contact_difference_ms: 120.0,
+        min_found: 0.6,
+    },
+    LabelledClip {
+        name: "treadmill_oblique_sprint_with_coach",
+        decimate: None,
+        min_ic_within_one: 0.0,
+        min_to_within_one: 0.0,
+        max_bias_frames: f64::INFINITY,
+        max_contact_difference_ms: f64::INFINITY,
+        min_found: 0.0,
+    },
+];
+
+/// One labelled stance.
+#[derive(Debug)]
+struct Stance {
+    side: String,
+    ic_frame: Option<f64>,
+    to_frame: Option<f64>,
+    strike: Option<String>,
+    foot_angle_deg: Option<f64>,
+}
+
+fn read_labels(path: &Path) -> Vec<Stance> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = reader.headers().expect("header").clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let (foot, ic, to, strike, angle, status) = (
+        column("foot"),
+        column("ic_frame"),
+        column("to_frame"),
+        column("strike_pattern"),
+        column("foot_angle_deg"),
+        column("status"),
+    );
+    let number = |text: &str| text.trim().parse::<f64>().ok();
+    reader
+        .records()
+        .map(|record| record.expect("a CSV row"))
+        .filter(|record| record.get(status) != Some("excluded"))
+        .map(|record| Stance {
+            side: record.get(foot).unwrap_or("").to_owned(),
+            ic_frame: record.get(ic).and_then(number),
+            to_frame: record.get(to).and_then(number),
+            strike: record.get(strike).filter(|s| !s.is_empty()).map(str::to_owned),
+            foot_angle_deg: record.get(angle).and_then(number),
+        })
+        .collect()
+}
+
+/// The clip to analyse: the fixture itself, or a decimated copy of it in `dir`.
+fn clip_to_analyse(videos: &Path, clip: &LabelledClip, dir: &Path) -> PathBuf {
+    let source = videos.join(format!("{}.mp4", clip.name));
+    let Some((every, phase)) = clip.decimate else {
+        return source;
+    };
+    let derived = dir.join(format!("{}_every{every}_from{phase}.mp4", clip.name));
+    let select = format!("select='eq(mod(n\\,{every})\\,{phase})',setpts=N/(30*TB)");
+    common::ffmpeg(&[
+        "-i",
+        source.to_str().expect("utf-8"),
+        "-vf",
+        &select,
+        "-r",
+        "30",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "14",
+        "-preset",
+        "fast",
+        derived.to_str().expect("utf-8"),
+    ]);
+    derived
+}
+
+/// Per-clip results.
+#[derive(Debug, Default)]
+struct Score {
+    labelled: usize,
+    found: usize,
+    left_out: usize,
+    missed: usize,
+    ic_errors: Vec<f64>,
+    to_errors: Vec<f64>,
+    contact_ms: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+    strike_agreement: Vec<bool>,
+    angles: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+}
+
+fn share_within_one(errors: &[f64]) -> f64 {
+    errors.iter().filter(|e| e.abs() <= 1.0).count() as f64 / errors.len().max(1) as f64
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
+    }
+}
+
+fn score(report: &serde_json::Value, labels: &[Stance], clip: &LabelledClip) -> Score {
+    let analysis = &report["analysis"];
+    let fps = analysis["frame_rate_fps"].as_f64().expect("fps");
+    // Label frames are the original clip's; a decimated copy shows every `every`-th of them.
+    let (every, phase) = clip.decimate.map_or((1.0, 0.0), |(e, p)| (f64::from(e), f64::from(p)));
+    let label_s = |frame: f64| (frame - phase) / (fps * every);
+    let steps = analysis["steps"].as_array().expect("steps");
+    let skipped: Vec<(f64, f64)> = analysis["running_parts"]["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|span| {
+            (
+                span["start_s"].as_f64().unwrap_or(0.0),
+                span["end_s"].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let rejected: Vec<f64> = analysis["rejected_contacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["ic_s"].as_f64())
+        .collect();
+    let mut score = Score::default();
+    for stance in labels {
+        let ic_s = stance.ic_frame.map(|f| label_s(f - 0.5));
+        let to_s = stance.to_frame.map(|f| label_s(f + 0.5));
+        let Some(reference_s) = ic_s.or(to_s) else { continue };
+        score.labelled += 1;
+        let key = if ic_s.is_some() { "ic_s" } else { "to_s" };
+        let matched = steps
+            .iter()
+            .filter(|step| step["side"].as_str() == Some(stance.side.as_str()))
+            .filter_map(|step| step[key].as_f64().map(|t| (t - reference_s, step)))
+            .filter(|(difference, _)| difference.abs() < 0.12)
+            .min_by(|a, b| a.0.abs().total_cmp(&b.0.abs()));
+        let Some((_, step)) = matched else {
+            let explained = skipped
+                .iter()
+                .any(|(start, end)| reference_s >= start - 0.1 && reference_s <= end + 0.1)
+                || rejected.iter().any(|t| (t - reference_s).abs() < 0.12);
+            if explained {
+                score.left_out += 1;
+            } else {
+                score.missed += 1;
+            }
+            continue;
+        };
+        score.found += 1;
+        let (step_ic, step_to) = (
+            step["ic_s"].as_f64().unwrap_or(f64::NAN),
+            step["to_s"].as_f64().unwrap_or(f64::NAN),
+        );
+        if let Some(ic) = ic_s {
+            score.ic_errors.push((step_ic - ic) * fps);
+        }
+        if let Some(to) = to_s {
+            score.to_errors.push((step_to - to) * fps);
+        }
+        if let (Some(ic), Some(to)) = (ic_s, to_s) {
+            let entry = score.contact_ms.entry(stance.side.clone()).or_default();
+            entry.0.push((step_to - step_ic) * 1000.0);
+            entry.1.push((to - ic) * 1000.0);
+        }
+        if let (Some(label), Some(class)) = (&stance.strike, step["foot_strike_class"].as_str()) {
+            score.strike_agreement.push(label == class);
+        }
+        if let (Some(label), Some(angle)) = (stance.foot_angle_deg, step["values"]["foot_strike_angle_deg"].as_f64()) {
+            let entry = score.angles.entry(stance.side.clone()).or_default();
+            entry.0.push(angle);
+            entry.1.push(label);
+        }
+    }
+    score
+}
+
+fn print_table(title: &str, score: &Score) {
+    println!(
+        "{title}: {} labelled stances, {} found, {} left out with a reason, {} missed",
+        score.labelled, score.found, score.left_out, score.missed
+    );
+    println!(
+        "  IC within ±1 frame {:>4.0} % (n {}, bias {:+.2} frames) | TO within ±1 frame {:>4.0} % (n {}, bias {:+.2} frames)",
+        100.0 * share_within_one(&score.ic_errors),
+        score.ic_errors.len(),
+        mean(&score.ic_errors),
+        100.0 * share_within_one(&score.to_errors),
+        score.to_errors.len(),
+        mean(&score.to_errors)
+    );
+    for (side, (runform, labels)) in &score.contact_ms {
+        println!(
+            "  contact {side:<5} runform {:>5.0} ms, labels {:>5.0} ms ({:+.0} ms, n {})",
+            mean(runform),
+            mean(labels),
+            mean(runform) - mean(labels),
+            runform.len()
+        );
+    }
+    if !score.strike_agreement.is_empty() {
+        println!(
+            "  strike class agrees on {:.0} % of {} steps",
+            100.0 * score.strike_agreement.iter().filter(|a| **a).count() as f64 / score.strike_agreement.len() as f64,
+            score.strike_agreement.len()
+        );
+    }
+    for (side, (runform, labels)) in &score.angles {
+        println!(
+            "  foot angle {side:<5} median runform {:+5.1}°, labels {:+5.1}° (n {})",
+            median(runform),
+            median(labels),
+            runform.len()
+        );
+    }
+}
+
+#[test]
+fn events_match_the_hand_labels_on_real_clips() {
+    let Some(videos) = common::shared_videos() else {
+        return;
+    };
+    let labels_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/labels");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    for clip in &CLIPS {
+        let labels = read_labels(&labels_dir.join(format!("{}.events.csv", clip.name)));
+        let input = clip_to_analyse(&videos, clip, dir.path());
+        let out = dir.path().join("out");
+        let output = Command::new(env!("CARGO_BIN_EXE_runform"))
+            .args(["analyze", input.to_str().expect("utf-8"), "--out"])
+            .arg(&out)
+            .arg("-q")
+            .output()
+            .expect("runform runs");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            input.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stem = input.file_stem().expect("stem").to_string_lossy().into_owned();
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(&stem).join("report.json")).expect("report")).expect("JSON");
+        let score = score(&report, &labels, clip);
+        let title = match clip.decimate {
+            Some((every, phase)) => format!("{} (1 frame in {every}, from frame {phase})", clip.name),
+            None => clip.name.to_owned(),
+        };
+        print_table(&title, &score);
+        let mut check = |ok: bool, what: String| {
+            if !ok {
+                failures.push(format!("{title}: {what}"));
+            }
+        };
+        let (ic, to) = (share_within_one(&score.ic_errors), share_within_one(&score.to_errors));
+        check(
+            ic >= clip.min_ic_within_one,
+            format!("IC within ±1 frame {ic:.2} < {}", clip.min_ic_within_one),
+        );
+        check(
+            to >= clip.min_to_within_one,
+            format!("TO within ±1 frame {to:.2} < {}", clip.min_to_within_one),
+        );
+        for (what, errors) in [("IC", &score.ic_errors), ("TO", &score.to_errors)] {
+            let bias = mean(errors);
+            check(
+                errors.is_empty() || bias.abs() <= clip.max_bias_frames,
+                format!("{what} bias {bias:+.2} frames beyond ±{}", clip.max_bias_frames),
+            );
+        }
+        for (side, (runform, labels)) in &score.contact_ms {
+            let difference = mean(runform) - mean(labels);
+            check(
+                difference.abs() <= clip.max_contact_difference_ms,
+                format!("{side} contact {difference:+.0} ms from the labels"),
+            );
+        }
+        let found = score.found as f64 / score.labelled.max(1) as f64;
+        check(
+            found >= clip.min_found,
+            format!("found {found:.2} of the labelled stances"),
+        );
+        check(
+            score.missed * 10 <= score.labelled,
+            format!("{} labelled stances missed without a reason", score.missed),
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "events against the hand labels:\n{}",
+        failures.join("\n")
+    );
+}
