@@ -422,12 +422,14 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         warnings: Vec::new(),
         flags: Vec::new(),
     };
-    let summary_options = SummaryOptions {
+    let mut summary_options = SummaryOptions {
         view: used_view,
         min_landmark_confidence: thresholds.min_landmark_confidence,
         min_steps_per_metric: thresholds.min_steps_per_metric,
         speed_given: settings.treadmill_speed_mps.is_some(),
         scale_given: tracks.px_per_cm.is_some(),
+        no_events_reason: None,
+        feet_unreliable_reason: None,
     };
     let too_few_poses = (frames_with_pose_count as f64) < MIN_RUNNER_FRAME_FRACTION * sequence.frames.len() as f64;
     if frames_with_pose_count == 0 || too_few_poses || tracks.leg_length_px.is_none() {
@@ -445,11 +447,12 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         });
         // The frame rate matters for the next recording even when nothing could be measured in this one.
         warnings.extend(frame_rate_warning(tracks.fps, thresholds));
+        summary_options.no_events_reason = Some("no runner was found in the clip".into());
         analysis.metrics = metrics::summarise(&[], &summary_options);
         analysis.warnings = warnings;
         return analysis;
     }
-    clip_warnings(sequence, &tracks, &detection, thresholds, &mut warnings);
+    summary_options.feet_unreliable_reason = clip_warnings(sequence, &tracks, &detection, thresholds, &mut warnings);
     let events = match events::detect_events(&tracks, used_view) {
         Ok(events) => events,
         Err(failure) => {
@@ -457,6 +460,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
                 kind: WarningKind::NoGaitEvents,
                 message: format!("no gait events could be found: {}", failure.reason),
             });
+            summary_options.no_events_reason = Some(failure.reason);
             analysis.metrics = metrics::summarise(&[], &summary_options);
             analysis.warnings = warnings;
             return analysis;
@@ -481,18 +485,33 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
             step.measured = events.parts.is_measured(step.ic_s);
         }
     }
-    let measured_steps: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
-    let summaries = metrics::summarise(&measured_steps, &summary_options);
-    step_count_warning(&measured_steps, thresholds, &mut warnings);
-    warnings.extend(parts_warning(&events.parts));
-    analysis.cadence_check_steps_per_min = events.stride_estimate_s.map(|stride_s| 120.0 / stride_s);
-    cadence_check_warning(&summaries, analysis.cadence_check_steps_per_min, &mut warnings);
-    analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
-    analysis.camera_roll_measured = events.belt.roll_measured;
     // In a side view the far leg is partly hidden behind the near one: say so, and say it on its flags.
     let far_side = (used_view == View::Side)
         .then(|| detection.near_side.map(Side::other))
         .flatten();
+    if let Some(far) = far_side {
+        metrics::withhold_hidden_far_leg(&mut steps, far);
+    }
+    let measured_steps: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
+    let mut summaries = metrics::summarise(&measured_steps, &summary_options);
+    if let Some(far) = far_side {
+        for summary in &mut summaries {
+            if metrics::HIDDEN_ON_THE_FAR_LEG.contains(&summary.metric) && summary.absent_reason.is_none() {
+                summary.side_absent_reason = Some(format!(
+                    "{} leg (the far side): {}",
+                    side_name(far),
+                    metrics::FAR_LEG_HIDDEN_REASON
+                ));
+            }
+        }
+    }
+    step_count_warning(&measured_steps, thresholds, &mut warnings);
+    warnings.extend(parts_warning(&events.parts));
+    analysis.cadence_check_steps_per_min = events.stride_estimate_s.map(|stride_s| 120.0 / stride_s);
+    withhold_disagreeing_cadence(&mut summaries, analysis.cadence_check_steps_per_min, &mut warnings);
+    metrics::withhold_untrusted(&mut steps, &summaries, thresholds.min_landmark_confidence);
+    analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
+    analysis.camera_roll_measured = events.belt.roll_measured;
     if let Some(far) = far_side {
         warnings.push(Warning {
             kind: WarningKind::FarLegHidden,
@@ -503,7 +522,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
             ),
         });
     }
-    analysis.flags = flags(&summaries, thresholds, far_side);
+    analysis.flags = flags(&summaries, thresholds, far_side, analysis.frame_interval_ms);
     analysis.steps = steps;
     analysis.rejected_contacts = events.rejected;
     analysis.event_calibration = events.calibration;
@@ -612,7 +631,7 @@ fn clip_warnings(
     detection: &track::ViewDetection,
     thresholds: &Thresholds,
     warnings: &mut Vec<Warning>,
-) {
+) -> Option<String> {
     let bottom_px = f64::from(sequence.height_px) * (1.0 - FOOT_EDGE_MARGIN_FRACTION);
     let mut with_pose = 0usize;
     let mut feet_out = 0usize;
@@ -639,13 +658,18 @@ fn clip_warnings(
             ),
         });
     }
-    if feet_out_fraction > thresholds.max_feet_out_of_frame_fraction {
+    let feet_unreliable_reason = (feet_out_fraction > thresholds.max_feet_out_of_frame_fraction).then(|| {
+        format!(
+            "the feet are out of frame or hidden in {:.0} % of frames, so their contacts and angles cannot be \
+             measured; film the whole body including the feet",
+            100.0 * feet_out_fraction
+        )
+    });
+    if let Some(reason) = &feet_unreliable_reason {
         warnings.push(Warning {
             kind: WarningKind::FeetOutOfFrame,
             message: format!(
-                "the feet are out of frame or hidden in {:.0} % of frames: foot strike, contact times and every \
-                 event-based metric are unreliable; film the whole body including the feet",
-                100.0 * feet_out_fraction
+                "{reason}: foot strike, contact times and every metric timed by the feet's contacts are left out"
             ),
         });
     }
@@ -696,6 +720,7 @@ fn clip_warnings(
             ),
         });
     }
+    feet_unreliable_reason
 }
 
 /// Says which seconds the report measures and what it left out, when it left anything out.
@@ -764,23 +789,48 @@ fn event_warnings(events: &GaitEvents, view: View, warnings: &mut Vec<Warning>) 
 /// measured to about a tenth of a frame per stride, the events to about a frame).
 pub const CADENCE_CHECK_TOLERANCE_FRACTION: f64 = 0.03;
 
-fn cadence_check_warning(summaries: &[MetricSummary], check: Option<f64>, warnings: &mut Vec<Warning>) {
+/// The metrics that rest on the count of contacts: absent when that count disagrees with the feet's rhythm.
+const CONTACT_COUNT_METRICS: [MetricId; 5] = [
+    MetricId::CadenceStepsPerMin,
+    MetricId::StepTimeMs,
+    MetricId::StrideTimeMs,
+    MetricId::StepLengthM,
+    MetricId::StrideLengthM,
+];
+
+/// When the cadence from the foot contacts disagrees with the rhythm of the feet's motion, contacts were missed
+/// or mistimed: cadence, step and stride times and lengths are absent with that reason (and a warning says so),
+/// not numbers beside a warning.
+fn withhold_disagreeing_cadence(summaries: &mut [MetricSummary], check: Option<f64>, warnings: &mut Vec<Warning>) {
     let events = summaries
         .iter()
         .find(|s| s.metric == MetricId::CadenceStepsPerMin)
         .and_then(|s| s.both.as_ref())
         .map(|stats| stats.mean);
-    if let (Some(events), Some(check)) = (events, check)
-        && (events - check).abs() > CADENCE_CHECK_TOLERANCE_FRACTION * check
-    {
-        warnings.push(Warning {
-            kind: WarningKind::CadenceDisagrees,
-            message: format!(
-                "the cadence from the foot contacts ({events:.1} steps/min) disagrees with the rhythm of the feet's \
-                 motion ({check:.1} steps/min): some contacts were probably missed or mistimed"
-            ),
-        });
+    let (Some(events), Some(check)) = (events, check) else {
+        return;
+    };
+    if (events - check).abs() <= CADENCE_CHECK_TOLERANCE_FRACTION * check {
+        return;
     }
+    let reason = format!(
+        "the cadence from the foot contacts ({events:.1} steps/min) disagrees with the rhythm of the feet's motion \
+         ({check:.1} steps/min): some contacts were missed or mistimed"
+    );
+    for summary in summaries
+        .iter_mut()
+        .filter(|s| CONTACT_COUNT_METRICS.contains(&s.metric))
+    {
+        summary.left = None;
+        summary.right = None;
+        summary.both = None;
+        summary.asymmetry = None;
+        summary.absent_reason.get_or_insert_with(|| reason.clone());
+    }
+    warnings.push(Warning {
+        kind: WarningKind::CadenceDisagrees,
+        message: format!("{reason}, so cadence and step and stride times are left out"),
+    });
 }
 
 fn step_count_warning(steps: &[Step], thresholds: &Thresholds, warnings: &mut Vec<Warning>) {
@@ -857,10 +907,11 @@ const FLAG_RULES: [FlagRule; 8] = [
     },
 ];
 
-fn outside(range: &ReferenceRange, value: f64) -> Option<bool> {
-    if range.low.is_some_and(|low| value < low) {
+/// Whether `value` is outside `range` by more than `margin` (`Some(true)` above it, `Some(false)` below it).
+fn outside_by(range: &ReferenceRange, value: f64, margin: f64) -> Option<bool> {
+    if range.low.is_some_and(|low| value < low - margin) {
         Some(false)
-    } else if range.high.is_some_and(|high| value > high) {
+    } else if range.high.is_some_and(|high| value > high + margin) {
         Some(true)
     } else {
         None
@@ -883,7 +934,24 @@ fn tentative_words(n: usize, min_steps: usize) -> String {
     }
 }
 
-fn flags(summaries: &[MetricSummary], thresholds: &Thresholds, far_side: Option<Side>) -> Vec<Flag> {
+/// Times from the gait events are good to about a frame (measured against the hand labels, `tests/labels.rs`):
+/// a time flag is raised only when its mean is outside the range by more than that, so that a number within a
+/// frame of the limit is not called abnormal.
+fn flag_margin(metric: MetricId, frame_interval_ms: f64) -> f64 {
+    match metric {
+        MetricId::ContactTimeMs | MetricId::FlightTimeMs | MetricId::StepTimeMs | MetricId::StrideTimeMs => {
+            frame_interval_ms
+        }
+        _ => 0.0,
+    }
+}
+
+fn flags(
+    summaries: &[MetricSummary],
+    thresholds: &Thresholds,
+    far_side: Option<Side>,
+    frame_interval_ms: f64,
+) -> Vec<Flag> {
     let mut flags = Vec::new();
     for rule in &FLAG_RULES {
         let (Some(summary), Some(range)) = (
@@ -892,18 +960,20 @@ fn flags(summaries: &[MetricSummary], thresholds: &Thresholds, far_side: Option<
         ) else {
             continue;
         };
+        let margin = flag_margin(rule.metric, frame_interval_ms);
+        let outside = |value: f64| outside_by(range, value, margin);
         let sides = [(FlagSide::Left, &summary.left), (FlagSide::Right, &summary.right)];
         let out: Vec<(FlagSide, f64, usize, bool)> = sides
             .iter()
             .filter_map(|(side, stats)| {
                 let stats = stats.as_ref()?;
-                outside(range, stats.mean).map(|high| (*side, stats.mean, stats.n, high))
+                outside(stats.mean).map(|high| (*side, stats.mean, stats.n, high))
             })
             .collect();
         let both_out = summary
             .both
             .as_ref()
-            .and_then(|stats| outside(range, stats.mean).map(|high| (FlagSide::Both, stats.mean, stats.n, high)));
+            .and_then(|stats| outside(stats.mean).map(|high| (FlagSide::Both, stats.mean, stats.n, high)));
         let chosen: Vec<(FlagSide, f64, usize, bool)> = match (out.len(), both_out) {
             (2, Some(both)) | (0, Some(both)) => vec![both],
             _ => out,
@@ -940,9 +1010,16 @@ fn flags(summaries: &[MetricSummary], thresholds: &Thresholds, far_side: Option<
             });
         }
     }
+    // The same for the asymmetry of contact time: a frame's share of the mean contact.
     if let Some(summary) = summaries.iter().find(|s| s.metric == MetricId::ContactTimeMs)
         && let Some(index) = summary.asymmetry.as_ref().and_then(|a| a.symmetry_index_pct)
-        && outside(&thresholds.contact_time_asymmetry_pct, index).is_some()
+        && let Some(mean_ms) = summary.both.as_ref().map(|stats| stats.mean)
+        && outside_by(
+            &thresholds.contact_time_asymmetry_pct,
+            index,
+            100.0 * frame_interval_ms / mean_ms.max(1.0),
+        )
+        .is_some()
     {
         let longer = if index > 0.0 { "left" } else { "right" };
         flags.push(Flag {

@@ -639,6 +639,14 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
     })?;
     events.contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
     events.rejected.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
+    // Parts calibrated on the pooled offsets all report the same calibration: list each once.
+    let mut calibration: Vec<SideCalibration> = Vec::new();
+    for entry in std::mem::take(&mut events.calibration) {
+        if !calibration.contains(&entry) {
+            calibration.push(entry);
+        }
+    }
+    events.calibration = calibration;
     events.parts = clip_parts;
     Ok(events)
 }

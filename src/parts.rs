@@ -27,8 +27,8 @@ use crate::track::{BeltFrame, Side, Tracks, median, sample_or_nan};
 pub const MIN_STEP_S: f64 = 0.5 * MIN_STRIDE_S * 0.75;
 /// Longest step of running, seconds (80 steps/min: slower rhythms are walking, or slow motion).
 pub const MAX_STEP_S: f64 = 0.5 * MAX_STRIDE_S;
-/// A running part needs at least this many steps (three strides: cadence, and a few steps a side).
-pub const MIN_PART_STEPS: usize = 6;
+/// A running part needs at least this many steps (two strides: a stride time per foot, so a cadence).
+pub const MIN_PART_STEPS: usize = 4;
 /// Each step of a part lasts within this fraction of the part's median step.
 pub const STEP_TOLERANCE_FRACTION: f64 = 0.3;
 /// Parts whose cadence is within this fraction of the longest part's are measured with it.

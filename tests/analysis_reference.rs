@@ -109,8 +109,9 @@ fn rear_clip_is_detected_and_side_metrics_refused() {
     let strike = analysis.metric(MetricId::FootStrikeAngleDeg).expect("listed");
     assert!(strike.both.is_none() && strike.absent_reason.as_deref().is_some_and(|r| r.contains("side view")));
     assert!(
-        analysis.has_warning(WarningKind::FewSteps),
-        "a 3.4 s clip has too few steps"
+        analysis.has_warning(WarningKind::FewSteps) || analysis.has_warning(WarningKind::NoGaitEvents),
+        "a 3.4 s clip has too few steps (or no running rhythm at all): {:?}",
+        analysis.warnings
     );
 }
 

@@ -120,7 +120,7 @@ const CASES: [(&str, Expected); 26] = [
     (
         "two-seconds.mp4",
         Report {
-            warnings: &["few_steps"],
+            warnings: &["no_gait_events"],
             absent: &["no_runner"],
         },
     ),

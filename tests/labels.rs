@@ -36,8 +36,9 @@ struct LabelledClip {
     min_found: f64,
 }
 
-/// Every labelled clip. The floors are what the detector reaches today, rounded down (the closing note of issue
-/// 10 gives the measured values and where they fall short of the issue's 90 %).
+/// Every labelled clip. The floors are what the detector reaches today, rounded down: the closing note of issue
+/// 10 gives the measured values, and where they fall short of the issue's goal (90 % within ±1 frame, bias
+/// within ±0.5 frame, contact time within a frame) and why.
 const CLIPS: [LabelledClip; 6] = [
     LabelledClip {
         name: "treadmill_side_gym_portrait60",
@@ -67,32 +68,38 @@ const CLIPS: [LabelledClip; 6] = [
         max_contact_difference_ms: 30.0,
         min_found: 0.85,
     },
+    // Five takes joined by cuts, one pace each: every take's steps are found, the summary measures one pace.
     LabelledClip {
         name: "overground_side_grass_pace_overlay",
         decimate: None,
-        min_ic_within_one: 0.8,
-        min_to_within_one: 0.75,
+        min_ic_within_one: 0.85,
+        min_to_within_one: 0.8,
         max_bias_frames: 0.5,
-        max_contact_difference_ms: 40.0,
-        min_found: 0.6,
+        max_contact_difference_ms: 25.0,
+        min_found: 0.8,
     },
+    // Front three-quarter view at 25 fps converted from 30 (uneven frame times), a small runner: short of the
+    // goal, see the closing note.
     LabelledClip {
         name: "treadmill_oblique_tiktok",
         decimate: None,
         min_ic_within_one: 0.5,
-        min_to_within_one: 0.5,
+        min_to_within_one: 0.6,
         max_bias_frames: 1.0,
-        max_contact_difference_ms: 120.0,
-        min_found: 0.6,
+        max_contact_difference_ms: 80.0,
+        min_found: 0.8,
     },
+    // A sprint at 30 fps (contacts of 3-4 frames), seen obliquely from behind, mostly in 4x slow motion: only its
+    // first real-time stretch is measured; the rail-holding start and the slow motion are left out with their
+    // reasons.
     LabelledClip {
         name: "treadmill_oblique_sprint_with_coach",
         decimate: None,
-        min_ic_within_one: 0.0,
-        min_to_within_one: 0.0,
-        max_bias_frames: f64::INFINITY,
-        max_contact_difference_ms: f64::INFINITY,
-        min_found: 0.0,
+        min_ic_within_one: 0.25,
+        min_to_within_one: 0.25,
+        max_bias_frames: 1.5,
+        max_contact_difference_ms: 120.0,
+        min_found: 0.15,
     },
 ];
 
@@ -100,6 +107,9 @@ const CLIPS: [LabelledClip; 6] = [
 #[derive(Debug)]
 struct Stance {
     side: String,
+    /// Cut by the clip's start or end: runform reports only whole stances (a step needs its contact and its
+    /// toe-off), so a partial one it does not find is left out for that reason.
+    partial: bool,
     ic_frame: Option<f64>,
     to_frame: Option<f64>,
     strike: Option<String>,
@@ -130,6 +140,7 @@ fn read_labels(path: &Path) -> Vec<Stance> {
         .filter(|record| record.get(status) != Some("excluded"))
         .map(|record| Stance {
             side: record.get(foot).unwrap_or("").to_owned(),
+            partial: record.get(status) == Some("partial"),
             ic_frame: record.get(ic).and_then(number),
             to_frame: record.get(to).and_then(number),
             strike: record.get(strike).filter(|s| !s.is_empty()).map(str::to_owned),
@@ -235,9 +246,10 @@ fn score(report: &serde_json::Value, labels: &[Stance], clip: &LabelledClip) -> 
             .filter(|(difference, _)| difference.abs() < 0.12)
             .min_by(|a, b| a.0.abs().total_cmp(&b.0.abs()));
         let Some((_, step)) = matched else {
-            let explained = skipped
-                .iter()
-                .any(|(start, end)| reference_s >= start - 0.1 && reference_s <= end + 0.1)
+            let explained = stance.partial
+                || skipped
+                    .iter()
+                    .any(|(start, end)| reference_s >= start - 0.1 && reference_s <= end + 0.1)
                 || rejected.iter().any(|t| (t - reference_s).abs() < 0.12);
             if explained {
                 score.left_out += 1;

@@ -225,11 +225,51 @@ pub struct Step {
     pub foot_strike_class: Option<FootStrikeClass>,
     /// Mean visibility of the stance leg's landmarks over the stance, 0..1.
     pub landmark_confidence: f64,
-    /// Every metric this step gives, by name (the name carries the unit).
+    /// Every metric this step gives, by name (the name carries the unit). A value the step cannot be trusted for
+    /// is not here but in `withheld`, with why.
     pub values: BTreeMap<MetricId, f64>,
+    /// Metrics this step measured but whose value is withheld, with why (see [`withhold_untrusted`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub withheld: BTreeMap<MetricId, Withheld>,
     /// Mean visibility of the landmarks each value rests on, 0..1.
     #[serde(skip)]
     pub confidence: BTreeMap<MetricId, f64>,
+}
+
+/// Why a step's value of a metric is withheld.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Withheld {
+    /// The metric is absent for the whole clip (its summary says why).
+    MetricAbsent,
+    /// The landmarks it rests on were below the confidence floor (out of frame or hidden) at this step.
+    LowConfidence,
+    /// Further from its side's median than a steady runner's steps go (a pose-model glitch; see
+    /// [`OUTLIER_MAD_FACTOR`]).
+    Outlier,
+    /// In a side view, the far leg at an instant when it is hidden behind the near leg
+    /// ([`HIDDEN_ON_THE_FAR_LEG`]).
+    FarLegHidden,
+}
+
+/// Metrics a side view cannot show for the far leg: at the far leg's midstance the near leg swings past it, and
+/// its thigh covers the far knee, so the pose model guesses the knee (on the gym treadmill clip the far knee's
+/// peak stance flexion read 27° against the near knee's 50°).
+pub const HIDDEN_ON_THE_FAR_LEG: [MetricId; 1] = [MetricId::KneeFlexionPeakStanceDeg];
+
+/// Why a far-leg value of [`HIDDEN_ON_THE_FAR_LEG`] is absent.
+pub const FAR_LEG_HIDDEN_REASON: &str = "its knee is hidden behind the near leg's thigh at midstance, so its \
+     peak stance knee flexion cannot be measured from this side; film the runner from that side to measure it";
+
+/// Withholds the far leg's values of [`HIDDEN_ON_THE_FAR_LEG`] (side view).
+pub fn withhold_hidden_far_leg(steps: &mut [Step], far: Side) {
+    for step in steps.iter_mut().filter(|step| step.side == far) {
+        for metric in HIDDEN_ON_THE_FAR_LEG {
+            if step.values.remove(&metric).is_some() {
+                step.withheld.insert(metric, Withheld::FarLegHidden);
+            }
+        }
+    }
 }
 
 /// What every family needs to compute one step.
@@ -308,6 +348,7 @@ pub fn compute_steps(
                 foot_strike_class: None,
                 landmark_confidence: contact.landmark_confidence,
                 values: BTreeMap::new(),
+                withheld: BTreeMap::new(),
                 confidence: BTreeMap::new(),
             };
             temporal::step_metrics(&context, &mut step);
@@ -411,6 +452,10 @@ pub struct MetricSummary {
     pub quality: MetricQuality,
     /// Why the metric is absent, when it is.
     pub absent_reason: Option<String>,
+    /// Why one side has no value while the other has (in a side view, the far leg's knee at midstance is hidden
+    /// behind the near leg), when so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_absent_reason: Option<String>,
 }
 
 /// What [`summarise`] needs besides the steps.
@@ -425,7 +470,48 @@ pub struct SummaryOptions {
     pub speed_given: bool,
     /// Whether a pixel scale was available.
     pub scale_given: bool,
+    /// Why the clip gave no gait events at all, when it gave none: every event-based metric's absence reason.
+    pub no_events_reason: Option<String>,
+    /// Why the feet cannot be trusted in this clip (out of frame or hidden in most frames), when so: the reason
+    /// every metric that rests on the feet or on their contacts is absent.
+    pub feet_unreliable_reason: Option<String>,
 }
+
+impl MetricId {
+    /// Whether the metric rests on the feet's landmarks or on the timing of their contacts (all but the trunk's
+    /// lean through the stride and the pelvis's oscillation, which only need the steps' rough windows).
+    pub const fn rests_on_the_feet(self) -> bool {
+        !matches!(
+            self,
+            MetricId::TrunkLeanMeanDeg
+                | MetricId::TrunkLeanMinDeg
+                | MetricId::TrunkLeanMaxDeg
+                | MetricId::VerticalOscillationPctLegLength
+                | MetricId::VerticalOscillationCm
+        )
+    }
+
+    /// The largest step-to-step standard deviation (per side) a steady runner's values show, in the metric's
+    /// unit (for contact time, as a fraction of the mean): beyond it the steps disagree more than running allows,
+    /// and the metric is absent with that reason rather than averaged. `None`: no such check. runform defaults:
+    /// about three times the stride-to-stride variability of a steady runner's 2D sagittal angles (1-3°), which
+    /// leaves room for a pose model's jitter; see docs/metrics.md.
+    pub const fn max_step_spread(self) -> Option<f64> {
+        match self {
+            MetricId::FootStrikeAngleDeg => Some(8.0),
+            MetricId::TibiaAngleIcDeg | MetricId::HipExtensionPeakDeg | MetricId::HipExtensionToeOffDeg => Some(6.0),
+            MetricId::KneeFlexionIcDeg | MetricId::KneeFlexionPeakStanceDeg => Some(8.0),
+            MetricId::TrunkLeanMidstanceDeg => Some(5.0),
+            MetricId::OverstridePctLegLength => Some(10.0),
+            MetricId::ContactTimeMs => Some(0.2),
+            _ => None,
+        }
+    }
+}
+
+/// Steps of a side whose values were left out (landmarks out of frame or hidden) outnumber those used by this
+/// factor or more: the metric is absent, not an average of the few steps that happened to be visible.
+pub const MAX_EXCLUDED_TO_USED: usize = 1;
 
 /// Summarises every metric over the steps, in parallel over metrics.
 pub fn summarise(steps: &[Step], options: &SummaryOptions) -> Vec<MetricSummary> {
@@ -478,7 +564,16 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
         .iter()
         .all(|side| side.as_ref().is_none_or(|s| s.n >= options.min_steps_per_metric))
         && both.is_some();
-    let absent_reason = both.is_none().then(|| absence_reason(metric, options, excluded));
+    let mut absent_reason = both.is_none().then(|| absence_reason(metric, options, excluded));
+    // A number the clip cannot show is absent with its reason, never a number with a warning beside it.
+    if absent_reason.is_none() {
+        absent_reason = unreliable_reason(metric, options, excluded, all.len(), [&left, &right]);
+    }
+    let (left, right, both, asymmetry) = if absent_reason.is_some() {
+        (None, None, None, None)
+    } else {
+        (left, right, both, asymmetry)
+    };
     MetricSummary {
         metric,
         unit: metric.unit().to_owned(),
@@ -495,6 +590,7 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
             enough_steps,
         },
         absent_reason,
+        side_absent_reason: None,
     }
 }
 
@@ -514,12 +610,21 @@ pub const OUTLIER_MIN_CUT_UNITS: f64 = 3.0;
 
 /// Removes outliers from `values` and returns how many there were.
 fn drop_outliers(values: &mut Vec<f64>, metric: MetricId) -> usize {
-    if values.len() < OUTLIER_MIN_VALUES {
-        return 0;
-    }
-    let Some(median) = crate::track::median(values) else {
+    let Some((low, high)) = inlier_range(values, metric) else {
         return 0;
     };
+    let before = values.len();
+    values.retain(|v| (low..=high).contains(v));
+    before - values.len()
+}
+
+/// The range of values that are not outliers among `values` (one side's steps), `None` when there are too few
+/// to tell.
+fn inlier_range(values: &[f64], metric: MetricId) -> Option<(f64, f64)> {
+    if values.len() < OUTLIER_MIN_VALUES {
+        return None;
+    }
+    let median = crate::track::median(values)?;
     let deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
     let robust_sd = 1.4826 * crate::track::median(&deviations).unwrap_or(0.0);
     let floor = if metric.is_ratio_scale() {
@@ -528,9 +633,53 @@ fn drop_outliers(values: &mut Vec<f64>, metric: MetricId) -> usize {
         OUTLIER_MIN_CUT_UNITS
     };
     let cut = (OUTLIER_MAD_FACTOR * robust_sd).max(floor);
-    let before = values.len();
-    values.retain(|v| (v - median).abs() <= cut);
-    before - values.len()
+    Some((median - cut, median + cut))
+}
+
+/// Withholds every per-step value the summaries did not trust, so that no output shows a number the clip cannot
+/// show: all of a metric's values when the metric is absent, and each value whose landmarks were below the
+/// confidence floor or that was an outlier among its side's measured steps. The foot strike class goes with the
+/// foot strike angle.
+pub fn withhold_untrusted(steps: &mut [Step], summaries: &[MetricSummary], min_landmark_confidence: f64) {
+    for summary in summaries {
+        let metric = summary.metric;
+        let trusted = |step: &Step| step.confidence.get(&metric).copied().unwrap_or(0.0) >= min_landmark_confidence;
+        let ranges = [Side::Left, Side::Right].map(|side| {
+            let values: Vec<f64> = steps
+                .iter()
+                .filter(|step| step.side == side && step.measured && trusted(step))
+                .filter_map(|step| step.values.get(&metric).copied())
+                .collect();
+            inlier_range(&values, metric)
+        });
+        for step in steps.iter_mut() {
+            let Some(&value) = step.values.get(&metric) else {
+                continue;
+            };
+            let reason = if summary.absent_reason.is_some() {
+                Some(Withheld::MetricAbsent)
+            } else if !trusted(step) {
+                Some(Withheld::LowConfidence)
+            } else if step.measured
+                && step
+                    .side
+                    .of_pair(&ranges)
+                    .as_ref()
+                    .is_some_and(|&(low, high)| !(low..=high).contains(&value))
+            {
+                Some(Withheld::Outlier)
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                step.values.remove(&metric);
+                step.withheld.insert(metric, reason);
+                if metric == MetricId::FootStrikeAngleDeg {
+                    step.foot_strike_class = None;
+                }
+            }
+        }
+    }
 }
 
 /// Cadence is 120 / mean stride time (60 / mean step time), not the mean of per-stride cadences; SD and median
@@ -540,6 +689,62 @@ fn cadence_stats(per_step_cadence: &[f64]) -> Option<Stats> {
     let mean_step_min = per_step_cadence.iter().map(|c| 1.0 / c).sum::<f64>() / per_step_cadence.len() as f64;
     stats.mean = 1.0 / mean_step_min;
     Some(stats)
+}
+
+/// Why a metric that has values must still be absent: the feet cannot be trusted in this clip, most of its
+/// steps' landmarks were out of frame or hidden, or its steps disagree beyond what a steady runner shows.
+fn unreliable_reason(
+    metric: MetricId,
+    options: &SummaryOptions,
+    excluded: usize,
+    used: usize,
+    sides: [&Option<Stats>; 2],
+) -> Option<String> {
+    if metric.rests_on_the_feet()
+        && let Some(reason) = &options.feet_unreliable_reason
+    {
+        return Some(reason.clone());
+    }
+    if excluded > 0 && excluded >= MAX_EXCLUDED_TO_USED * used {
+        return Some(format!(
+            "the landmarks it needs were out of frame or hidden in {excluded} of {} steps: too few visible steps to \
+             stand for the clip",
+            excluded + used
+        ));
+    }
+    let limit = metric.max_step_spread()?;
+    let spreads: Vec<String> = [Side::Left, Side::Right]
+        .into_iter()
+        .zip(sides)
+        .filter_map(|(side, stats)| {
+            let stats = stats.as_ref()?;
+            let (spread, allowed) = if metric == MetricId::ContactTimeMs {
+                (stats.sd / stats.mean.abs().max(f64::EPSILON), limit)
+            } else {
+                (stats.sd, limit)
+            };
+            (stats.n >= 3 && spread > allowed).then(|| {
+                let side = if side == Side::Left { "left" } else { "right" };
+                if metric == MetricId::ContactTimeMs {
+                    format!("{side} SD {:.0} % of the mean", 100.0 * spread)
+                } else {
+                    format!("{side} SD {spread:.1} {}", metric.unit())
+                }
+            })
+        })
+        .collect();
+    (!spreads.is_empty()).then(|| {
+        let allowed = if metric == MetricId::ContactTimeMs {
+            format!("{:.0} % of the mean", 100.0 * limit)
+        } else {
+            format!("{limit:.0} {}", metric.unit())
+        };
+        format!(
+            "its steps disagree beyond what a steady runner shows ({}; a steady runner stays within {allowed}): \
+             the landmarks it rests on are unreliable in this clip",
+            spreads.join(", ")
+        )
+    })
 }
 
 fn absence_reason(metric: MetricId, options: &SummaryOptions, excluded: usize) -> String {
@@ -563,10 +768,18 @@ fn absence_reason(metric: MetricId, options: &SummaryOptions, excluded: usize) -
     if matches!(metric, MetricId::OverstrideCm | MetricId::VerticalOscillationCm) && !options.scale_given {
         return "needs the runner's height (--height-cm) for a centimetre scale; see the % leg length value".into();
     }
-    if excluded > 0 {
-        return format!("all {excluded} steps had landmarks below the confidence floor");
+    if let Some(reason) = &options.no_events_reason {
+        return format!("no gait events: {reason}");
     }
-    "no step gave a usable value (no gait events, or the landmarks it needs were missing)".into()
+    if metric.rests_on_the_feet()
+        && let Some(reason) = &options.feet_unreliable_reason
+    {
+        return reason.clone();
+    }
+    if excluded > 0 {
+        return format!("the landmarks it needs were out of frame or hidden in all {excluded} steps");
+    }
+    "no step gave a usable value (the landmarks it needs were missing)".into()
 }
 
 fn view_name(view: View) -> &'static str {
@@ -591,5 +804,136 @@ mod tests {
         let cadence = cadence_stats(&[200.0, 150.0]).expect("cadence");
         assert!((cadence.mean - 60.0 / 0.35).abs() < 1e-9);
         assert_eq!(MetricId::ALL.len(), 23);
+    }
+
+    fn options() -> SummaryOptions {
+        SummaryOptions {
+            view: View::Side,
+            min_landmark_confidence: 0.3,
+            min_steps_per_metric: 3,
+            speed_given: false,
+            scale_given: false,
+            no_events_reason: None,
+            feet_unreliable_reason: None,
+        }
+    }
+
+    /// Eight alternating steps with these foot strike angles and landmark confidences.
+    fn steps(angles: &[f64], confidences: &[f64]) -> Vec<Step> {
+        angles
+            .iter()
+            .zip(confidences)
+            .enumerate()
+            .map(|(index, (&angle, &confidence))| Step {
+                index,
+                measured: true,
+                side: if index % 2 == 0 { Side::Left } else { Side::Right },
+                ic_s: 0.35 * index as f64,
+                to_s: 0.35 * index as f64 + 0.25,
+                midstance_s: 0.35 * index as f64 + 0.12,
+                ic_method: EventMethod::ZeniCalibratedByFootHeight,
+                to_method: EventMethod::ZeniCalibratedByFootHeight,
+                foot_strike_class: Some(FootStrikeClass::Rearfoot),
+                landmark_confidence: confidence,
+                values: BTreeMap::from([(MetricId::FootStrikeAngleDeg, angle)]),
+                withheld: BTreeMap::new(),
+                confidence: BTreeMap::from([(MetricId::FootStrikeAngleDeg, confidence)]),
+            })
+            .collect()
+    }
+
+    fn foot_strike(steps: &[Step], options: &SummaryOptions) -> MetricSummary {
+        summarise_metric(steps, MetricId::FootStrikeAngleDeg, options)
+    }
+
+    #[test]
+    fn steady_steps_give_a_number_and_keep_their_values() {
+        let angles = [12.0, 3.0, 13.0, 2.0, 11.5, 3.5, 12.5, 2.5, 12.0, 3.0, 11.0, 2.0];
+        let mut steps = steps(&angles, &[0.9; 12]);
+        let summary = foot_strike(&steps, &options());
+        assert!(summary.absent_reason.is_none(), "{:?}", summary.absent_reason);
+        assert!((summary.left.as_ref().expect("left").mean - 12.0).abs() < 1e-9);
+        withhold_untrusted(&mut steps, &[summary], 0.3);
+        assert!(
+            steps
+                .iter()
+                .all(|step| step.withheld.is_empty() && step.values.len() == 1)
+        );
+    }
+
+    #[test]
+    fn steps_that_disagree_beyond_a_runner_make_the_metric_absent_everywhere() {
+        // The right foot's angles scatter over 40°: landmarks, not a runner.
+        let angles = [12.0, -10.0, 13.0, 25.0, 11.5, 0.0, 12.5, 30.0, 12.0, -5.0, 11.0, 15.0];
+        let mut steps = steps(&angles, &[0.9; 12]);
+        let summary = foot_strike(&steps, &options());
+        let reason = summary.absent_reason.clone().expect("absent");
+        assert!(reason.contains("right SD") && !reason.contains("left SD"), "{reason}");
+        assert!(summary.both.is_none() && summary.left.is_none() && summary.right.is_none());
+        withhold_untrusted(&mut steps, &[summary], 0.3);
+        for step in &steps {
+            assert!(step.values.is_empty() && step.foot_strike_class.is_none());
+            assert_eq!(
+                step.withheld.get(&MetricId::FootStrikeAngleDeg),
+                Some(&Withheld::MetricAbsent)
+            );
+        }
+    }
+
+    #[test]
+    fn hidden_or_glitched_steps_are_withheld_and_mostly_hidden_feet_make_the_metric_absent() {
+        let angles = [12.0, 3.0, 13.0, 2.0, 11.5, 3.5, 12.5, 2.5, 12.0, 3.0, 40.0, 2.0];
+        let mut confidences = [0.9; 12];
+        confidences[1] = 0.1;
+        let mut few_hidden = steps(&angles, &confidences);
+        let summary = foot_strike(&few_hidden, &options());
+        assert!(summary.absent_reason.is_none(), "{:?}", summary.absent_reason);
+        assert_eq!(summary.quality.steps_excluded_outlier, 1);
+        withhold_untrusted(&mut few_hidden, &[summary], 0.3);
+        assert_eq!(
+            few_hidden[1].withheld.get(&MetricId::FootStrikeAngleDeg),
+            Some(&Withheld::LowConfidence)
+        );
+        assert_eq!(
+            few_hidden[10].withheld.get(&MetricId::FootStrikeAngleDeg),
+            Some(&Withheld::Outlier)
+        );
+        assert_eq!(few_hidden.iter().filter(|step| step.values.is_empty()).count(), 2);
+
+        let mostly_hidden = steps(&angles, &[0.1, 0.1, 0.9, 0.1, 0.1, 0.9, 0.1, 0.1, 0.9, 0.1, 0.9, 0.1]);
+        let summary = foot_strike(&mostly_hidden, &options());
+        assert!(
+            summary
+                .absent_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("8 of 12 steps")),
+            "{:?}",
+            summary.absent_reason
+        );
+    }
+
+    #[test]
+    fn unreliable_feet_or_no_events_give_their_reason() {
+        let steady = steps(&[12.0, 3.0, 13.0, 2.0, 11.5, 3.5], &[0.9; 6]);
+        let feet_out = SummaryOptions {
+            feet_unreliable_reason: Some("the feet are out of frame in 60 % of frames".into()),
+            ..options()
+        };
+        let summary = foot_strike(&steady, &feet_out);
+        assert_eq!(
+            summary.absent_reason.as_deref(),
+            Some("the feet are out of frame in 60 % of frames")
+        );
+        // Trunk lean over the step does not rest on the feet.
+        assert!(!MetricId::TrunkLeanMeanDeg.rests_on_the_feet());
+        let no_events = SummaryOptions {
+            no_events_reason: Some("no steady running was found".into()),
+            ..options()
+        };
+        let summary = foot_strike(&[], &no_events);
+        assert_eq!(
+            summary.absent_reason.as_deref(),
+            Some("no gait events: no steady running was found")
+        );
     }
 }

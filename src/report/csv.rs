@@ -2,23 +2,28 @@
 //! that `pandas.read_csv` and R's `read.csv` load as a ready data frame), and a one-row-per-clip summary whose
 //! columns are the same for every clip so that a batch's rows stack into one table.
 //!
-//! Column names carry units (`contact_time_ms`); an empty cell means "not measured for this step or clip".
+//! Column names carry units (`contact_time_ms`); an empty cell means "not measured for this step or clip", and
+//! the reason is beside it: a step's `withheld` column names each metric whose value it holds back and why
+//! (`foot_strike_angle_deg=low_confidence`), and the summary's `<metric>_absent_reason` column says why a metric
+//! (or one side of it) is absent for the clip.
 
 use crate::metrics::MetricId;
 use crate::report::Report;
 
 /// The first columns of `steps.csv`, before one column per metric.
-const STEP_COLUMNS: [&str; 10] = [
+const STEP_COLUMNS: [&str; 12] = [
     "clip",
     "athlete",
     "session_date",
     "step",
     "side",
+    "measured",
     "initial_contact_s",
     "toe_off_s",
     "midstance_s",
     "foot_strike_class",
     "landmark_confidence",
+    "withheld",
 ];
 
 /// The serialised (unit-carrying) name of a metric, e.g. `cadence_steps_per_min`.
@@ -60,11 +65,17 @@ pub fn steps_csv(report: &Report) -> Result<Vec<u8>, ::csv::Error> {
             report.session.session_date.clone().unwrap_or_default(),
             step.index.to_string(),
             enum_text(&step.side),
+            step.measured.to_string(),
             cell(Some(step.ic_s)),
             cell(Some(step.to_s)),
             cell(Some(step.midstance_s)),
             step.foot_strike_class.as_ref().map(enum_text).unwrap_or_default(),
             cell(Some(step.landmark_confidence)),
+            step.withheld
+                .iter()
+                .map(|(metric, why)| format!("{}={}", metric_name(*metric), enum_text(why)))
+                .collect::<Vec<_>>()
+                .join(";"),
         ];
         row.extend(MetricId::ALL.iter().map(|m| cell(step.values.get(m).copied())));
         writer.write_record(&row)?;
@@ -94,7 +105,7 @@ pub fn summary_header() -> Vec<String> {
     .collect();
     for metric in MetricId::ALL {
         let name = metric_name(metric);
-        for suffix in ["mean", "sd", "n", "left_mean", "right_mean"] {
+        for suffix in ["mean", "sd", "n", "left_mean", "right_mean", "absent_reason"] {
             header.push(format!("{name}_{suffix}"));
         }
     }
@@ -135,6 +146,12 @@ pub fn summary_row(report: &Report) -> Vec<String> {
         row.push(both.map_or_else(String::new, |s| s.n.to_string()));
         row.push(cell(summary.and_then(|s| s.left.as_ref()).map(|s| s.mean)));
         row.push(cell(summary.and_then(|s| s.right.as_ref()).map(|s| s.mean)));
+        // Why the metric, or one side of it, is absent.
+        row.push(
+            summary
+                .and_then(|s| s.absent_reason.clone().or_else(|| s.side_absent_reason.clone()))
+                .unwrap_or_default(),
+        );
     }
     row
 }
@@ -168,6 +185,7 @@ mod tests {
         assert_eq!(metric_name(MetricId::ContactTimeMs), "contact_time_ms");
         let header = summary_header();
         assert!(header.contains(&"contact_time_ms_mean".to_owned()));
-        assert_eq!(header.len(), 11 + 5 * MetricId::ALL.len());
+        assert_eq!(header.len(), 11 + 6 * MetricId::ALL.len());
+        assert!(header.contains(&"foot_strike_angle_deg_absent_reason".to_owned()));
     }
 }

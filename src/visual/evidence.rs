@@ -239,6 +239,7 @@ mod tests {
             foot_strike_class: None,
             landmark_confidence: 1.0,
             values: BTreeMap::new(),
+            withheld: BTreeMap::new(),
             confidence: BTreeMap::new(),
         }
     }

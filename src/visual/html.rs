@@ -283,6 +283,9 @@ fn card(out: &mut String, summary: &MetricSummary, analysis: &Analysis, threshol
             stats_text(right)
         );
     }
+    if let Some(reason) = &summary.side_absent_reason {
+        let _ = write!(out, "<div class=\"sides\">Only one side: {}</div>", escape(reason));
+    }
     let enough = if summary.quality.enough_steps {
         ""
     } else {
