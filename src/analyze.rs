@@ -8,14 +8,15 @@ use std::time::Instant;
 use thiserror::Error;
 
 use crate::analysis::{self, AnalysisSettings};
-use crate::cli::{AnalysisOptions, ModelChoice, PoseArgs};
+use crate::cli::PoseArgs;
 use crate::config::{self, ConfigError, ConfigFile};
 use crate::error::{Exit, HasExit};
+use crate::options::{ClipOptions, OptionError};
 use crate::output::{self, OutputError};
 use crate::peer::PeerFile;
 use crate::pose::pipeline::{self, ClipPoses, PipelineError};
 use crate::pose::runtime::RuntimeError;
-use crate::pose::{CropSmoothing, DetectionMode, ModelPreset, PoseError, PoseSettings, SessionOptions};
+use crate::pose::{CropSmoothing, DetectionMode, PoseError, PoseSettings, SessionOptions};
 use crate::report::{self, PoseSummary, Report, ReportSettings, SessionInfo, Timings};
 use crate::video::VideoReader;
 use crate::visual::{self, VisualError};
@@ -41,6 +42,9 @@ pub enum RunError {
     /// The overlay video or the HTML report.
     #[error(transparent)]
     Visual(#[from] VisualError),
+    /// An analysis option was refused.
+    #[error(transparent)]
+    Option(#[from] OptionError),
     /// A bug or an unexpected failure.
     #[error("internal error: {0} (please report this)")]
     Internal(String),
@@ -72,17 +76,8 @@ impl HasExit for RunError {
             RunError::Output(error) => error.exit(),
             RunError::Config(error) => error.exit(),
             RunError::Visual(error) => error.exit(),
+            RunError::Option(_) => Exit::Usage,
             RunError::Internal(_) => Exit::Internal,
-        }
-    }
-}
-
-impl From<ModelChoice> for ModelPreset {
-    fn from(choice: ModelChoice) -> ModelPreset {
-        match choice {
-            ModelChoice::Lite => ModelPreset::Lite,
-            ModelChoice::Full => ModelPreset::Full,
-            ModelChoice::Heavy => ModelPreset::Heavy,
         }
     }
 }
@@ -107,15 +102,17 @@ pub struct AnalyzeSettings {
 }
 
 impl AnalyzeSettings {
-    /// Builds the settings from the command-line options shared by `analyze` and `batch`, reading `--config`.
-    pub fn from_options(
+    /// Builds the pipeline's settings for `clip` from validated options, reading their `config` file: the one
+    /// way the command line, the batch and the web app say what to analyse.
+    pub fn new(
         clip: &Path,
         out_dir: &Path,
-        options: &AnalysisOptions,
+        options: &ClipOptions,
         session: SessionInfo,
-    ) -> Result<AnalyzeSettings, ConfigError> {
+    ) -> Result<AnalyzeSettings, RunError> {
+        options.validate()?;
         let mut analysis = AnalysisSettings {
-            view: options.view.into(),
+            view: options.view,
             height_cm: options.height_cm,
             treadmill_speed_mps: options.speed.map(|speed| speed.mps),
             ..AnalysisSettings::default()
@@ -127,12 +124,8 @@ impl AnalyzeSettings {
             clip: clip.to_path_buf(),
             out_dir: out_dir.to_path_buf(),
             pose: PoseSettings {
-                preset: options.model.into(),
-                mode: if options.detect_every_frame {
-                    DetectionMode::EveryFrame
-                } else {
-                    DetectionMode::Tracking
-                },
+                preset: options.model,
+                mode: options.detection,
                 crop_smoothing: CropSmoothing::default(),
                 runner_hint: options.runner_at,
                 session: SessionOptions::default(),

@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analysis::ViewChoice;
 use crate::config::{TreadmillSpeed, parse_session_date, parse_speed};
+use crate::options::{ClipOptions, parse_height_cm};
 use crate::pose::runner::RunnerHint;
+use crate::pose::{DetectionMode, ModelPreset};
 
 /// Shown after `runform --help`, before the exit-code table.
 pub const EXAMPLES: &str = "\
@@ -247,20 +249,30 @@ impl From<ViewArg> for ViewChoice {
     }
 }
 
-/// Tallest and shortest plausible standing heights, centimetres.
-const HEIGHT_RANGE_CM: (f64, f64) = (80.0, 250.0);
+impl From<ModelChoice> for ModelPreset {
+    fn from(choice: ModelChoice) -> ModelPreset {
+        match choice {
+            ModelChoice::Lite => ModelPreset::Lite,
+            ModelChoice::Full => ModelPreset::Full,
+            ModelChoice::Heavy => ModelPreset::Heavy,
+        }
+    }
+}
 
-fn parse_height_cm(text: &str) -> Result<f64, String> {
-    let height: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number of centimetres"))?;
-    if (HEIGHT_RANGE_CM.0..=HEIGHT_RANGE_CM.1).contains(&height) {
-        Ok(height)
-    } else {
-        Err(format!(
-            "{height} cm is not a runner's height ({} to {} cm)",
-            HEIGHT_RANGE_CM.0, HEIGHT_RANGE_CM.1
-        ))
+impl From<&AnalysisOptions> for ClipOptions {
+    fn from(options: &AnalysisOptions) -> ClipOptions {
+        ClipOptions {
+            model: options.model.into(),
+            view: options.view.into(),
+            height_cm: options.height_cm,
+            speed: options.speed,
+            config: options.config.clone(),
+            detection: if options.detect_every_frame {
+                DetectionMode::EveryFrame
+            } else {
+                DetectionMode::Tracking
+            },
+            runner_at: options.runner_at,
+        }
     }
 }

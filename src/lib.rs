@@ -5,7 +5,8 @@
 //! landmark time series, [`events`] finds initial contacts and toe-offs, [`metrics`] computes the clinical
 //! numbers, and [`analysis`] ties them together with warnings and flags. [`synthetic`] is a kinematic running
 //! model with known answers for testing the analysis. [`landmarks`] holds the
-//! types that pass between the pose and analysis stages; [`error`] maps every failure to a documented exit code.
+//! types that pass between the pose and analysis stages; [`options`] is what to analyse, as the command line,
+//! the batch and the web app all say it; [`error`] maps every failure to a documented exit code.
 
 // Library code reports failures as errors, never by panicking (STYLE.md rule 5): no unwrap, expect, panic or
 // indexing that can go out of bounds; tests may.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod landmarks;
 pub mod metrics;
+pub mod options;
 pub mod output;
 pub mod peer;
 pub mod pose;

@@ -109,7 +109,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         athlete: args.athlete.clone(),
         session_date: args.session_date.clone(),
     };
-    let mut settings = AnalyzeSettings::from_options(&args.clip, &args.out.join(stem), &args.options, session)?;
+    let mut settings = AnalyzeSettings::new(&args.clip, &args.out.join(stem), &(&args.options).into(), session)?;
     settings.overlay = args.overlay;
     settings.html = args.html;
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
@@ -154,8 +154,12 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let mut clip_settings =
-        AnalyzeSettings::from_options(Path::new(""), Path::new(""), &args.options, SessionInfo::default())?;
+    let mut clip_settings = AnalyzeSettings::new(
+        Path::new(""),
+        Path::new(""),
+        &(&args.options).into(),
+        SessionInfo::default(),
+    )?;
     if jobs > 1 {
         // Several clips at once each get one inference thread: the clips keep the cores busy, and ONNX Runtime's
         // intra-op threads would only compete with the other clips' (see `runform batch --help`).
