@@ -11,6 +11,7 @@ use crate::analysis::{self, AnalysisSettings};
 use crate::cli::PoseArgs;
 use crate::config::{self, ConfigError, ConfigFile};
 use crate::error::{Exit, HasExit};
+use crate::metrics::MetricId;
 use crate::options::{ClipOptions, OptionError};
 use crate::output::{self, OutputError};
 use crate::peer::PeerFile;
@@ -205,9 +206,20 @@ impl AnalyzeOutcome {
     }
 }
 
+/// The headline metrics a summary shows, with their label and unit (the terminal summary, the web app's
+/// athlete page).
+pub const HEADLINE_METRICS: [(MetricId, &str, &str); 7] = [
+    (MetricId::CadenceStepsPerMin, "cadence", "steps/min"),
+    (MetricId::ContactTimeMs, "contact time", "ms"),
+    (MetricId::TrunkLeanMidstanceDeg, "trunk lean at midstance", "°"),
+    (MetricId::FootStrikeAngleDeg, "foot strike angle", "°"),
+    (MetricId::TibiaAngleIcDeg, "tibia angle at contact", "°"),
+    (MetricId::HipExtensionPeakDeg, "peak hip extension", "°"),
+    (MetricId::PelvicDropMidstanceDeg, "pelvic drop at midstance", "°"),
+];
+
 /// A short human summary of a report.
 pub fn summary_text(report: &Report, report_path: &Path) -> String {
-    use crate::metrics::MetricId;
     let input = &report.input;
     let analysis = &report.analysis;
     let mut text = format!(
@@ -222,16 +234,7 @@ pub fn summary_text(report: &Report, report_path: &Path) -> String {
         crate::report::csv::enum_text(&analysis.view.used),
         analysis.steps.len()
     );
-    let headline = [
-        (MetricId::CadenceStepsPerMin, "cadence", "steps/min"),
-        (MetricId::ContactTimeMs, "contact time", "ms"),
-        (MetricId::TrunkLeanMidstanceDeg, "trunk lean at midstance", "°"),
-        (MetricId::FootStrikeAngleDeg, "foot strike angle", "°"),
-        (MetricId::TibiaAngleIcDeg, "tibia angle at contact", "°"),
-        (MetricId::HipExtensionPeakDeg, "peak hip extension", "°"),
-        (MetricId::PelvicDropMidstanceDeg, "pelvic drop at midstance", "°"),
-    ];
-    for (metric, label, unit) in headline {
+    for (metric, label, unit) in HEADLINE_METRICS {
         let Some(summary) = analysis.metric(metric) else {
             continue;
         };
@@ -309,13 +312,7 @@ fn run_stages(
     output::write_atomically(&settings.steps_csv_path(), &steps_csv)?;
     output::write_atomically(&settings.summary_csv_path(), &summary_csv)?;
     if settings.overlay {
-        visual::write_overlay(
-            &settings.clip,
-            &poses.sequence,
-            &report.analysis,
-            &settings.analysis,
-            &settings.overlay_path(),
-        )?;
+        write_overlay(settings, &poses, &report)?;
     }
     if settings.html {
         let title = settings
@@ -342,6 +339,26 @@ fn run_stages(
         report,
         poses,
     })
+}
+
+/// Writes the annotated overlay video of an analysed clip (`overlay.mp4` in its output folder). `analyze` calls
+/// it when `settings.overlay` is set; the web app calls it after the report is out, so that the report shows
+/// while the slower video is encoded.
+pub fn write_overlay(settings: &AnalyzeSettings, poses: &ClipPoses, report: &Report) -> Result<(), RunError> {
+    visual::write_overlay(
+        &settings.clip,
+        &poses.sequence,
+        &report.analysis,
+        &settings.analysis,
+        &settings.overlay_path(),
+    )?;
+    Ok(())
+}
+
+/// The input checks `analyze` makes before any work (the file exists, is a complete, decodable video with a
+/// picture and more than one frame), without analysing: what the web app runs on an upload before queueing it.
+pub fn check_clip(clip: &Path) -> Result<crate::video::VideoInfo, RunError> {
+    Ok(VideoReader::open(clip)?.info().clone())
 }
 
 /// The report as pretty JSON.

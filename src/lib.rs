@@ -37,6 +37,7 @@ pub mod output;
 pub mod peer;
 pub mod pose;
 pub mod report;
+pub mod serve;
 pub mod synthetic;
 pub mod track;
 pub mod video;
