@@ -254,6 +254,7 @@ async fn upload_session(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     state.store.athlete(id)?.ok_or_else(|| ApiError::not_found("athlete"))?;
     if declared_too_large(&headers, state.settings.max_upload_bytes) {
+        upload::drain(multipart).await;
         return Err(UploadError::TooLarge {
             limit_mb: state.settings.max_upload_bytes / 1_000_000,
         }

@@ -171,6 +171,8 @@ fn run_job(state: &AppState, job: &Job) {
         // As in `runform batch`: several clips at once each get one inference thread.
         settings.pose.session.intra_threads = 1;
     }
+    // A job re-queued after a crash starts clean: nothing of the interrupted run (a half video) is kept.
+    let _ = std::fs::remove_dir_all(&out_dir);
     let mut last_progress = Instant::now() - PROGRESS_INTERVAL;
     let outcome = analyze::analyze(&settings, |done, total| {
         if last_progress.elapsed() >= PROGRESS_INTERVAL || done == total {

@@ -601,6 +601,7 @@ async fn upload_session(
         Ok((error.status(), page).into_response())
     };
     if declared_too_large(&headers, state.settings.max_upload_bytes) {
+        upload::drain(multipart).await;
         return refused(
             UploadError::TooLarge {
                 limit_mb: state.settings.max_upload_bytes / 1_000_000,

@@ -330,7 +330,8 @@ impl Store {
             });
         }
         connection
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            // secure_delete: deleted rows are overwritten, so an erased athlete does not linger in free pages.
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;")
             .map_err(read_only)?;
         let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         let known = MIGRATIONS.len() as i64;
@@ -627,6 +628,9 @@ impl Store {
             ],
         )?;
         transaction.commit()?;
+        // Copy the overwritten pages into the database file and empty the write-ahead log, which still holds
+        // the rows as they were before.
+        db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(Some(sessions))
     }
 

@@ -26,6 +26,23 @@ use super::store::NewSession;
 /// The longest text field accepted (notes, options), bytes.
 const MAX_FIELD_BYTES: usize = 10_000;
 
+/// The most of a refused upload that is still read (and thrown away) so that the client gets the refusal: an
+/// HTTP/1.1 client still sending its body would otherwise see the connection close instead of the answer.
+const DRAIN_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads and discards what is left of a multipart body, up to [`DRAIN_LIMIT_BYTES`].
+pub async fn drain(mut multipart: Multipart) {
+    let mut drained = 0u64;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            drained += chunk.len() as u64;
+            if drained > DRAIN_LIMIT_BYTES {
+                return;
+            }
+        }
+    }
+}
+
 /// Why an upload was refused, with the status the page or API answers with.
 #[derive(Debug, PartialEq)]
 pub enum UploadError {
@@ -129,6 +146,23 @@ fn is_disk_full(error: &std::io::Error) -> bool {
 pub async fn receive(
     state: &AppState,
     mut multipart: Multipart,
+    csrf: Option<&str>,
+    header_csrf: Option<&str>,
+) -> Result<ReceivedUpload, UploadError> {
+    let received = receive_fields(state, &mut multipart, csrf, header_csrf).await;
+    if matches!(
+        received,
+        Err(UploadError::TooLarge { .. } | UploadError::Csrf | UploadError::Invalid(_) | UploadError::DiskFull)
+    ) {
+        // Let the client finish sending, so that it reads the refusal rather than a closed connection.
+        drain(multipart).await;
+    }
+    received
+}
+
+async fn receive_fields(
+    state: &AppState,
+    multipart: &mut Multipart,
     csrf: Option<&str>,
     header_csrf: Option<&str>,
 ) -> Result<ReceivedUpload, UploadError> {
@@ -292,7 +326,7 @@ pub async fn create_session(
         let message = error
             .to_string()
             .replace(&partial_path.display().to_string(), &clip.name);
-        return Err(UploadError::NotAClip(capitalise(&message)));
+        return Err(UploadError::NotAClip(message));
     }
     let ext = data::clip_extension(&clip.name);
     let options_json =
@@ -344,14 +378,6 @@ fn move_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
         std::fs::File::open(folder)?.sync_all()?;
     }
     Ok(())
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

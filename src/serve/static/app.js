@@ -26,6 +26,14 @@ function uploadWithProgress() {
   const button = document.getElementById("upload");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    const clip = document.getElementById("clip").files[0];
+    const maxBytes = Number(form.dataset.maxBytes);
+    if (clip && maxBytes && clip.size > maxBytes) {
+      status.textContent = `The clip is ${(clip.size / 1e6).toFixed(0)} MB, over this clinic's upload limit of ` +
+        `${(maxBytes / 1e6).toFixed(0)} MB: trim it to the running (10 to 30 seconds are enough).`;
+      status.className = "error";
+      return;
+    }
     const request = new XMLHttpRequest();
     request.open("POST", form.action);
     request.upload.addEventListener("progress", (progress) => {
