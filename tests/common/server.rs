@@ -22,6 +22,8 @@ pub struct Server {
     pub base: String,
     /// Everything it printed on standard output up to the address line.
     pub banner: String,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -46,13 +48,30 @@ impl Server {
             .spawn()
             .expect("runform serve starts");
         let stdout = child.stdout.take().expect("stdout");
+        let stderr_pipe = child.stderr.take().expect("stderr");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let collected = std::sync::Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+                if let Ok(mut text) = collected.lock() {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            }
+        });
         let (sender, receiver) = std::sync::mpsc::channel();
+        let stdout_text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let all_stdout = std::sync::Arc::clone(&stdout_text);
         std::thread::spawn(move || {
             let mut banner = String::new();
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 banner.push_str(&line);
                 banner.push('\n');
+                if let Ok(mut text) = all_stdout.lock() {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
                 if !sent && let Some(rest) = line.strip_prefix("runform serve: http://") {
                     let address = rest.split('/').next().unwrap_or_default().to_owned();
                     let _ = sender.send((address, banner.clone()));
@@ -65,16 +84,36 @@ impl Server {
                 child,
                 base: format!("http://{address}"),
                 banner,
+                stdout: stdout_text,
+                stderr,
             },
             Err(_) => {
                 let _ = child.kill();
-                let output = child.wait_with_output().expect("output");
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(200));
                 panic!(
                     "runform serve did not start: {}",
-                    String::from_utf8_lossy(&output.stderr)
+                    stderr.lock().map(|s| s.clone()).unwrap_or_default()
                 );
             }
         }
+    }
+
+    /// Waits up to two seconds for a line of standard output containing `words`; returns all of it.
+    pub fn stdout_with(&self, words: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.stdout.lock().map(|text| text.clone()).unwrap_or_default();
+            if text.contains(words) || started.elapsed() > Duration::from_secs(2) {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What it has printed on standard error so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|text| text.clone()).unwrap_or_default()
     }
 
     /// `kill -9`: no chance to clean up.
