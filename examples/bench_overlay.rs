@@ -6,7 +6,7 @@
 //! cargo run --release --example bench_overlay -- LANDMARKS.json CLIP.mp4 [--only=opencv|ffmpeg]
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -55,7 +55,7 @@ fn cpu_s() -> f64 {
         / 100.0
 }
 
-fn run(landmarks: &PathBuf, clip: &PathBuf, only: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+fn run(landmarks: &Path, clip: &Path, only: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
     let sequence = PeerFile::read(landmarks)?.to_sequence();
     let settings = AnalysisSettings::default();
     let analysis = analyze_sequence(&sequence, &settings);
