@@ -355,7 +355,10 @@ async fn a_pt_uploads_two_sessions_reads_the_report_plays_the_video_compares_exp
     for checkbox in &boxes {
         checkbox.click().await.expect("tick");
     }
+    // A shorter window for this picture: the page is short.
+    client.set_window_size(1280, 760).await.expect("resize");
     save_screenshot(&client, "athlete.png").await;
+    client.set_window_size(1280, 1700).await.expect("resize");
     client
         .find(Locator::Css("#compare"))
         .await
