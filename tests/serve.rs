@@ -559,3 +559,39 @@ fn a_clip_goes_through_the_api_to_its_report_downloads_comparison_export_and_era
         .expect("JSON");
     assert_eq!(rows.as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn a_clip_that_fails_in_analysis_shows_the_clis_sentence_on_its_page() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let (_server, browser) = server_with_user(dir.path(), &["--jobs", "1"]);
+    let athlete = browser.add_athlete("F");
+    // The first clip keeps the only worker busy while the second one's stored clip disappears (a disk fault, a
+    // careless clean-up): its analysis then fails the way `runform analyze` fails on a missing file.
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo.mp4");
+    let busy = browser.upload(athlete, &demo, &[], true);
+    assert_eq!(busy.status(), 303);
+    let clip = small_clip(dir.path(), "lost.mp4", 0.5);
+    let response = browser.upload(athlete, &clip, &[("model", "lite")], true);
+    assert_eq!(response.status(), 303);
+    let session = common::server::location_id(&response, "/sessions/");
+    assert_eq!(
+        browser.status(session)["state"],
+        "queued",
+        "the worker should still be busy with the first clip"
+    );
+    std::fs::remove_file(data.join(format!("clips/{session}.mp4"))).expect("remove the stored clip");
+    let status = browser.wait_done(session, Duration::from_secs(600));
+    assert_eq!(status["state"], "failed", "{status}");
+    let reason = status["error"].as_str().expect("a reason");
+    assert_eq!(
+        reason,
+        "lost.mp4: no such file; check the path and the spelling of the file name"
+    );
+    let page = browser.get(&format!("/sessions/{session}")).text().expect("page");
+    assert!(page.contains("id=\"job-error\"") && page.contains(reason), "{page}");
+    assert!(
+        !page.contains(&data.display().to_string()),
+        "the page does not spell out the data folder"
+    );
+}
