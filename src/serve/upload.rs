@@ -30,7 +30,7 @@ const MAX_FIELD_BYTES: usize = 10_000;
 /// HTTP/1.1 client still sending its body would otherwise see the connection close instead of the answer.
 const DRAIN_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Reads and discards what is left of a multipart body, up to [`DRAIN_LIMIT_BYTES`].
+/// Reads and discards what is left of a multipart body, up to 256 MB (`DRAIN_LIMIT_BYTES`).
 pub async fn drain(mut multipart: Multipart) {
     let mut drained = 0u64;
     while let Ok(Some(mut field)) = multipart.next_field().await {
