@@ -8,14 +8,16 @@ use std::time::Instant;
 use thiserror::Error;
 
 use crate::analysis::{self, AnalysisSettings};
-use crate::cli::{AnalysisOptions, ModelChoice, PoseArgs};
+use crate::cli::PoseArgs;
 use crate::config::{self, ConfigError, ConfigFile};
 use crate::error::{Exit, HasExit};
+use crate::metrics::MetricId;
+use crate::options::{ClipOptions, OptionError};
 use crate::output::{self, OutputError};
 use crate::peer::PeerFile;
 use crate::pose::pipeline::{self, ClipPoses, PipelineError};
 use crate::pose::runtime::RuntimeError;
-use crate::pose::{CropSmoothing, DetectionMode, ModelPreset, PoseError, PoseSettings, SessionOptions};
+use crate::pose::{CropSmoothing, DetectionMode, PoseError, PoseSettings, SessionOptions};
 use crate::report::{self, PoseSummary, Report, ReportSettings, SessionInfo, Timings};
 use crate::video::VideoReader;
 use crate::visual::{self, VisualError};
@@ -41,6 +43,9 @@ pub enum RunError {
     /// The overlay video or the HTML report.
     #[error(transparent)]
     Visual(#[from] VisualError),
+    /// An analysis option was refused.
+    #[error(transparent)]
+    Option(#[from] OptionError),
     /// A bug or an unexpected failure.
     #[error("internal error: {0} (please report this)")]
     Internal(String),
@@ -72,17 +77,8 @@ impl HasExit for RunError {
             RunError::Output(error) => error.exit(),
             RunError::Config(error) => error.exit(),
             RunError::Visual(error) => error.exit(),
+            RunError::Option(_) => Exit::Usage,
             RunError::Internal(_) => Exit::Internal,
-        }
-    }
-}
-
-impl From<ModelChoice> for ModelPreset {
-    fn from(choice: ModelChoice) -> ModelPreset {
-        match choice {
-            ModelChoice::Lite => ModelPreset::Lite,
-            ModelChoice::Full => ModelPreset::Full,
-            ModelChoice::Heavy => ModelPreset::Heavy,
         }
     }
 }
@@ -107,15 +103,17 @@ pub struct AnalyzeSettings {
 }
 
 impl AnalyzeSettings {
-    /// Builds the settings from the command-line options shared by `analyze` and `batch`, reading `--config`.
-    pub fn from_options(
+    /// Builds the pipeline's settings for `clip` from validated options, reading their `config` file: the one
+    /// way the command line, the batch and the web app say what to analyse.
+    pub fn new(
         clip: &Path,
         out_dir: &Path,
-        options: &AnalysisOptions,
+        options: &ClipOptions,
         session: SessionInfo,
-    ) -> Result<AnalyzeSettings, ConfigError> {
+    ) -> Result<AnalyzeSettings, RunError> {
+        options.validate()?;
         let mut analysis = AnalysisSettings {
-            view: options.view.into(),
+            view: options.view,
             height_cm: options.height_cm,
             treadmill_speed_mps: options.speed.map(|speed| speed.mps),
             ..AnalysisSettings::default()
@@ -127,12 +125,8 @@ impl AnalyzeSettings {
             clip: clip.to_path_buf(),
             out_dir: out_dir.to_path_buf(),
             pose: PoseSettings {
-                preset: options.model.into(),
-                mode: if options.detect_every_frame {
-                    DetectionMode::EveryFrame
-                } else {
-                    DetectionMode::Tracking
-                },
+                preset: options.model,
+                mode: options.detection,
                 crop_smoothing: CropSmoothing::default(),
                 runner_hint: options.runner_at,
                 session: SessionOptions::default(),
@@ -212,9 +206,20 @@ impl AnalyzeOutcome {
     }
 }
 
+/// The headline metrics a summary shows, with their label and unit (the terminal summary, the web app's
+/// athlete page).
+pub const HEADLINE_METRICS: [(MetricId, &str, &str); 7] = [
+    (MetricId::CadenceStepsPerMin, "cadence", "steps/min"),
+    (MetricId::ContactTimeMs, "contact time", "ms"),
+    (MetricId::TrunkLeanMidstanceDeg, "trunk lean at midstance", "°"),
+    (MetricId::FootStrikeAngleDeg, "foot strike angle", "°"),
+    (MetricId::TibiaAngleIcDeg, "tibia angle at contact", "°"),
+    (MetricId::HipExtensionPeakDeg, "peak hip extension", "°"),
+    (MetricId::PelvicDropMidstanceDeg, "pelvic drop at midstance", "°"),
+];
+
 /// A short human summary of a report.
 pub fn summary_text(report: &Report, report_path: &Path) -> String {
-    use crate::metrics::MetricId;
     let input = &report.input;
     let analysis = &report.analysis;
     let mut text = format!(
@@ -229,16 +234,7 @@ pub fn summary_text(report: &Report, report_path: &Path) -> String {
         crate::report::csv::enum_text(&analysis.view.used),
         analysis.steps.len()
     );
-    let headline = [
-        (MetricId::CadenceStepsPerMin, "cadence", "steps/min"),
-        (MetricId::ContactTimeMs, "contact time", "ms"),
-        (MetricId::TrunkLeanMidstanceDeg, "trunk lean at midstance", "°"),
-        (MetricId::FootStrikeAngleDeg, "foot strike angle", "°"),
-        (MetricId::TibiaAngleIcDeg, "tibia angle at contact", "°"),
-        (MetricId::HipExtensionPeakDeg, "peak hip extension", "°"),
-        (MetricId::PelvicDropMidstanceDeg, "pelvic drop at midstance", "°"),
-    ];
-    for (metric, label, unit) in headline {
+    for (metric, label, unit) in HEADLINE_METRICS {
         let Some(summary) = analysis.metric(metric) else {
             continue;
         };
@@ -330,13 +326,7 @@ fn run_stages(
     output::write_atomically(&settings.steps_csv_path(), &steps_csv)?;
     output::write_atomically(&settings.summary_csv_path(), &summary_csv)?;
     if settings.overlay {
-        visual::write_overlay(
-            &settings.clip,
-            &poses.sequence,
-            &report.analysis,
-            &settings.analysis,
-            &settings.overlay_path(),
-        )?;
+        write_overlay(settings, &poses, &report)?;
     }
     if settings.html {
         let title = settings
@@ -363,6 +353,26 @@ fn run_stages(
         report,
         poses,
     })
+}
+
+/// Writes the annotated overlay video of an analysed clip (`overlay.mp4` in its output folder). `analyze` calls
+/// it when `settings.overlay` is set; the web app calls it after the report is out, so that the report shows
+/// while the slower video is encoded.
+pub fn write_overlay(settings: &AnalyzeSettings, poses: &ClipPoses, report: &Report) -> Result<(), RunError> {
+    visual::write_overlay(
+        &settings.clip,
+        &poses.sequence,
+        &report.analysis,
+        &settings.analysis,
+        &settings.overlay_path(),
+    )?;
+    Ok(())
+}
+
+/// The input checks `analyze` makes before any work (the file exists, is a complete, decodable video with a
+/// picture and more than one frame), without analysing: what the web app runs on an upload before queueing it.
+pub fn check_clip(clip: &Path) -> Result<crate::video::VideoInfo, RunError> {
+    Ok(VideoReader::open(clip)?.info().clone())
 }
 
 /// The report as pretty JSON.

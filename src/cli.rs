@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analysis::ViewChoice;
 use crate::config::{TreadmillSpeed, parse_session_date, parse_speed};
+use crate::options::{ClipOptions, parse_height_cm};
 use crate::pose::runner::RunnerHint;
+use crate::pose::{DetectionMode, ModelPreset};
 
 /// Shown after `runform --help`, before the exit-code table.
 pub const EXAMPLES: &str = "\
@@ -17,7 +19,8 @@ Examples:
   runform batch clips/                             score every clip below clips/, resumably
   runform compare out/                             compare the sessions whose reports are below out/
   runform pose clip.mp4 -o landmarks.json          write the runner's landmarks (blazepose-peer-v1 JSON)
-  runform info clip.mp4 --decode                   print the clip's metadata and decode every frame";
+  runform info clip.mp4 --decode                   print the clip's metadata and decode every frame
+  runform serve                                    the clinic's web app on http://127.0.0.1:8080/";
 
 /// runform: a physical therapist's running-form assessment from a treadmill video.
 #[derive(Debug, Parser)]
@@ -69,6 +72,19 @@ Examples:
   runform pose clip.mp4 -o landmarks.json --model heavy --detect-every-frame
   runform pose clip.mp4 -o landmarks.json --runner-at 0.4,0.6")]
     Pose(PoseArgs),
+    /// Run the clinic's web app: PTs log in from any browser, upload clips and follow each athlete over time.
+    #[command(after_help = "\
+Examples:
+  runform user add alex --admin                    first, an account (the password is prompted)
+  runform serve                                    then open http://127.0.0.1:8080/
+  runform serve --data /srv/runform --jobs 2 --bind 0.0.0.0:8080
+
+Everything (database, clips, reports) stays in the data folder on this machine. It listens on this
+machine only unless --bind says otherwise.")]
+    Serve(ServeArgs),
+    /// Manage the web app's accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Print a clip's metadata (size, frame rate, frame count, codec, rotation, SHA-256) as JSON.
     #[command(after_help = "Examples:\n  runform info samples/demo.mp4\n  runform info samples/demo.mp4 --decode")]
     Info(InfoArgs),
@@ -205,6 +221,59 @@ pub struct PoseArgs {
     pub quiet: bool,
 }
 
+/// Arguments of `runform serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The data folder: database, clips and reports (created on first run).
+    #[arg(long, default_value = "runform-data", value_name = "DIR")]
+    pub data: PathBuf,
+    /// Address and port to listen on; the default serves this machine only.
+    #[arg(long, default_value = crate::serve::DEFAULT_BIND, value_name = "ADDRESS:PORT")]
+    pub bind: std::net::SocketAddr,
+    /// Clips analysed at once (default: one per two CPU cores, at least one).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// The largest clip accepted, megabytes (default 1024: a couple of minutes of 4K phone video).
+    #[arg(long, value_name = "MB", default_value_t = crate::serve::DEFAULT_MAX_UPLOAD_MB)]
+    pub max_upload_mb: u64,
+}
+
+/// `runform user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account; the password is prompted, or read from standard input when it is not a terminal.
+    #[command(after_help = "Examples:\n  runform user add alex --admin\n  echo \"$PASSWORD\" | runform user add sam")]
+    Add(UserAddArgs),
+    /// Make an API token for an account (printed once; docs/api.md says how to use it).
+    Token(UserTokenArgs),
+}
+
+/// Arguments of `runform user add`.
+#[derive(Debug, clap::Args)]
+pub struct UserAddArgs {
+    /// The login name.
+    pub name: String,
+    /// The account manages users and reads the audit log.
+    #[arg(long)]
+    pub admin: bool,
+    /// The web app's data folder.
+    #[arg(long, default_value = "runform-data", value_name = "DIR")]
+    pub data: PathBuf,
+}
+
+/// Arguments of `runform user token`.
+#[derive(Debug, clap::Args)]
+pub struct UserTokenArgs {
+    /// The account.
+    pub name: String,
+    /// What the token is for.
+    #[arg(long, default_value = "api")]
+    pub label: String,
+    /// The web app's data folder.
+    #[arg(long, default_value = "runform-data", value_name = "DIR")]
+    pub data: PathBuf,
+}
+
 /// Arguments of `runform info`.
 #[derive(Debug, clap::Args)]
 pub struct InfoArgs {
@@ -247,20 +316,30 @@ impl From<ViewArg> for ViewChoice {
     }
 }
 
-/// Tallest and shortest plausible standing heights, centimetres.
-const HEIGHT_RANGE_CM: (f64, f64) = (80.0, 250.0);
+impl From<ModelChoice> for ModelPreset {
+    fn from(choice: ModelChoice) -> ModelPreset {
+        match choice {
+            ModelChoice::Lite => ModelPreset::Lite,
+            ModelChoice::Full => ModelPreset::Full,
+            ModelChoice::Heavy => ModelPreset::Heavy,
+        }
+    }
+}
 
-fn parse_height_cm(text: &str) -> Result<f64, String> {
-    let height: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number of centimetres"))?;
-    if (HEIGHT_RANGE_CM.0..=HEIGHT_RANGE_CM.1).contains(&height) {
-        Ok(height)
-    } else {
-        Err(format!(
-            "{height} cm is not a runner's height ({} to {} cm)",
-            HEIGHT_RANGE_CM.0, HEIGHT_RANGE_CM.1
-        ))
+impl From<&AnalysisOptions> for ClipOptions {
+    fn from(options: &AnalysisOptions) -> ClipOptions {
+        ClipOptions {
+            model: options.model.into(),
+            view: options.view.into(),
+            height_cm: options.height_cm,
+            speed: options.speed,
+            config: options.config.clone(),
+            detection: if options.detect_every_frame {
+                DetectionMode::EveryFrame
+            } else {
+                DetectionMode::Tracking
+            },
+            runner_at: options.runner_at,
+        }
     }
 }

@@ -40,6 +40,8 @@ pub enum Exit {
     OutputFailed = 30,
     /// A batch ran, but at least one clip in it failed (each is named in the batch summary).
     BatchIncomplete = 40,
+    /// `runform serve` could not start (its address is taken or cannot be listened on).
+    ServeFailed = 50,
 }
 
 impl Exit {
@@ -73,6 +75,7 @@ pub const EXIT_CODES: &[(Exit, &str)] = &[
         Exit::BatchIncomplete,
         "batch: some clips failed (named in batch-summary.csv)",
     ),
+    (Exit::ServeFailed, "serve: the server could not listen on its address"),
 ];
 
 /// Errors that know which exit status they end the program with.
@@ -101,7 +104,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(codes, sorted, "codes must be distinct and in numeric order");
-        assert_eq!(codes.len(), 16, "every Exit variant must be documented in EXIT_CODES");
+        assert_eq!(codes.len(), 17, "every Exit variant must be documented in EXIT_CODES");
         assert!(exit_code_table().contains(" 14  the input video is truncated or corrupt"));
     }
 }

@@ -5,7 +5,9 @@
 //! landmark time series, [`parts`] finds where the runner runs steadily, [`events`] finds initial contacts and toe-offs, [`metrics`] computes the clinical
 //! numbers, and [`analysis`] ties them together with warnings and flags. [`synthetic`] is a kinematic running
 //! model with known answers for testing the analysis. [`landmarks`] holds the
-//! types that pass between the pose and analysis stages; [`error`] maps every failure to a documented exit code.
+//! types that pass between the pose and analysis stages; [`options`] is what to analyse, as the command line,
+//! the batch and the web app all say it; [`serve`] is the clinic's web app, a client of the pipeline; [`error`]
+//! maps every failure to a documented exit code.
 
 // Library code reports failures as errors, never by panicking (STYLE.md rule 5): no unwrap, expect, panic or
 // indexing that can go out of bounds; tests may.
@@ -31,11 +33,13 @@ pub mod error;
 pub mod events;
 pub mod landmarks;
 pub mod metrics;
+pub mod options;
 pub mod output;
 pub mod parts;
 pub mod peer;
 pub mod pose;
 pub mod report;
+pub mod serve;
 pub mod synthetic;
 pub mod track;
 pub mod video;

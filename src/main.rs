@@ -20,11 +20,12 @@ use clap::{CommandFactory, FromArgMatches};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runform::analyze::{self, AnalyzeSettings, PoseRunSettings};
 use runform::batch::{self, BatchProgress, BatchSettings, ClipResult, ClipStatus};
-use runform::cli::{AnalyzeArgs, BatchArgs, Cli, Command, CompareArgs, EXAMPLES};
+use runform::cli::{AnalyzeArgs, BatchArgs, Cli, Command, CompareArgs, EXAMPLES, ServeArgs, UserCommand};
 use runform::compare;
 use runform::error::{Exit, HasExit, exit_code_table};
 use runform::output;
 use runform::report::SessionInfo;
+use runform::serve::{self, ServeSettings};
 use runform::video::VideoReader;
 use runform::visual;
 
@@ -68,6 +69,8 @@ fn main() -> ExitCode {
             })
         }
         Command::Info(args) => run_info(&args.clip, args.decode),
+        Command::Serve(args) => run_serve(&args),
+        Command::User(command) => run_user(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,7 +112,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         athlete: args.athlete.clone(),
         session_date: args.session_date.clone(),
     };
-    let mut settings = AnalyzeSettings::from_options(&args.clip, &args.out.join(stem), &args.options, session)?;
+    let mut settings = AnalyzeSettings::new(&args.clip, &args.out.join(stem), &(&args.options).into(), session)?;
     settings.overlay = args.overlay;
     settings.html = args.html;
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
@@ -154,8 +157,12 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let mut clip_settings =
-        AnalyzeSettings::from_options(Path::new(""), Path::new(""), &args.options, SessionInfo::default())?;
+    let mut clip_settings = AnalyzeSettings::new(
+        Path::new(""),
+        Path::new(""),
+        &(&args.options).into(),
+        SessionInfo::default(),
+    )?;
     if jobs > 1 {
         // Several clips at once each get one inference thread: the clips keep the cores busy, and ONNX Runtime's
         // intra-op threads would only compete with the other clips' (see `runform batch --help`).
@@ -207,6 +214,58 @@ fn run_compare(args: &CompareArgs) -> Result<(), Failure> {
         visual::write_compare_html("Sessions compared", &comparison.html_sessions(), &thresholds, path)?;
     }
     Ok(())
+}
+
+fn run_serve(args: &ServeArgs) -> Result<(), Failure> {
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2))
+        .max(1);
+    serve::run(ServeSettings {
+        data_dir: args.data.clone(),
+        bind: args.bind,
+        jobs,
+        max_upload_bytes: args.max_upload_mb.saturating_mul(1_000_000),
+    })?;
+    Ok(())
+}
+
+fn run_user(command: &UserCommand) -> Result<(), Failure> {
+    match command {
+        UserCommand::Add(args) => {
+            let password = read_password(&args.name)?;
+            println!("{}", serve::add_user(&args.data, &args.name, &password, args.admin)?);
+        }
+        UserCommand::Token(args) => {
+            let token = serve::add_api_token(&args.data, &args.name, &args.label)?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+/// The new account's password: prompted twice without echo on a terminal, else the first line of standard input.
+fn read_password(name: &str) -> Result<String, Failure> {
+    let usage = |message: String| Failure {
+        exit: Exit::Usage,
+        message,
+    };
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("password for {name}: "))
+            .map_err(|error| usage(format!("the password could not be read ({error})")))?;
+        let again = rpassword::prompt_password("the same again: ")
+            .map_err(|error| usage(format!("the password could not be read ({error})")))?;
+        if first != again {
+            return Err(usage("the two passwords differ; run the command again".to_owned()));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|error| usage(format!("the password could not be read from standard input ({error})")))?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    }
 }
 
 fn run_info(clip: &Path, decode: bool) -> Result<(), Failure> {

@@ -24,7 +24,7 @@ use crate::video::VideoError;
 
 pub use compare::{CompareSession, SessionValue, render_compare_html, write_compare_html};
 pub use html::{ReportPage, render_html, write_html};
-pub use overlay::write_overlay;
+pub use overlay::{OverlayEncoder, write_overlay, write_overlay_with};
 
 /// A visual output could not be made.
 #[derive(Debug, Error)]
@@ -43,6 +43,14 @@ pub enum VisualError {
     EncoderUnavailable {
         /// The file that was to be written.
         path: PathBuf,
+    },
+    /// FFmpeg's encoder failed while writing the overlay.
+    #[error("{path}: FFmpeg could not encode the overlay video ({detail})")]
+    Encoder {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// FFmpeg's last words.
+        detail: String,
     },
     /// The landmarks do not belong to this clip.
     #[error(
@@ -74,7 +82,7 @@ impl HasExit for VisualError {
         match self {
             VisualError::Video(error) => error.exit(),
             VisualError::Output(error) => error.exit(),
-            VisualError::EncoderUnavailable { .. } => Exit::OutputFailed,
+            VisualError::EncoderUnavailable { .. } | VisualError::Encoder { .. } => Exit::OutputFailed,
             VisualError::FrameCountMismatch { .. } => Exit::Internal,
             VisualError::OpenCv { .. } => Exit::Internal,
         }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: the fixture folder, and clips made with ffmpeg on the fly.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
