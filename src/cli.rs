@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::analysis::ViewChoice;
 use crate::config::{TreadmillSpeed, parse_session_date, parse_speed};
 use crate::pose::runner::RunnerHint;
+use crate::shard::Shard;
 
 /// Shown after `runform --help`, before the exit-code table.
 pub const EXAMPLES: &str = "\
@@ -46,10 +47,12 @@ Examples:
 Examples:
   runform batch clinic-clips/                      reports under out/, plus out/batch-summary.{json,csv}
   runform batch clinic-clips/ --out scored/ --jobs 2
+  runform batch clips/ --out /shared/scored --shard $SLURM_ARRAY_TASK_ID/8     one task of a Slurm array
+  runform batch clips/ --out /shared/scored --summarize                        merge the shards' results
 
 A rerun skips clips whose report matches the clip (SHA-256) and the settings, so an interrupted batch
-resumes where it stopped. Exit code 40 means some clips failed: each is named, with its reason, in the
-summary.")]
+resumes where it stopped. Exit code 40 means some clips failed (or, with --summarize, are not finished
+yet): each is named, with its reason, in the summary. Running on Slurm or Kubernetes: docs/scale-out.md.")]
     Batch(BatchArgs),
     /// Compare one athlete's sessions: per metric each value, the change, its 95 % interval and effect size.
     #[command(after_help = "\
@@ -144,6 +147,15 @@ pub struct BatchArgs {
     /// Clips analysed at once (default: one per CPU core, each with one inference thread).
     #[arg(long, short)]
     pub jobs: Option<usize>,
+    /// Score only shard K of N, counting K from 0 (a Slurm array index or a Kubernetes completion index): a share
+    /// of the clips, balanced by size, that is the same on every machine. Writes that share's reports and
+    /// OUT/batch-shard-K-of-N.json; run --summarize when the shards are done.
+    #[arg(long, value_name = "K/N", conflicts_with = "summarize")]
+    pub shard: Option<Shard>,
+    /// Score nothing: merge the reports and shard files already in OUT into batch-summary.json and .csv, naming
+    /// the clips no shard has finished yet and the shards to resubmit. Give it the shards' analysis options.
+    #[arg(long)]
+    pub summarize: bool,
     /// What changes the numbers.
     #[command(flatten)]
     pub options: AnalysisOptions,

@@ -38,7 +38,8 @@ pub enum Exit {
     ModelMissing = 21,
     /// An output file or folder could not be written.
     OutputFailed = 30,
-    /// A batch ran, but at least one clip in it failed (each is named in the batch summary).
+    /// A batch ran, but at least one clip in it failed, or (`--summarize`) is not finished yet; each is named in
+    /// the batch summary.
     BatchIncomplete = 40,
 }
 
@@ -71,7 +72,7 @@ pub const EXIT_CODES: &[(Exit, &str)] = &[
     (Exit::OutputFailed, "an output file could not be written"),
     (
         Exit::BatchIncomplete,
-        "batch: some clips failed (named in batch-summary.csv)",
+        "batch: some clips failed or are not finished (named in batch-summary.csv)",
     ),
 ];
 

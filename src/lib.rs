@@ -35,6 +35,7 @@ pub mod output;
 pub mod peer;
 pub mod pose;
 pub mod report;
+pub mod shard;
 pub mod synthetic;
 pub mod track;
 pub mod video;
