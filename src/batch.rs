@@ -729,14 +729,16 @@ fn merge_clip(
         FoundReport::Unreadable => "its report cannot be read as a runform report".to_owned(),
         FoundReport::Missing => match shard.and_then(|shard| running.get(&shard)) {
             Some(record) => format!(
-                "shard {} started on {} and has not finished (still running, or cancelled or killed)",
-                record.shard,
+                "its shard started on {} and has not finished: still running, or cancelled or killed",
                 if record.host.is_empty() {
                     "an unnamed host"
                 } else {
                     &record.host
                 }
             ),
+            None if latest.is_some_and(|r| r.status != ClipStatus::Failed) => {
+                "its report is gone, though a shard finished it (removed since?)".to_owned()
+            }
             None => "no shard has finished it yet".to_owned(),
         },
     };

@@ -187,16 +187,19 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
         Exit::Success => Ok(()),
         exit => Err(Failure {
             exit,
-            message: match summary.pending {
-                0 => format!(
-                    "{shard_prefix}{} of {} clips failed; see {}",
-                    summary.failed,
+            message: match (summary.failed, summary.pending) {
+                (failed, 0) => format!(
+                    "{shard_prefix}{failed} of {} clip(s) failed; see {}",
                     summary.clips_found,
                     written.display()
                 ),
-                pending => format!(
-                    "{} of {} clips failed and {pending} are not finished yet; see {}",
-                    summary.failed,
+                (0, pending) => format!(
+                    "{pending} of {} clip(s) not finished yet; see {}",
+                    summary.clips_found,
+                    written.display()
+                ),
+                (failed, pending) => format!(
+                    "{failed} of {} clip(s) failed and {pending} not finished yet; see {}",
                     summary.clips_found,
                     written.display()
                 ),
