@@ -47,12 +47,13 @@ Examples:
 Examples:
   runform batch clinic-clips/                      reports under out/, plus out/batch-summary.{json,csv}
   runform batch clinic-clips/ --out scored/ --jobs 2
-  runform batch clips/ --out /shared/scored --shard $SLURM_ARRAY_TASK_ID/8     one task of a Slurm array
-  runform batch clips/ --out /shared/scored --summarize                        merge the shards' results
+  runform batch clips/ --out /shared/out --shard 3/8   shard 3 of 8 (one task of a Slurm array)
+  runform batch clips/ --out /shared/out --summarize   merge the shards' reports into one summary
 
-A rerun skips clips whose report matches the clip (SHA-256) and the settings, so an interrupted batch
-resumes where it stopped. Exit code 40 means some clips failed (or, with --summarize, are not finished
-yet): each is named, with its reason, in the summary. Running on Slurm or Kubernetes: docs/scale-out.md.")]
+A rerun skips clips whose report matches the clip (SHA-256) and the settings, so an interrupted
+batch resumes where it stopped. Exit code 40 means some clips failed (with --summarize, also that
+some are not finished yet): each is named, with its reason, in the summary. Slurm and Kubernetes:
+docs/scale-out.md.")]
     Batch(BatchArgs),
     /// Compare one athlete's sessions: per metric each value, the change, its 95 % interval and effect size.
     #[command(after_help = "\
