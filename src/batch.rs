@@ -612,6 +612,16 @@ pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
         .map(|record| (record.shard, record))
         .collect();
     let shard_count = records.last().map(|record| record.shard.count);
+    let mut counts: Vec<usize> = records.iter().map(|record| record.shard.count).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    if let (Some(newest), true) = (shard_count, counts.len() > 1) {
+        let counts: Vec<String> = counts.iter().map(ToString::to_string).collect();
+        notes.push(format!(
+            "shard files of several splits are here (N = {}); shard numbers refer to N = {newest}, the newest",
+            counts.join(", ")
+        ));
+    }
     let shard_of_clip = shard_count.map(|count| shard::assign_shards(&clips, count));
     let listing = ListingFingerprint::of(&clips);
     let other_listings: Vec<String> = records

@@ -189,17 +189,17 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
             exit,
             message: match (summary.failed, summary.pending) {
                 (failed, 0) => format!(
-                    "{shard_prefix}{failed} of {} clip(s) failed; see {}",
+                    "{shard_prefix}{failed} of {} clips failed; see {}",
                     summary.clips_found,
                     written.display()
                 ),
                 (0, pending) => format!(
-                    "{pending} of {} clip(s) not finished yet; see {}",
+                    "{pending} of {} clips not finished yet; see {}",
                     summary.clips_found,
                     written.display()
                 ),
                 (failed, pending) => format!(
-                    "{failed} of {} clip(s) failed and {pending} not finished yet; see {}",
+                    "{failed} of {} clips failed and {pending} not finished yet; see {}",
                     summary.clips_found,
                     written.display()
                 ),

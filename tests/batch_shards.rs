@@ -211,6 +211,15 @@ fn summarize_names_the_clips_not_finished_and_the_shards_to_run_again() {
         text.contains("c.mp4: its report is of another version of the file"),
         "{text}"
     );
+
+    // Shard files of another split beside these: the newest split names the shards, and a note says so.
+    let (code, text) = batch(&clips, &out, &["--shard", "0/3"]);
+    assert_eq!(code, 0, "{text}");
+    let (_, text) = batch(&clips, &out, &["--summarize"]);
+    assert!(
+        text.contains("shard files of several splits are here (N = 2, 3); shard numbers refer to N = 3"),
+        "{text}"
+    );
 }
 
 #[test]
