@@ -389,7 +389,7 @@ fn a_slurm_array_with_a_cancelled_task_resubmitted_ends_with_the_reports_of_one_
     assert_eq!(array_reports, common::reports_below(&single));
     assert_eq!(summary_rows(&out), summary_rows(&single));
     eprintln!(
-        "{clip_count} clips: the array with one task cancelled took {array_s:.1} s to the cancellation's end, one \
-         batch on this machine {single_s:.1} s (scripts/bench-scale-out measures throughput)"
+        "{clip_count} clips: the array, one task cancelled, ran {array_s:.1} s until its last task ended; one batch \
+         of the same clips took {single_s:.1} s (scripts/bench-scale-out measures throughput)"
     );
 }
