@@ -4,10 +4,15 @@
 //! A batch is resumable and safe to interrupt. Each clip's report is written atomically by the analyze pipeline,
 //! so a killed batch leaves whole reports or none; a rerun skips every clip whose report already matches the
 //! clip's SHA-256 and the settings, and removes temporary files a killed run left behind.
+//!
+//! A batch can also be split across the tasks of a scheduler ([`crate::shard`]): each task scores one shard of
+//! the clips into the shared output folder and leaves its own shard file there, and [`summarize`] later merges
+//! the reports and shard files into the one batch summary, naming the clips no shard has finished yet.
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,6 +22,7 @@ use crate::analyze::{self, AnalyzeSettings};
 use crate::error::{Exit, HasExit};
 use crate::output::{self, OutputError};
 use crate::report::{self, Report};
+use crate::shard::{self, ListingFingerprint, Shard, ShardRecord, ShardState};
 use crate::video;
 
 /// File extensions (lower case) taken as clips; anything else in the folder is left alone.
@@ -24,6 +30,12 @@ pub const CLIP_EXTENSIONS: [&str; 8] = ["mp4", "mov", "m4v", "avi", "mkv", "webm
 
 /// Name of the batch summary files in the output folder (`.json` and `.csv`).
 pub const SUMMARY_STEM: &str = "batch-summary";
+
+/// The name of a clip's report in its output folder; its presence says the clip's outputs are complete.
+const REPORT_FILE: &str = "report.json";
+
+/// Clips not finished yet that the text summary names one by one; the rest are counted (the CSV lists them all).
+const PENDING_NAMED_IN_TEXT: usize = 20;
 
 /// A batch could not run at all (a single clip's failure is not a `BatchError`: it is recorded and the batch goes on).
 #[derive(Debug, Error)]
@@ -66,12 +78,39 @@ pub struct BatchSettings {
     pub out: PathBuf,
     /// Clips analysed at once.
     pub jobs: usize,
+    /// Score only this share of the clips (one task of a Slurm array or Kubernetes Indexed Job); `None` scores all.
+    pub shard: Option<Shard>,
     /// Settings shared by every clip (the clip and output folder are filled in per clip).
     pub clip_settings: AnalyzeSettings,
 }
 
+/// One clip of a batch and the key that names it in every shard, summary and output folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClipEntry {
+    /// Where the clip is read from.
+    pub path: PathBuf,
+    /// The clip's path relative to the batch folder: the same on every machine and in every listing order, so it
+    /// decides the clip's shard and names the clip in shard files and summaries.
+    pub key: PathBuf,
+    /// Size of the file, bytes (0 where it cannot be read: such a clip fails with its reason when scored). It
+    /// balances the shards, and `--summarize` checks a report against it.
+    pub size_byte: u64,
+}
+
+impl ClipEntry {
+    /// The clip's output folder relative to the batch's output folder: its key without the extension.
+    pub fn output_key(&self) -> PathBuf {
+        self.key.with_extension("")
+    }
+
+    /// The clip's output folder.
+    pub fn out_dir(&self, out: &Path) -> PathBuf {
+        out.join(self.output_key())
+    }
+}
+
 /// What happened to one clip.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClipStatus {
     /// Analysed now; its report was written.
@@ -80,6 +119,20 @@ pub enum ClipStatus {
     UpToDate,
     /// It could not be analysed; `reason` says why.
     Failed,
+    /// Not finished yet: no shard has written its report (in a shard file: the shard has not reached it yet).
+    Pending,
+}
+
+impl ClipStatus {
+    /// The status as the CSV summary writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClipStatus::Scored => "scored",
+            ClipStatus::UpToDate => "up_to_date",
+            ClipStatus::Failed => "failed",
+            ClipStatus::Pending => "pending",
+        }
+    }
 }
 
 /// One clip's line in the summary.
@@ -93,12 +146,25 @@ pub struct ClipResult {
     /// The report, where there is one.
     #[serde(serialize_with = "output::serialize_option_path_lossy")]
     pub report: Option<PathBuf>,
-    /// The exit code `runform analyze` would give for this clip.
+    /// The exit code `runform analyze` would give for this clip (40 for a clip not finished yet).
     pub exit_code: u8,
-    /// The one-sentence error, for a failed clip.
+    /// The one-sentence error, for a failed clip; why it is not finished, for a pending one.
     pub reason: Option<String>,
     /// Wall-clock time spent on the clip, seconds.
     pub elapsed_s: f64,
+}
+
+impl ClipResult {
+    fn pending(clip: &ClipEntry, reason: Option<String>) -> ClipResult {
+        ClipResult {
+            clip: clip.key.clone(),
+            status: ClipStatus::Pending,
+            report: None,
+            exit_code: Exit::BatchIncomplete.code(),
+            reason,
+            elapsed_s: 0.0,
+        }
+    }
 }
 
 /// The whole batch.
@@ -107,7 +173,7 @@ pub struct BatchSummary {
     /// The folder scored.
     #[serde(serialize_with = "output::serialize_path_lossy")]
     pub root: PathBuf,
-    /// Clips found.
+    /// Clips found (for a shard: the clips of this shard).
     pub clips_found: usize,
     /// Clips analysed in this run.
     pub scored: usize,
@@ -115,41 +181,137 @@ pub struct BatchSummary {
     pub up_to_date: usize,
     /// Clips that failed.
     pub failed: usize,
-    /// Clips analysed at once.
-    pub jobs: usize,
-    /// Wall-clock time of the batch, seconds.
+    /// Clips not finished yet (only `--summarize` and a running shard's file have any).
+    #[serde(default)]
+    pub pending: usize,
+    /// Clips analysed at once (absent from a merged summary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<usize>,
+    /// Wall-clock time of the batch, seconds (of the merge, for a merged summary).
     pub elapsed_s: f64,
+    /// What `--summarize` found of the shards (absent from an ordinary batch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeNotes>,
     /// One entry per clip, in path order.
     pub clips: Vec<ClipResult>,
 }
 
+/// What `runform batch --summarize` found in the output folder besides the reports.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct MergeNotes {
+    /// The shard files found, oldest start first.
+    pub shards: Vec<ShardSeen>,
+    /// N of the newest shard file: `unfinished_shards` are shards of this split. Absent without shard files.
+    pub shard_count: Option<usize>,
+    /// The shards (of `shard_count`) that hold clips not finished yet: the ones to resubmit.
+    pub unfinished_shards: Vec<usize>,
+    /// Anything else to know: shard files that could not be read, shards that split another clip list, reports
+    /// made with other settings.
+    pub notes: Vec<String>,
+}
+
+/// One shard file, as `--summarize` saw it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardSeen {
+    /// Which shard.
+    pub shard: Shard,
+    /// Running (or killed before it finished) or finished.
+    pub state: ShardState,
+    /// The machine it ran on.
+    pub host: String,
+    /// When it started, seconds since 1970-01-01 UTC.
+    pub started_unix_s: u64,
+    /// Its clips.
+    pub clips: usize,
+    /// Its clips that failed.
+    pub failed: usize,
+    /// Its wall-clock time, seconds (0 while running).
+    pub elapsed_s: f64,
+}
+
 impl BatchSummary {
-    /// The exit status of the batch: success only when no clip failed.
+    fn from_results(root: &Path, jobs: Option<usize>, started: Instant, clips: Vec<ClipResult>) -> BatchSummary {
+        let count = |status: ClipStatus| clips.iter().filter(|c| c.status == status).count();
+        BatchSummary {
+            root: root.to_path_buf(),
+            clips_found: clips.len(),
+            scored: count(ClipStatus::Scored),
+            up_to_date: count(ClipStatus::UpToDate),
+            failed: count(ClipStatus::Failed),
+            pending: count(ClipStatus::Pending),
+            jobs,
+            elapsed_s: started.elapsed().as_secs_f64(),
+            merged: None,
+            clips,
+        }
+    }
+
+    /// The exit status of the batch: success only when every clip is finished and none failed.
     pub fn exit(&self) -> Exit {
-        if self.failed == 0 {
+        if self.failed == 0 && self.pending == 0 {
             Exit::Success
         } else {
             Exit::BatchIncomplete
         }
     }
 
-    /// A short human summary, naming every failed clip and its reason.
+    /// A short human summary, naming every failed clip and its reason (and, for a merged summary, the clips not
+    /// finished yet and the shards to resubmit).
     pub fn text(&self) -> String {
-        let mut text = format!(
-            "{} clip(s) in {}: {} scored, {} already up to date, {} failed ({:.1} s, {} at a time)",
-            self.clips_found,
-            self.root.display(),
-            self.scored,
-            self.up_to_date,
-            self.failed,
-            self.elapsed_s,
-            self.jobs
-        );
+        let mut text = match &self.merged {
+            None => format!(
+                "{} clip(s) in {}: {} scored, {} already up to date, {} failed ({:.1} s, {} at a time)",
+                self.clips_found,
+                self.root.display(),
+                self.scored,
+                self.up_to_date,
+                self.failed,
+                self.elapsed_s,
+                self.jobs.unwrap_or(1)
+            ),
+            Some(merged) => format!(
+                "{} clip(s) in {}: {} finished, {} failed, {} not finished yet (merged from {} shard file(s) in \
+                 {:.1} s)",
+                self.clips_found,
+                self.root.display(),
+                self.scored + self.up_to_date,
+                self.failed,
+                self.pending,
+                merged.shards.len(),
+                self.elapsed_s
+            ),
+        };
         for clip in self.clips.iter().filter(|c| c.status == ClipStatus::Failed) {
             text.push_str(&format!(
                 "\n  failed: {}",
                 clip.reason.as_deref().unwrap_or("unknown reason")
             ));
+        }
+        let pending: Vec<&ClipResult> = self.clips.iter().filter(|c| c.status == ClipStatus::Pending).collect();
+        for clip in pending.iter().take(PENDING_NAMED_IN_TEXT) {
+            text.push_str(&format!(
+                "\n  not finished: {}",
+                clip.reason.as_deref().unwrap_or("no shard has finished it yet")
+            ));
+        }
+        if pending.len() > PENDING_NAMED_IN_TEXT {
+            text.push_str(&format!(
+                "\n  … and {} more not finished (batch-summary.csv lists every clip)",
+                pending.len() - PENDING_NAMED_IN_TEXT
+            ));
+        }
+        if let Some(merged) = &self.merged {
+            for note in &merged.notes {
+                text.push_str(&format!("\n  note: {note}"));
+            }
+            if let (Some(count), false) = (merged.shard_count, merged.unfinished_shards.is_empty()) {
+                let list: Vec<String> = merged.unfinished_shards.iter().map(ToString::to_string).collect();
+                text.push_str(&format!(
+                    "\n  resubmit shard(s) {} of {count} (Slurm: sbatch --array={} ...)",
+                    list.join(", "),
+                    list.join(",")
+                ));
+            }
         }
         text
     }
@@ -195,6 +357,21 @@ fn is_clip(path: &Path) -> bool {
         .is_some_and(|ext| CLIP_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
+/// The clips of a batch, with their keys and sizes, sorted by key: the one place that decides which clips a batch
+/// holds. Every shard and `--summarize` call it and must see the same list. (A manifest of clips would be read
+/// here too, giving each clip its path as the manifest writes it as its key.)
+pub fn list_clips(settings: &BatchSettings) -> Result<Vec<ClipEntry>, BatchError> {
+    let clips = find_clips(&settings.root, &settings.out)?;
+    Ok(clips
+        .into_iter()
+        .map(|path| ClipEntry {
+            key: path.strip_prefix(&settings.root).unwrap_or(&path).to_path_buf(),
+            size_byte: std::fs::metadata(&path).map_or(0, |m| m.len()),
+            path,
+        })
+        .collect())
+}
+
 /// Where a clip's report folder goes: the clip's path below the batch folder, without its extension, below `out`.
 pub fn clip_out_dir(root: &Path, out: &Path, clip: &Path) -> PathBuf {
     let relative = clip.strip_prefix(root).unwrap_or(clip);
@@ -237,56 +414,105 @@ impl BatchProgress for NoProgress {
     fn clip_finished(&self, _clip: &Path, _result: &ClipResult) {}
 }
 
-/// Scores every clip below `settings.root` and writes `batch-summary.json` and `.csv` into `settings.out`.
+/// Scores every clip below `settings.root`, or the clips of `settings.shard`. A whole batch writes
+/// `batch-summary.json` and `.csv` into `settings.out`; a shard writes only its clips' outputs and its own
+/// `batch-shard-K-of-N.json` (when it starts, then when it ends), so shards running at once never write the same
+/// file.
 pub fn run_batch(settings: &BatchSettings, progress: &dyn BatchProgress) -> Result<BatchSummary, BatchError> {
     let started = Instant::now();
-    let clips = find_clips(&settings.root, &settings.out)?;
+    let started_unix_s = unix_time_s();
+    let listing = list_clips(settings)?;
     output::create_dir(&settings.out)?;
-    remove_stale_partials(&settings.out);
+    let clips = match settings.shard {
+        None => {
+            remove_stale_partials(&settings.out);
+            listing.clone()
+        }
+        Some(shard) => {
+            let mine = shard::clips_of_shard(&listing, shard);
+            // Only this shard's own leftovers: another shard's temporary files are its writes in progress.
+            for clip in &mine {
+                remove_stale_partials_in(&clip.out_dir(&settings.out));
+            }
+            let pending = mine.iter().map(|clip| ClipResult::pending(clip, None)).collect();
+            let summary = BatchSummary::from_results(&settings.root, Some(settings.jobs), started, pending);
+            shard_record(shard, ShardState::Running, started_unix_s, &listing, summary).write(&settings.out)?;
+            mine
+        }
+    };
     progress.clips_found(clips.len());
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.jobs.max(1))
-        .build()
-        .map_err(|e| OutputError {
-            path: settings.out.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+    let pool = thread_pool(settings)?;
     let results: Vec<ClipResult> = pool.install(|| {
         clips
             .par_iter()
             .map(|clip| {
-                progress.clip_started(clip);
+                progress.clip_started(&clip.path);
                 let result = score_clip(settings, clip);
-                progress.clip_finished(clip, &result);
+                progress.clip_finished(&clip.path, &result);
                 result
             })
             .collect()
     });
+    let summary = BatchSummary::from_results(&settings.root, Some(settings.jobs), started, results);
 
-    let count = |status: ClipStatus| results.iter().filter(|r| r.status == status).count();
-    let summary = BatchSummary {
-        root: settings.root.clone(),
-        clips_found: clips.len(),
-        scored: count(ClipStatus::Scored),
-        up_to_date: count(ClipStatus::UpToDate),
-        failed: count(ClipStatus::Failed),
-        jobs: settings.jobs,
-        elapsed_s: started.elapsed().as_secs_f64(),
-        clips: results,
-    };
-    write_summary(&settings.out, &summary)?;
+    match settings.shard {
+        None => {
+            let rows = pool.install(|| summary.clips.par_iter().map(summary_row_of).collect::<Vec<_>>());
+            write_summary(&settings.out, &summary, &rows)?;
+        }
+        Some(shard) => {
+            // The folder may have been removed while the shard ran; its record still belongs there.
+            output::create_dir(&settings.out)?;
+            shard_record(shard, ShardState::Finished, started_unix_s, &listing, summary.clone())
+                .write(&settings.out)?;
+        }
+    }
     Ok(summary)
 }
 
-fn score_clip(settings: &BatchSettings, clip: &Path) -> ClipResult {
+fn shard_record(
+    shard: Shard,
+    state: ShardState,
+    started_unix_s: u64,
+    listing: &[ClipEntry],
+    summary: BatchSummary,
+) -> ShardRecord {
+    ShardRecord {
+        shard,
+        state,
+        host: shard::host_name(),
+        started_unix_s,
+        listing: ListingFingerprint::of(listing),
+        summary,
+    }
+}
+
+fn thread_pool(settings: &BatchSettings) -> Result<rayon::ThreadPool, BatchError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs.max(1))
+        .build()
+        .map_err(|e| {
+            BatchError::Output(OutputError {
+                path: settings.out.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })
+        })
+}
+
+fn unix_time_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+fn score_clip(settings: &BatchSettings, clip: &ClipEntry) -> ClipResult {
     let started = Instant::now();
     let clip_settings = AnalyzeSettings {
-        clip: clip.to_path_buf(),
-        out_dir: clip_out_dir(&settings.root, &settings.out, clip),
+        clip: clip.path.clone(),
+        out_dir: clip.out_dir(&settings.out),
         ..settings.clip_settings.clone()
     };
-    let relative = clip.strip_prefix(&settings.root).unwrap_or(clip).to_path_buf();
     let (status, exit_code, reason) = if report_is_up_to_date(&clip_settings) {
         (ClipStatus::UpToDate, Exit::Success.code(), None)
     } else {
@@ -297,7 +523,7 @@ fn score_clip(settings: &BatchSettings, clip: &Path) -> ClipResult {
     };
     let report = (status != ClipStatus::Failed).then(|| clip_settings.report_path());
     ClipResult {
-        clip: relative,
+        clip: clip.key.clone(),
         status,
         report,
         exit_code,
@@ -325,12 +551,232 @@ fn remove_stale_partials(out: &Path) {
     }
 }
 
+/// [`remove_stale_partials`] for the files directly in one clip's output folder (its subfolders belong to the
+/// clips of the folder of the same name).
+fn remove_stale_partials_in(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|kind| kind.is_file()) && output::is_partial_file(&path) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
 /// A report written by runform, or `None` when it cannot be read back.
 fn read_report(path: &Path) -> Option<Report> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-fn write_summary(out: &Path, summary: &BatchSummary) -> Result<(), BatchError> {
+/// The clip's one-row report summary for the CSV, where its report can be read.
+fn summary_row_of(clip: &ClipResult) -> Option<Vec<String>> {
+    let report = read_report(clip.report.as_deref()?)?;
+    Some(report::csv::summary_row(&report))
+}
+
+/// A report found for a clip when merging.
+enum FoundReport {
+    /// There is none.
+    Missing,
+    /// There is one, but it cannot be read as a report.
+    Unreadable,
+    /// There is one.
+    Read(Box<Report>),
+}
+
+/// Builds `batch-summary.json` and `.csv` from what the shards (or earlier batches) left in `settings.out`,
+/// without scoring anything: every clip of the batch with its report, its failure from the newest shard file
+/// that tried it, or as not finished yet. A report counts only where it was made with these settings from a
+/// file of the clip's size (hashing every clip again would take far longer than the merge).
+pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
+    let started = Instant::now();
+    let clips = list_clips(settings)?;
+    let (records, unreadable) = shard::read_shard_records(&settings.out);
+    let mut notes: Vec<String> = unreadable
+        .iter()
+        .map(|file| format!("{}: skipped, not a shard file ({})", file.path.display(), file.reason))
+        .collect();
+
+    // The newest word of any shard on each clip: records are oldest first, so later ones overwrite.
+    let mut latest: HashMap<&Path, &ClipResult> = HashMap::new();
+    for record in &records {
+        for clip in record.summary.clips.iter().filter(|c| c.status != ClipStatus::Pending) {
+            latest.insert(clip.clip.as_path(), clip);
+        }
+    }
+    let running: HashMap<Shard, &ShardRecord> = records
+        .iter()
+        .filter(|record| record.state == ShardState::Running)
+        .map(|record| (record.shard, record))
+        .collect();
+    let shard_count = records.last().map(|record| record.shard.count);
+    let mut counts: Vec<usize> = records.iter().map(|record| record.shard.count).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    if let (Some(newest), true) = (shard_count, counts.len() > 1) {
+        let counts: Vec<String> = counts.iter().map(ToString::to_string).collect();
+        notes.push(format!(
+            "shard files of several splits are here (N = {}); shard numbers refer to N = {newest}, the newest",
+            counts.join(", ")
+        ));
+    }
+    let shard_of_clip = shard_count.map(|count| shard::assign_shards(&clips, count));
+    let listing = ListingFingerprint::of(&clips);
+    let other_listings: Vec<String> = records
+        .iter()
+        .filter(|record| record.listing != listing)
+        .map(|record| record.shard.to_string())
+        .collect();
+    if !other_listings.is_empty() {
+        notes.push(format!(
+            "shard(s) {} split another list of clips than the folder holds now (clips added, removed or changed \
+             since they started); this summary is of the folder as it is now",
+            other_listings.join(", ")
+        ));
+    }
+
+    let fingerprint = settings.clip_settings.fingerprint();
+    let pool = thread_pool(settings)?;
+    let merged: Vec<(ClipResult, Option<Vec<String>>)> = pool.install(|| {
+        clips
+            .par_iter()
+            .enumerate()
+            .map(|(position, clip)| {
+                let shard = shard_count.zip(shard_of_clip.as_ref().and_then(|of| of.get(position).copied()));
+                let shard = shard.map(|(count, index)| Shard { index, count });
+                merge_clip(
+                    settings,
+                    clip,
+                    latest.get(clip.key.as_path()).copied(),
+                    shard,
+                    &running,
+                    &fingerprint,
+                )
+            })
+            .collect()
+    });
+    let (results, rows): (Vec<ClipResult>, Vec<Option<Vec<String>>>) = merged.into_iter().unzip();
+
+    let stale = results
+        .iter()
+        .filter(|r| {
+            r.reason
+                .as_deref()
+                .is_some_and(|reason| reason.contains(OTHER_SETTINGS))
+        })
+        .count();
+    if stale > 0 {
+        notes.push(format!(
+            "{stale} report(s) were made {OTHER_SETTINGS} than these; give --summarize the options the shards ran with"
+        ));
+    }
+    let mut unfinished_shards: Vec<usize> = Vec::new();
+    if let Some(of) = &shard_of_clip {
+        for (result, index) in results.iter().zip(of) {
+            if result.status == ClipStatus::Pending && !unfinished_shards.contains(index) {
+                unfinished_shards.push(*index);
+            }
+        }
+    }
+    unfinished_shards.sort_unstable();
+
+    let mut summary = BatchSummary::from_results(&settings.root, None, started, results);
+    summary.merged = Some(MergeNotes {
+        shards: records.iter().map(shard_seen).collect(),
+        shard_count,
+        unfinished_shards,
+        notes,
+    });
+    write_summary(&settings.out, &summary, &rows)?;
+    Ok(summary)
+}
+
+/// How a pending clip's reason says its report was made with other settings (also counted in the notes).
+const OTHER_SETTINGS: &str = "with other settings (model, options or runform version)";
+
+fn merge_clip(
+    settings: &BatchSettings,
+    clip: &ClipEntry,
+    latest: Option<&ClipResult>,
+    shard: Option<Shard>,
+    running: &HashMap<Shard, &ShardRecord>,
+    fingerprint: &report::ReportSettings,
+) -> (ClipResult, Option<Vec<String>>) {
+    let report_path = clip.out_dir(&settings.out).join(REPORT_FILE);
+    let found = match std::fs::read(&report_path) {
+        Err(_) => FoundReport::Missing,
+        Ok(bytes) => serde_json::from_slice::<Report>(&bytes)
+            .map_or(FoundReport::Unreadable, |report| FoundReport::Read(Box::new(report))),
+    };
+    let why_not = match found {
+        FoundReport::Read(report)
+            if report.input.file_size_byte == clip.size_byte && report.settings == *fingerprint =>
+        {
+            let status = match latest.map(|r| r.status) {
+                Some(ClipStatus::UpToDate) => ClipStatus::UpToDate,
+                _ => ClipStatus::Scored,
+            };
+            let elapsed_s = latest
+                .filter(|r| r.status == status)
+                .map_or(report.timings.total_s, |r| r.elapsed_s);
+            let row = report::csv::summary_row(&report);
+            let result = ClipResult {
+                clip: clip.key.clone(),
+                status,
+                report: Some(report_path),
+                exit_code: Exit::Success.code(),
+                reason: None,
+                elapsed_s,
+            };
+            return (result, Some(row));
+        }
+        FoundReport::Read(report) if report.input.file_size_byte != clip.size_byte => {
+            "its report is of another version of the file (another size)".to_owned()
+        }
+        FoundReport::Read(_) => format!("its report was made {OTHER_SETTINGS}"),
+        FoundReport::Unreadable => "its report cannot be read as a runform report".to_owned(),
+        FoundReport::Missing => match shard.and_then(|shard| running.get(&shard)) {
+            Some(record) => format!(
+                "its shard started on {} and has not finished: still running, or cancelled or killed",
+                if record.host.is_empty() {
+                    "an unnamed host"
+                } else {
+                    &record.host
+                }
+            ),
+            None if latest.is_some_and(|r| r.status != ClipStatus::Failed) => {
+                "its report is gone, though a shard finished it (removed since?)".to_owned()
+            }
+            None => "no shard has finished it yet".to_owned(),
+        },
+    };
+    if let Some(failed) = latest.filter(|r| r.status == ClipStatus::Failed) {
+        return (failed.clone(), None);
+    }
+    let in_shard = shard.map_or_else(String::new, |shard| format!(" (shard {shard})"));
+    let reason = format!("{}: {why_not}{in_shard}", clip.path.display());
+    (ClipResult::pending(clip, Some(reason)), None)
+}
+
+fn shard_seen(record: &ShardRecord) -> ShardSeen {
+    ShardSeen {
+        shard: record.shard,
+        state: record.state,
+        host: record.host.clone(),
+        started_unix_s: record.started_unix_s,
+        clips: record.summary.clips_found,
+        failed: record.summary.failed,
+        elapsed_s: match record.state {
+            ShardState::Running => 0.0,
+            ShardState::Finished => record.summary.elapsed_s,
+        },
+    }
+}
+
+/// Writes `batch-summary.json` and `.csv`; `rows[i]` is clip i's one-row report summary, where it has a report.
+fn write_summary(out: &Path, summary: &BatchSummary, rows: &[Option<Vec<String>>]) -> Result<(), BatchError> {
     // The folder may have been removed while the batch ran; the summary of what happened still belongs there.
     output::create_dir(out)?;
     let json_path = out.join(format!("{SUMMARY_STEM}.json"));
@@ -355,15 +801,10 @@ fn write_summary(out: &Path, summary: &BatchSummary) -> Result<(), BatchError> {
     let summary_header = report::csv::summary_header();
     header.extend(summary_header.iter().skip(1).map(|c| format!("report_{c}")));
     writer.write_record(&header).map_err(csv_error)?;
-    for clip in &summary.clips {
-        let status = match clip.status {
-            ClipStatus::Scored => "scored",
-            ClipStatus::UpToDate => "up_to_date",
-            ClipStatus::Failed => "failed",
-        };
+    for (position, clip) in summary.clips.iter().enumerate() {
         let mut row = vec![
             clip.clip.display().to_string(),
-            status.to_owned(),
+            clip.status.name().to_owned(),
             clip.exit_code.to_string(),
             clip.reason.clone().unwrap_or_default(),
             clip.report
@@ -372,8 +813,8 @@ fn write_summary(out: &Path, summary: &BatchSummary) -> Result<(), BatchError> {
                 .unwrap_or_default(),
             format!("{:.3}", clip.elapsed_s),
         ];
-        match clip.report.as_deref().and_then(read_report) {
-            Some(report) => row.extend(report::csv::summary_row(&report).into_iter().skip(1)),
+        match rows.get(position).cloned().flatten() {
+            Some(report_row) => row.extend(report_row.into_iter().skip(1)),
             None => row.extend(std::iter::repeat_n(String::new(), summary_header.len() - 1)),
         }
         writer.write_record(&row).map_err(csv_error)?;

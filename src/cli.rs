@@ -9,6 +9,7 @@ use crate::config::{TreadmillSpeed, parse_session_date, parse_speed};
 use crate::options::{ClipOptions, parse_height_cm};
 use crate::pose::runner::RunnerHint;
 use crate::pose::{DetectionMode, ModelPreset};
+use crate::shard::Shard;
 
 /// Shown after `runform --help`, before the exit-code table.
 pub const EXAMPLES: &str = "\
@@ -49,10 +50,13 @@ Examples:
 Examples:
   runform batch clinic-clips/                      reports under out/, plus out/batch-summary.{json,csv}
   runform batch clinic-clips/ --out scored/ --jobs 2
+  runform batch clips/ --out /shared/out --shard 3/8   shard 3 of 8 (one task of a Slurm array)
+  runform batch clips/ --out /shared/out --summarize   merge the shards' reports into one summary
 
-A rerun skips clips whose report matches the clip (SHA-256) and the settings, so an interrupted batch
-resumes where it stopped. Exit code 40 means some clips failed: each is named, with its reason, in the
-summary.")]
+A rerun skips clips whose report matches the clip (SHA-256) and the settings, so an interrupted
+batch resumes where it stopped. Exit code 40 means some clips failed (with --summarize, also that
+some are not finished yet): each is named, with its reason, in the summary. Slurm and Kubernetes:
+docs/scale-out.md.")]
     Batch(BatchArgs),
     /// Compare one athlete's sessions: per metric each value, the change, its 95 % interval and effect size.
     #[command(after_help = "\
@@ -160,6 +164,15 @@ pub struct BatchArgs {
     /// Clips analysed at once (default: one per CPU core, each with one inference thread).
     #[arg(long, short)]
     pub jobs: Option<usize>,
+    /// Score only shard K of N, counting K from 0 (a Slurm array index or a Kubernetes completion index): a share
+    /// of the clips, balanced by size, that is the same on every machine. Writes that share's reports and
+    /// OUT/batch-shard-K-of-N.json; run --summarize when the shards are done.
+    #[arg(long, value_name = "K/N", conflicts_with = "summarize")]
+    pub shard: Option<Shard>,
+    /// Score nothing: merge the reports and shard files already in OUT into batch-summary.json and .csv, naming
+    /// the clips no shard has finished yet and the shards to resubmit. Give it the shards' analysis options.
+    #[arg(long)]
+    pub summarize: bool,
     /// What changes the numbers.
     #[command(flatten)]
     pub options: AnalysisOptions,

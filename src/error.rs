@@ -38,7 +38,8 @@ pub enum Exit {
     ModelMissing = 21,
     /// An output file or folder could not be written.
     OutputFailed = 30,
-    /// A batch ran, but at least one clip in it failed (each is named in the batch summary).
+    /// A batch ran, but at least one clip in it failed, or (`--summarize`) is not finished yet; each is named in
+    /// the batch summary.
     BatchIncomplete = 40,
     /// `runform serve` could not start (its address is taken or cannot be listened on).
     ServeFailed = 50,
@@ -73,7 +74,7 @@ pub const EXIT_CODES: &[(Exit, &str)] = &[
     (Exit::OutputFailed, "an output file could not be written"),
     (
         Exit::BatchIncomplete,
-        "batch: some clips failed (named in batch-summary.csv)",
+        "batch: some clips failed or are not finished (named in batch-summary.csv)",
     ),
     (Exit::ServeFailed, "serve: the server could not listen on its address"),
 ];

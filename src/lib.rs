@@ -40,6 +40,7 @@ pub mod peer;
 pub mod pose;
 pub mod report;
 pub mod serve;
+pub mod shard;
 pub mod synthetic;
 pub mod track;
 pub mod video;

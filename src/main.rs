@@ -172,24 +172,45 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
         root: args.folder.clone(),
         out: args.out.clone(),
         jobs,
+        shard: args.shard,
         clip_settings,
     };
-    let progress = TerminalProgress::new(args.quiet);
-    let summary = batch::run_batch(&settings, &progress)?;
-    progress.finish();
+    let summary = if args.summarize {
+        batch::summarize(&settings)?
+    } else {
+        let progress = TerminalProgress::new(args.quiet);
+        let summary = batch::run_batch(&settings, &progress)?;
+        progress.finish();
+        summary
+    };
+    let (shard_prefix, written) = match args.shard {
+        Some(shard) => (format!("shard {shard}: "), args.out.join(shard.file_name())),
+        None => (String::new(), args.out.join(format!("{}.csv", batch::SUMMARY_STEM))),
+    };
     if !args.quiet {
-        println!("{}", summary.text());
+        println!("{shard_prefix}{}", summary.text());
     }
     match summary.exit() {
         Exit::Success => Ok(()),
         exit => Err(Failure {
             exit,
-            message: format!(
-                "{} of {} clips failed; see {}",
-                summary.failed,
-                summary.clips_found,
-                args.out.join(format!("{}.csv", batch::SUMMARY_STEM)).display()
-            ),
+            message: match (summary.failed, summary.pending) {
+                (failed, 0) => format!(
+                    "{shard_prefix}{failed} of {} clips failed; see {}",
+                    summary.clips_found,
+                    written.display()
+                ),
+                (0, pending) => format!(
+                    "{pending} of {} clips not finished yet; see {}",
+                    summary.clips_found,
+                    written.display()
+                ),
+                (failed, pending) => format!(
+                    "{failed} of {} clips failed and {pending} not finished yet; see {}",
+                    summary.clips_found,
+                    written.display()
+                ),
+            },
         }),
     }
 }

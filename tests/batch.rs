@@ -85,40 +85,6 @@ fn a_changed_clip_is_scored_again() {
     assert_eq!(report["input"]["frame_count"], 25);
 }
 
-/// The parts of a report that do not depend on how fast the machine was.
-fn without_timings(mut report: serde_json::Value) -> serde_json::Value {
-    report.as_object_mut().expect("object").remove("timings");
-    for key in ["model_load_s", "run_s", "end_to_end_fps"] {
-        report["pose"].as_object_mut().expect("pose").remove(key);
-    }
-    report
-}
-
-/// Every report below `out`, by path relative to `out`, without timings.
-fn reports_below(out: &Path) -> std::collections::BTreeMap<std::path::PathBuf, serde_json::Value> {
-    let mut reports = std::collections::BTreeMap::new();
-    let mut folders = vec![out.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        // The batch may not have made the folder yet.
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.file_name().is_some_and(|n| n == "report.json") {
-                let report = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("whole JSON");
-                reports.insert(
-                    path.strip_prefix(out).expect("below").to_path_buf(),
-                    without_timings(report),
-                );
-            }
-        }
-    }
-    reports
-}
-
 #[test]
 fn a_batch_killed_midway_and_rerun_ends_with_the_reports_of_a_clean_run() {
     interrupted_batch_then_rerun("KILL");
@@ -151,7 +117,7 @@ fn interrupted_batch_then_rerun(signal: &str) {
         .expect("starts");
     // Kill it once the first report is written and before the last (each clip takes seconds).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while reports_below(&killed_out).is_empty() && std::time::Instant::now() < deadline {
+    while common::reports_below(&killed_out).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let sent = Command::new("kill")
@@ -160,7 +126,7 @@ fn interrupted_batch_then_rerun(signal: &str) {
         .expect("kill runs");
     assert!(sent.success(), "SIG{signal} sent");
     let _ = child.wait();
-    let survived = reports_below(&killed_out).len();
+    let survived = common::reports_below(&killed_out).len();
     assert!((1..4).contains(&survived), "killed midway: {survived} of 4 reports");
 
     let (code, _, stderr) = batch(&clips, &killed_out);
@@ -179,7 +145,7 @@ fn interrupted_batch_then_rerun(signal: &str) {
 
     let clean_out = dir.path().join("clean");
     assert_eq!(batch(&clips, &clean_out).0, 0);
-    assert_eq!(reports_below(&killed_out), reports_below(&clean_out));
+    assert_eq!(common::reports_below(&killed_out), common::reports_below(&clean_out));
 }
 
 fn walk_names(dir: &Path) -> Vec<String> {
@@ -216,7 +182,7 @@ fn an_output_folder_removed_mid_batch_loses_nothing_that_a_rerun_cannot_redo() {
         .spawn()
         .expect("starts");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while reports_below(&out).is_empty() && std::time::Instant::now() < deadline {
+    while common::reports_below(&out).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     std::fs::remove_dir_all(&out).expect("remove the output folder mid-batch");
@@ -226,10 +192,10 @@ fn an_output_folder_removed_mid_batch_loses_nothing_that_a_rerun_cannot_redo() {
         "the batch carries on and ends normally: {status:?}"
     );
     assert!(out.join("batch-summary.json").is_file(), "the summary is still written");
-    for report in reports_below(&out).values() {
+    for report in common::reports_below(&out).values() {
         assert!(report["analysis"].is_object(), "every report left is whole");
     }
     let (code, _, stderr) = batch(&clips, &out);
     assert_eq!(code, 0, "the rerun completes: {stderr}");
-    assert_eq!(reports_below(&out).len(), 3);
+    assert_eq!(common::reports_below(&out).len(), 3);
 }

@@ -75,3 +75,37 @@ pub fn ffprobe_frame_times(path: &Path) -> Vec<f64> {
         .filter_map(|line| line.trim().trim_end_matches(',').parse().ok())
         .collect()
 }
+
+/// The parts of a report that do not depend on how fast the machine was.
+pub fn without_timings(mut report: serde_json::Value) -> serde_json::Value {
+    report.as_object_mut().expect("object").remove("timings");
+    for key in ["model_load_s", "run_s", "end_to_end_fps"] {
+        report["pose"].as_object_mut().expect("pose").remove(key);
+    }
+    report
+}
+
+/// Every report below `out`, by path relative to `out`, without timings.
+pub fn reports_below(out: &Path) -> std::collections::BTreeMap<std::path::PathBuf, serde_json::Value> {
+    let mut reports = std::collections::BTreeMap::new();
+    let mut folders = vec![out.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        // The batch may not have made the folder yet.
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.file_name().is_some_and(|n| n == "report.json") {
+                let report = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("whole JSON");
+                reports.insert(
+                    path.strip_prefix(out).expect("below").to_path_buf(),
+                    without_timings(report),
+                );
+            }
+        }
+    }
+    reports
+}
