@@ -396,6 +396,47 @@ fn events_match_the_hand_labels_on_real_clips() {
             score.missed * 10 <= score.labelled,
             format!("{} labelled stances missed without a reason", score.missed),
         );
+        let metric = |name: &str| {
+            report["analysis"]["metrics"]
+                .as_array()
+                .and_then(|metrics| metrics.iter().find(|m| m["metric"] == name))
+                .cloned()
+                .unwrap_or_default()
+        };
+        if clip.name == "treadmill_side_gym_portrait60" {
+            // A steady runner on a clean side view: the foot and shank angles at contact do not swing from step
+            // to step (they would be absent, with the spread in the reason, if they did).
+            for name in ["foot_strike_angle_deg", "tibia_angle_ic_deg"] {
+                let summary = metric(name);
+                check(
+                    summary["both"].is_object(),
+                    format!("{name} absent: {}", summary["absent_reason"]),
+                );
+                for side in ["left", "right"] {
+                    let sd = summary[side]["sd"].as_f64().unwrap_or(f64::NAN);
+                    let limit = if name == "foot_strike_angle_deg" { 8.0 } else { 6.0 };
+                    check(sd <= limit, format!("{name} {side} SD {sd:.1} beyond {limit}"));
+                }
+            }
+        }
+        if clip.name == "treadmill_oblique_sprint_with_coach" {
+            // The sprint is measured on its running part, at a sprinter's cadence, and the rails are said.
+            let cadence = metric("cadence_steps_per_min")["both"]["mean"]
+                .as_f64()
+                .unwrap_or(f64::NAN);
+            check(
+                (240.0..300.0).contains(&cadence),
+                format!("sprint cadence {cadence:.0}"),
+            );
+            let rails = report["analysis"]["running_parts"]["skipped"]
+                .as_array()
+                .is_some_and(|spans| {
+                    spans
+                        .iter()
+                        .any(|s| s["reason"].as_str().is_some_and(|r| r.contains("rails")))
+                });
+            check(rails, "the rail-holding start is not said".into());
+        }
     }
     assert!(
         failures.is_empty(),

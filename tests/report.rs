@@ -177,3 +177,75 @@ fn a_config_file_changes_thresholds_and_a_typo_is_refused() {
         "{stderr}"
     );
 }
+
+/// A clip whose feet are out of frame: no foot strike, tibia or overstride number in any output, each with its
+/// reason — the JSON, `steps.csv`, `summary.csv` and the HTML page (issue 10).
+#[test]
+fn feet_out_of_frame_leave_no_foot_numbers_in_any_output() {
+    let Some(videos) = common::shared_videos() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clip = videos.join("treadmill_side_cropped_feet_stock.mp4");
+    let report = analyze(&clip, dir.path(), &["--html"]);
+    assert_valid(&report);
+    let folder = dir.path().join("treadmill_side_cropped_feet_stock");
+    let foot_metrics = [
+        "foot_strike_angle_deg",
+        "tibia_angle_ic_deg",
+        "overstride_pct_leg_length",
+    ];
+    let metrics = report["analysis"]["metrics"].as_array().expect("metrics");
+    for name in foot_metrics {
+        let metric = metrics.iter().find(|m| m["metric"] == name).expect("listed");
+        assert!(metric["both"].is_null() && metric["left"].is_null(), "{name}: {metric}");
+        assert!(
+            metric["absent_reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "{name} has no reason"
+        );
+    }
+    for step in report["analysis"]["steps"].as_array().expect("steps") {
+        for name in foot_metrics {
+            assert!(step["values"][name].is_null(), "a step holds {name}: {step}");
+        }
+        assert!(step["foot_strike_class"].is_null(), "{step}");
+    }
+
+    let mut steps = csv::Reader::from_path(folder.join("steps.csv")).expect("steps.csv");
+    let header = steps.headers().expect("header").clone();
+    for row in steps.records() {
+        let row = row.expect("row");
+        for name in foot_metrics.iter().chain(&["foot_strike_class"]) {
+            let column = header.iter().position(|h| h == *name).expect("column");
+            assert_eq!(row.get(column), Some(""), "steps.csv holds {name}");
+        }
+    }
+    let mut summary = csv::Reader::from_path(folder.join("summary.csv")).expect("summary.csv");
+    let header = summary.headers().expect("header").clone();
+    let row = summary.records().next().expect("a row").expect("row");
+    for name in foot_metrics {
+        let cell = |suffix: &str| {
+            let column = header
+                .iter()
+                .position(|h| h == format!("{name}_{suffix}"))
+                .expect("column");
+            row.get(column).unwrap_or_default().to_owned()
+        };
+        assert_eq!(cell("mean"), "", "summary.csv holds {name}");
+        assert!(
+            !cell("absent_reason").is_empty(),
+            "summary.csv gives no reason for {name}"
+        );
+    }
+
+    let html = std::fs::read_to_string(folder.join("report.html")).expect("report.html");
+    let not_measured = html.split("Not measured").nth(1).expect("a Not measured table");
+    for label in ["Foot strike angle", "Tibia angle", "Overstride"] {
+        assert!(
+            not_measured.to_lowercase().contains(&label.to_lowercase()),
+            "{label} is not in the HTML's Not measured table"
+        );
+    }
+    assert!(
+        !html.contains("data-metric=\"foot_strike_angle_deg\""),
+        "the HTML shows a foot strike card"
+    );
+}
