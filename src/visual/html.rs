@@ -120,7 +120,12 @@ pub fn render_session_html(page: &SessionPage) -> Result<String, VisualError> {
         &page.side.settings.thresholds,
     );
     views_section(&mut body, page);
-    for (prefix, clip_page, role) in [("side-", &page.side, "Side clip"), ("rear-", &page.rear, "Rear clip")] {
+    // The frontal clip is filmed from behind, or from in front where its landmarks say so.
+    let frontal_role = match page.rear.analysis.view.used {
+        View::Front => "Front clip",
+        _ => "Rear clip",
+    };
+    for (prefix, clip_page, role) in [("side-", &page.side, "Side clip"), ("rear-", &page.rear, frontal_role)] {
         let _ = write!(
             body,
             "<h2 class=\"clip-title\" id=\"{prefix}clip\">{role}: {}</h2>",
@@ -735,7 +740,11 @@ fn stills_section(out: &mut String, prefix: &str, stills: Option<&[Still]>, clip
 }
 
 fn rear_section(out: &mut String, id: &str, analysis: &Analysis, evidence: &Evidence, thresholds: &Thresholds) {
-    let _ = write!(out, "<section id=\"{id}\"><h2>Rear view: pelvis</h2>");
+    let heading = match analysis.view.used {
+        View::Front => "Front view: pelvis",
+        _ => "Rear view: pelvis",
+    };
+    let _ = write!(out, "<section id=\"{id}\"><h2>{heading}</h2>");
     let metric = MetricId::PelvicDropMidstanceDeg;
     if let Some(summary) = analysis.metric(metric).filter(|s| s.both.is_some()) {
         out.push_str("<div class=\"cards\">");
