@@ -304,7 +304,7 @@ pub fn compare_reports_by_athlete(paths: &[PathBuf]) -> Result<AthleteComparison
         texts.push((path.clone(), bytes));
     }
     let loaded = parse_reports(&texts)?;
-    let mut groups: Vec<(Option<String>, Vec<(PathBuf, ReportView)>)> = Vec::new();
+    let mut groups: Vec<AthleteReports> = Vec::new();
     for (path, report) in loaded {
         let athlete = report.session.athlete.clone();
         match groups.iter_mut().find(|(name, _)| *name == athlete) {
@@ -334,6 +334,9 @@ pub fn compare_reports_by_athlete(paths: &[PathBuf]) -> Result<AthleteComparison
     }
     Ok(comparisons)
 }
+
+/// One athlete (`None`: reports naming none) and their parsed reports.
+type AthleteReports = (Option<String>, Vec<(PathBuf, ReportView)>);
 
 /// Parses reports given as (name, file contents).
 fn parse_reports(texts: &[(PathBuf, Vec<u8>)]) -> Result<Vec<(PathBuf, ReportView)>, CompareError> {

@@ -388,3 +388,56 @@ fn a_folder_pairs_side_and_rear_clips_into_one_session() {
         .collect();
     assert_eq!(keys, ["anna", "ben_side.mp4"]);
 }
+
+#[test]
+fn a_manifest_splits_into_shards_and_merges_back_with_its_bad_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["a-side", "a-rear", "b-side", "c-rear"] {
+        common::make_clip(dir.path(), &format!("{name}.mp4"), 160, 120, 20);
+    }
+    let manifest = dir.path().join("sessions.csv");
+    std::fs::write(
+        &manifest,
+        "athlete,session_date,side_clip,rear_clip,speed,height_cm,notes\n\
+         A,2026-11-02,a-side.mp4,a-rear.mp4,,,\n\
+         A,2026-11-30,b-side.mp4,,,,\n\
+         B,2026-11-02,,c-rear.mp4,,,\n\
+         B,not a date,b-side.mp4,,,,\n",
+    )
+    .expect("write manifest");
+    let out = dir.path().join("out");
+    let mut shard_failures = 0;
+    for shard in ["0/2", "1/2"] {
+        let output = runform(&[
+            "batch",
+            "--manifest",
+            text(&manifest),
+            "--out",
+            text(&out),
+            "--shard",
+            shard,
+            "-q",
+        ]);
+        let shard_file = read_json(&out.join(format!("batch-shard-{}-of-2.json", &shard[..1])));
+        shard_failures += shard_file["summary"]["failed"].as_u64().expect("failed count");
+        assert!(matches!(output.status.code(), Some(0 | 40)), "{output:?}");
+    }
+    assert_eq!(shard_failures, 1, "the bad row fails in exactly one shard");
+    let merged = runform(&[
+        "batch",
+        "--manifest",
+        text(&manifest),
+        "--out",
+        text(&out),
+        "--summarize",
+    ]);
+    let stdout = String::from_utf8_lossy(&merged.stdout);
+    assert_eq!(merged.status.code(), Some(40), "{stdout}");
+    assert!(stdout.contains("sessions.csv line 5: the session date"), "{stdout}");
+    let summary = read_json(&out.join("batch-summary.json"));
+    assert_eq!(summary["clips_found"], 4);
+    assert_eq!(summary["failed"], 1);
+    assert_eq!(summary["pending"], 0, "every good session merged: {summary}");
+    let rear_only = read_json(&out.join("B/2026-11-02/c-rear/report.json"));
+    assert_eq!(rear_only["analysis"]["view"]["requested"], "rear");
+}
