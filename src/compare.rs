@@ -715,4 +715,56 @@ mod tests {
             Err(CompareError::TooFew { found: 1 })
         ));
     }
+
+    #[test]
+    fn reports_of_several_athletes_are_compared_per_athlete_through_their_session_metrics() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |folder: &str, athlete: &str, date: &str, drop_deg: f64| {
+            // A two-view (v2) report: the session's pelvic drop is in `metrics`, from the rear clip; the side
+            // clip's own analysis has none.
+            let report = serde_json::json!({
+                "input": {"path": format!("{folder}-side.mp4")},
+                "session": {"athlete": athlete, "session_date": date},
+                "analysis": {"metrics": [{"metric": "pelvic_drop_midstance_deg", "unit": "degrees", "both": null}]},
+                "metrics": [{"metric": "pelvic_drop_midstance_deg", "unit": "degrees", "view": "rear",
+                             "source_clip": format!("{folder}-rear.mp4"),
+                             "both": {"mean": drop_deg, "sd": 1.0, "median": drop_deg, "n": 20}}]
+            });
+            let path = dir.path().join(folder).join("report.json");
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, serde_json::to_vec(&report).expect("json")).expect("write");
+        };
+        write("b2", "BK", "2026-12-01", 4.0);
+        write("a1", "AR", "2026-11-02", 8.0);
+        write("b1", "BK", "2026-11-03", 9.0);
+        write("a2", "AR", "2026-11-30", 7.5);
+        write("c1", "CM", "2026-11-05", 6.0);
+        let reports = collect_reports(&[dir.path().to_path_buf()]).expect("found");
+        let grouped = compare_reports_by_athlete(&reports).expect("compares");
+        let athletes: Vec<Option<&str>> = grouped.athletes.iter().map(|c| c.athlete.as_deref()).collect();
+        assert_eq!(athletes, [Some("AR"), Some("BK")]);
+        let bk = &grouped.athletes[1];
+        assert_eq!(
+            bk.sessions[0].session_date.as_deref(),
+            Some("2026-11-03"),
+            "by date within an athlete"
+        );
+        let drop = &bk.metrics[0];
+        assert_eq!(drop.metric, "pelvic_drop_midstance_deg");
+        assert_eq!(drop.changes[0].change, Some(-5.0));
+        assert_eq!(drop.changes[0].verdict, Verdict::LikelyReal);
+        assert_eq!(grouped.single_sessions.len(), 1, "CM has one session");
+        let text = grouped.text();
+        assert!(
+            text.contains("athlete AR") && text.contains("athlete CM: one session only"),
+            "{text}"
+        );
+        let csv = String::from_utf8(grouped.csv().expect("csv")).expect("utf-8");
+        assert_eq!(
+            csv.lines().filter(|l| l.starts_with("athlete,")).count(),
+            1,
+            "one header: {csv}"
+        );
+        assert_eq!(csv.lines().count(), 5, "{csv}");
+    }
 }
