@@ -425,7 +425,8 @@ pub fn list_clips(settings: &BatchSettings) -> Result<Vec<ClipEntry>, BatchError
         Some(path) => manifest_entries(path)?,
         None => folder_entries(&settings.root, find_clips(&settings.root, &settings.out)?),
     };
-    entries.sort_by(|a, b| a.key.cmp(&b.key));
+    // By key (a manifest's keys begin ATHLETE/DATE, so its sessions group by athlete and date), bad rows last.
+    entries.sort_by(|a, b| (a.bad_row.is_some(), &a.key).cmp(&(b.bad_row.is_some(), &b.key)));
     Ok(entries)
 }
 
