@@ -64,13 +64,14 @@ Examples:
 
 In a folder, NAME_side.* and NAME_rear.* are paired into one two-view session (report folder NAME).
 A rerun skips clips whose report matches the clip (SHA-256) and the settings, so an interrupted
-batch resumes where it stopped. A manifest row that cannot be used is named with its line number and
-the rest of the batch carries on (exit code 40 at the end); a manifest that cannot be read at all
-exits with 12 (missing) or 17 (unreadable or without the required columns). Exit code 40 means some clips failed (with --summarize, also that
-some are not finished yet): each is named, with its reason, in the summary. Slurm and Kubernetes:
+batch resumes where it stopped. Exit code 40 means some clips failed (with --summarize, also that
+some are not finished yet): each is named, with its reason, in the summary. A manifest row that
+cannot be used is named with its line number and the rest carries on (exit code 40 at the end);
+a manifest that cannot be used at all exits with 10 (missing), 17 (unreadable) or 18 (not a
+manifest: no such columns, or no rows). Manifests: docs/sessions.md. Slurm and Kubernetes:
 docs/scale-out.md.")]
     Batch(BatchArgs),
-    /// Compare one athlete's sessions: per metric each value, the change, its 95 % interval and effect size.
+    /// Compare each athlete's sessions: per metric each value, the change, its 95 % interval and effect size.
     #[command(after_help = "\
 Examples:
   runform compare out/jan/report.json out/mar/report.json
