@@ -97,6 +97,13 @@ pub struct BatchSettings {
     pub clip_settings: AnalyzeSettings,
 }
 
+impl BatchSettings {
+    /// What the batch scores, as its summary names it: the manifest, else the folder.
+    pub fn source(&self) -> &Path {
+        self.manifest.as_deref().unwrap_or(&self.root)
+    }
+}
+
 /// One session of a batch (one clip, or a side and a rear clip) and the key that names it in every shard,
 /// summary and output folder.
 #[derive(Clone, Debug, PartialEq)]
@@ -225,7 +232,7 @@ impl ClipResult {
 /// The whole batch.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BatchSummary {
-    /// The folder scored.
+    /// The folder scored (the manifest, for a batch of a manifest).
     #[serde(serialize_with = "output::serialize_path_lossy")]
     pub root: PathBuf,
     /// Clips found (for a shard: the clips of this shard).
@@ -608,7 +615,7 @@ pub fn run_batch(settings: &BatchSettings, progress: &dyn BatchProgress) -> Resu
                 remove_stale_partials_in(&clip.out_dir(&settings.out));
             }
             let pending = mine.iter().map(|clip| ClipResult::pending(clip, None)).collect();
-            let summary = BatchSummary::from_results(&settings.root, Some(settings.jobs), started, pending);
+            let summary = BatchSummary::from_results(settings.source(), Some(settings.jobs), started, pending);
             shard_record(shard, ShardState::Running, started_unix_s, &listing, summary).write(&settings.out)?;
             mine
         }
@@ -627,7 +634,7 @@ pub fn run_batch(settings: &BatchSettings, progress: &dyn BatchProgress) -> Resu
             })
             .collect()
     });
-    let summary = BatchSummary::from_results(&settings.root, Some(settings.jobs), started, results);
+    let summary = BatchSummary::from_results(settings.source(), Some(settings.jobs), started, results);
 
     match settings.shard {
         None => {
@@ -862,7 +869,7 @@ pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
     }
     unfinished_shards.sort_unstable();
 
-    let mut summary = BatchSummary::from_results(&settings.root, None, started, results);
+    let mut summary = BatchSummary::from_results(settings.source(), None, started, results);
     summary.merged = Some(MergeNotes {
         shards: records.iter().map(shard_seen).collect(),
         shard_count,

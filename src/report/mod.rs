@@ -21,9 +21,6 @@ use crate::video::VideoInfo;
 /// (two-view sessions) and `session.notes`; everything a v1 report holds is still there with the same meaning.
 pub const REPORT_SCHEMA: &str = "runform-report-v2";
 
-/// The layout versions this runform reads back (`compare`, the batch's resume and summary).
-pub const READABLE_REPORT_SCHEMAS: [&str; 2] = ["runform-report-v1", REPORT_SCHEMA];
-
 /// Everything runform found in one session: the contents of `report.json`. A session is one clip, or a side clip
 /// and a rear clip of the same runner (`runform analyze SIDE --rear REAR`); `input`, `pose` and `analysis` are
 /// then the side clip's and `rear` holds the rear clip's, while `metrics` is the session's answer, each metric
