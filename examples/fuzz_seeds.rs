@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out.join("peer_landmarks/runner.json"), serde_json::to_vec(&peer)?)?;
     let settings = AnalysisSettings::default();
     let analysis = analyze_sequence(&clip.sequence, &settings);
-    let report = Report {
+    let mut report = Report {
         schema: REPORT_SCHEMA.to_owned(),
         runform_version: env!("CARGO_PKG_VERSION").to_owned(),
         input: VideoInfo {
@@ -59,12 +59,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             end_to_end_fps: 0.0,
         },
         analysis,
+        metrics: Vec::new(),
+        rear: None,
+        cadence_agreement: None,
         timings: Timings {
             decode_and_pose_s: 0.0,
             analysis_s: 0.0,
             total_s: 0.0,
         },
     };
+    report.combine_views();
     for target in ["report_json", "compare_reports"] {
         std::fs::create_dir_all(out.join(target))?;
         std::fs::write(out.join(target).join("report.json"), serde_json::to_vec(&report)?)?;

@@ -1,13 +1,15 @@
-//! The `analyze` pipeline: one clip in, one report folder out. It owns the order of the stages (decode + pose →
-//! analysis → report) and the rule that outputs are written only at the end, each atomically, so a failure
-//! anywhere leaves no partial report. Also the `pose` command (landmarks only) and its benchmark mode.
+//! The `analyze` pipeline: one session in (one clip, or a side clip and a rear clip), one report folder out. It
+//! owns the order of the stages (decode + pose → analysis → report) and the rule that outputs are written only at
+//! the end, each atomically, so a failure anywhere leaves no partial report. A two-view session runs the pose
+//! stage and the analysis on each clip on its own, exactly as for a single clip, and combines the two analyses
+//! only in the report ([`crate::session`]). Also the `pose` command (landmarks only) and its benchmark mode.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use thiserror::Error;
 
-use crate::analysis::{self, AnalysisSettings};
+use crate::analysis::{self, Analysis, AnalysisSettings, ViewChoice};
 use crate::cli::PoseArgs;
 use crate::config::{self, ConfigError, ConfigFile};
 use crate::error::{Exit, HasExit};
@@ -18,7 +20,8 @@ use crate::peer::PeerFile;
 use crate::pose::pipeline::{self, ClipPoses, PipelineError};
 use crate::pose::runtime::RuntimeError;
 use crate::pose::{CropSmoothing, DetectionMode, PoseError, PoseSettings, SessionOptions};
-use crate::report::{self, PoseSummary, Report, ReportSettings, SessionInfo, Timings};
+use crate::report::{self, ClipSection, PoseSummary, Report, ReportSettings, SessionInfo, Timings};
+use crate::track::View;
 use crate::video::VideoReader;
 use crate::visual::{self, VisualError};
 
@@ -86,8 +89,10 @@ impl HasExit for RunError {
 /// Validated settings of one `analyze` run.
 #[derive(Clone, Debug)]
 pub struct AnalyzeSettings {
-    /// The clip.
+    /// The clip (in a two-view session, the side clip).
     pub clip: PathBuf,
+    /// The rear clip of a two-view session (see [`AnalyzeSettings::with_rear_clip`]); `None` for one clip.
+    pub rear_clip: Option<PathBuf>,
     /// The clip's own output folder.
     pub out_dir: PathBuf,
     /// The pose stage's settings.
@@ -123,6 +128,7 @@ impl AnalyzeSettings {
         }
         Ok(AnalyzeSettings {
             clip: clip.to_path_buf(),
+            rear_clip: None,
             out_dir: out_dir.to_path_buf(),
             pose: PoseSettings {
                 preset: options.model,
@@ -138,7 +144,15 @@ impl AnalyzeSettings {
         })
     }
 
-    /// Everything that changes a report's numbers: a report with the same settings from the same clip (same
+    /// Makes these the settings of a two-view session: `clip` is analysed as the side view and `rear` as the
+    /// frontal view (filmed from behind, or from in front when its landmarks say so).
+    pub fn with_rear_clip(mut self, rear: &Path) -> AnalyzeSettings {
+        self.rear_clip = Some(rear.to_path_buf());
+        self.analysis.view = ViewChoice::Side;
+        self
+    }
+
+    /// Everything that changes a report's numbers: a report with the same settings from the same clips (same
     /// SHA-256) needs no redoing.
     pub fn fingerprint(&self) -> ReportSettings {
         ReportSettings {
@@ -179,6 +193,28 @@ impl AnalyzeSettings {
     pub fn summary_csv_path(&self) -> PathBuf {
         self.out_dir.join("summary.csv")
     }
+
+    /// Where the rear clip's landmarks go (two-view sessions).
+    pub fn rear_landmarks_path(&self) -> PathBuf {
+        self.out_dir.join("landmarks-rear.json")
+    }
+
+    /// Where the rear clip's per-step table goes (two-view sessions).
+    pub fn rear_steps_csv_path(&self) -> PathBuf {
+        self.out_dir.join("steps-rear.csv")
+    }
+
+    /// Where the rear clip's annotated video goes (two-view sessions).
+    pub fn rear_overlay_path(&self) -> PathBuf {
+        self.out_dir.join("overlay-rear.mp4")
+    }
+
+    /// Every clip of the session, the side (or only) clip first.
+    pub fn clips(&self) -> Vec<&Path> {
+        let mut clips = vec![self.clip.as_path()];
+        clips.extend(self.rear_clip.as_deref());
+        clips
+    }
 }
 
 fn detection_mode_name(mode: DetectionMode) -> &'static str {
@@ -197,6 +233,8 @@ pub struct AnalyzeOutcome {
     pub report: Report,
     /// The runner's landmarks, for the visual outputs.
     pub poses: ClipPoses,
+    /// The rear clip's landmarks and the settings its analysis ran with (two-view sessions).
+    pub rear: Option<(ClipPoses, AnalysisSettings)>,
 }
 
 impl AnalyzeOutcome {
@@ -220,55 +258,73 @@ pub const HEADLINE_METRICS: [(MetricId, &str, &str); 7] = [
 
 /// A short human summary of a report.
 pub fn summary_text(report: &Report, report_path: &Path) -> String {
-    let input = &report.input;
-    let analysis = &report.analysis;
-    let mut text = format!(
-        "{}: {}x{} at {:.0} fps, {:.1} s; runner found in {} of {} frames; {} view, {} steps\n",
-        input.path.display(),
-        input.width_px,
-        input.height_px,
-        input.fps,
-        input.duration_s,
-        report.pose.frames_with_pose,
-        report.pose.frames,
-        crate::report::csv::enum_text(&analysis.view.used),
-        analysis.steps.len()
-    );
+    let clip_line = |input: &crate::video::VideoInfo, pose: &PoseSummary, analysis: &Analysis| {
+        format!(
+            "{}: {}x{} at {:.0} fps, {:.1} s; runner found in {} of {} frames; {} view, {} steps\n",
+            input.path.display(),
+            input.width_px,
+            input.height_px,
+            input.fps,
+            input.duration_s,
+            pose.frames_with_pose,
+            pose.frames,
+            crate::report::csv::enum_text(&analysis.view.used),
+            analysis.steps.len()
+        )
+    };
+    let mut text = clip_line(&report.input, &report.pose, &report.analysis);
+    if let Some(rear) = &report.rear {
+        text.push_str(&clip_line(&rear.input, &rear.pose, &rear.analysis));
+    }
+    let two_views = report.rear.is_some();
     for (metric, label, unit) in HEADLINE_METRICS {
-        let Some(summary) = analysis.metric(metric) else {
+        let Some(summary) = report.session_metric(metric) else {
             continue;
         };
+        // In a two-view session each number says which view it comes from.
+        let from = report
+            .metrics
+            .iter()
+            .find(|m| m.summary.metric == metric)
+            .filter(|_| two_views)
+            .map_or_else(String::new, |m| {
+                format!(" [{} view]", crate::report::csv::enum_text(&m.view))
+            });
         match &summary.both {
             Some(stats) => text.push_str(&format!(
-                "  {label:<26} {:>7.1} {unit} (SD {:.1}, n = {})\n",
+                "  {label:<26} {:>7.1} {unit} (SD {:.1}, n = {}){from}\n",
                 stats.mean, stats.sd, stats.n
             )),
             None => text.push_str(&format!(
-                "  {label:<26} not measured: {}\n",
+                "  {label:<26} not measured{from}: {}\n",
                 summary.absent_reason.as_deref().unwrap_or("no value")
             )),
         }
     }
-    for warning in &analysis.warnings {
-        text.push_str(&format!("  warning: {}\n", warning.message));
+    if let Some(agreement) = &report.cadence_agreement {
+        text.push_str(&format!("  cadence check: {}\n", agreement.message));
     }
-    for flag in &analysis.flags {
+    for warning in report.session_warnings() {
+        text.push_str(&format!("  warning: {warning}\n"));
+    }
+    for flag in report.session_flags() {
         text.push_str(&format!("  flag: {}\n", flag.message));
     }
     text.push_str(&format!("report: {}", report_path.display()));
     text
 }
 
-/// Runs the pipeline on one clip and writes its report, landmarks and CSV tables. `on_frame(done, total)` is
-/// called after each frame of the pose stage (progress).
+/// Runs the pipeline on one session (one clip, or a side and a rear clip) and writes its report, landmarks and
+/// CSV tables. `on_frame(done, total)` is called after each frame of the pose stage (progress, over both clips).
 pub fn analyze(settings: &AnalyzeSettings, on_frame: impl FnMut(u64, u64)) -> Result<AnalyzeOutcome, RunError> {
     // Fail on an unreadable clip or an unwritable output folder now, not after minutes of work.
     // A clip cut short is refused here, before the pose stage, when too little of it can be read.
-    let total_frames = {
-        let reader = VideoReader::open(&settings.clip)?;
+    let mut total_frames = 0;
+    for clip in settings.clips() {
+        let reader = VideoReader::open(clip)?;
         let info = reader.info();
-        info.truncation.as_ref().map_or(info.frame_count, |cut| cut.frames_read)
-    };
+        total_frames += info.truncation.as_ref().map_or(info.frame_count, |cut| cut.frames_read);
+    }
     let created_out_dir = !settings.out_dir.exists();
     output::create_dir(&settings.out_dir)?;
     let result = run_stages(settings, total_frames, on_frame);
@@ -286,14 +342,87 @@ fn run_stages(
 ) -> Result<AnalyzeOutcome, RunError> {
     let started = Instant::now();
     let mut frames_done = 0;
-    let poses = pipeline::poses_from_clip(&settings.clip, &settings.pose, |_| {
+    let mut progress = |_: &crate::landmarks::PoseFrame| {
         frames_done += 1;
         on_frame(frames_done, total_frames);
-    })?;
+    };
+    let poses = pipeline::poses_from_clip(&settings.clip, &settings.pose, &mut progress)?;
+    let rear_poses = match &settings.rear_clip {
+        Some(rear) => Some(pipeline::poses_from_clip(rear, &settings.pose, &mut progress)?),
+        None => None,
+    };
     let decode_and_pose_s = started.elapsed().as_secs_f64();
 
     let analysis_started = Instant::now();
-    let mut analysis = analysis::analyze_sequence(&poses.sequence, &settings.analysis);
+    let analysis = analyze_clip(&poses, &settings.analysis);
+    let rear = rear_poses.map(|rear_poses| {
+        let (analysis, rear_settings) = analyze_frontal_clip(&rear_poses, &settings.analysis);
+        let section = ClipSection {
+            input: rear_poses.info.clone(),
+            pose: pose_summary(&rear_poses),
+            analysis,
+        };
+        (section, rear_poses, rear_settings)
+    });
+    let analysis_s = analysis_started.elapsed().as_secs_f64();
+
+    let (rear_section, rear) = match rear {
+        Some((section, poses, settings)) => (Some(section), Some((poses, settings))),
+        None => (None, None),
+    };
+    let mut report = Report {
+        schema: report::REPORT_SCHEMA.to_owned(),
+        runform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        input: poses.info.clone(),
+        session: settings.session.clone(),
+        settings: settings.fingerprint(),
+        pose: pose_summary(&poses),
+        analysis,
+        metrics: Vec::new(),
+        rear: rear_section,
+        cadence_agreement: None,
+        timings: Timings {
+            decode_and_pose_s,
+            analysis_s,
+            total_s: 0.0,
+        },
+    };
+    report.combine_views();
+    let landmarks = landmark_file_json(&poses, &settings.pose)?;
+    let steps_csv = report::csv::steps_csv(&report).map_err(RunError::internal)?;
+    let summary_csv = report::csv::summary_csv(&report).map_err(RunError::internal)?;
+    output::write_atomically(&settings.landmarks_path(), &landmarks)?;
+    output::write_atomically(&settings.steps_csv_path(), &steps_csv)?;
+    output::write_atomically(&settings.summary_csv_path(), &summary_csv)?;
+    if let (Some((rear_poses, _)), Some(rear_csv)) = (&rear, report::csv::rear_steps_csv(&report)) {
+        output::write_atomically(
+            &settings.rear_landmarks_path(),
+            &landmark_file_json(rear_poses, &settings.pose)?,
+        )?;
+        output::write_atomically(&settings.rear_steps_csv_path(), &rear_csv.map_err(RunError::internal)?)?;
+    }
+    let outcome = AnalyzeOutcome {
+        report_path: settings.report_path(),
+        report,
+        poses,
+        rear,
+    };
+    if settings.overlay {
+        write_overlays(settings, &outcome)?;
+    }
+    if settings.html {
+        write_report_html(settings, &outcome)?;
+    }
+    // The report goes last: its presence says the session's outputs are complete (batch resumes on it).
+    let mut outcome = outcome;
+    outcome.report.timings.total_s = started.elapsed().as_secs_f64();
+    output::write_atomically(&outcome.report_path, &report_json(&outcome.report)?)?;
+    Ok(outcome)
+}
+
+/// Analyses one clip's landmarks on their own, saying first when the clip was cut short.
+fn analyze_clip(poses: &ClipPoses, settings: &AnalysisSettings) -> Analysis {
+    let mut analysis = analysis::analyze_sequence(&poses.sequence, settings);
     if let Some(cut) = &poses.info.truncation {
         analysis.warnings.insert(
             0,
@@ -303,56 +432,92 @@ fn run_stages(
             },
         );
     }
-    let analysis_s = analysis_started.elapsed().as_secs_f64();
+    analysis
+}
 
-    let mut report = Report {
-        schema: report::REPORT_SCHEMA.to_owned(),
-        runform_version: env!("CARGO_PKG_VERSION").to_owned(),
-        input: poses.info.clone(),
-        session: settings.session.clone(),
-        settings: settings.fingerprint(),
-        pose: pose_summary(&poses),
-        analysis,
-        timings: Timings {
-            decode_and_pose_s,
-            analysis_s,
-            total_s: 0.0,
-        },
+/// Analyses the frontal-plane clip of a two-view session: as the view its landmarks show when that is a rear or
+/// a front view (a clinic may film from in front), else as a rear view, as the user said (the analysis then
+/// warns that the landmarks look otherwise). Returns the analysis and the settings it ran with.
+fn analyze_frontal_clip(poses: &ClipPoses, settings: &AnalysisSettings) -> (Analysis, AnalysisSettings) {
+    let detected = AnalysisSettings {
+        view: ViewChoice::Auto,
+        ..settings.clone()
     };
-    let landmarks = landmark_file_json(&poses, &settings.pose)?;
-    let steps_csv = report::csv::steps_csv(&report).map_err(RunError::internal)?;
-    let summary_csv = report::csv::summary_csv(&report).map_err(RunError::internal)?;
-    output::write_atomically(&settings.landmarks_path(), &landmarks)?;
-    output::write_atomically(&settings.steps_csv_path(), &steps_csv)?;
-    output::write_atomically(&settings.summary_csv_path(), &summary_csv)?;
-    if settings.overlay {
-        write_overlay(settings, &poses, &report)?;
+    let analysis = analyze_clip(poses, &detected);
+    if matches!(analysis.view.used, View::Rear | View::Front) {
+        return (analysis, detected);
     }
-    if settings.html {
-        let title = settings
-            .clip
-            .file_name()
-            .map_or_else(|| "clip".into(), |n| n.to_string_lossy().into_owned());
-        let source = format!("runform pose stage (BlazePose {})", settings.pose.preset.name());
-        let page = visual::ReportPage {
-            title: &title,
-            clip: Some(&settings.clip),
-            sequence: &poses.sequence,
-            analysis: &report.analysis,
-            settings: &settings.analysis,
-            landmark_source: &source,
-        };
+    let rear = AnalysisSettings {
+        view: ViewChoice::Rear,
+        ..settings.clone()
+    };
+    (analyze_clip(poses, &rear), rear)
+}
+
+/// Writes the annotated overlay of every clip of an analysed session: `overlay.mp4`, and `overlay-rear.mp4` for
+/// a rear clip.
+pub fn write_overlays(settings: &AnalyzeSettings, outcome: &AnalyzeOutcome) -> Result<(), RunError> {
+    write_overlay(settings, &outcome.poses, &outcome.report)?;
+    if let (Some((poses, rear_settings)), Some(rear), Some(clip)) =
+        (&outcome.rear, &outcome.report.rear, &settings.rear_clip)
+    {
+        visual::write_overlay(
+            clip,
+            &poses.sequence,
+            &rear.analysis,
+            rear_settings,
+            &settings.rear_overlay_path(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `report.html`: one clip's report, or one page for a two-view session with both clips' evidence.
+pub fn write_report_html(settings: &AnalyzeSettings, outcome: &AnalyzeOutcome) -> Result<(), RunError> {
+    let file_name = |clip: &Path| {
+        clip.file_name()
+            .map_or_else(|| "clip".into(), |n| n.to_string_lossy().into_owned())
+    };
+    let source = format!("runform pose stage (BlazePose {})", settings.pose.preset.name());
+    let report = &outcome.report;
+    let side_title = file_name(&settings.clip);
+    let page = visual::ReportPage {
+        title: &side_title,
+        clip: Some(&settings.clip),
+        sequence: &outcome.poses.sequence,
+        analysis: &report.analysis,
+        settings: &settings.analysis,
+        landmark_source: &source,
+    };
+    let (Some((rear_poses, rear_settings)), Some(rear), Some(rear_clip)) =
+        (&outcome.rear, &report.rear, &settings.rear_clip)
+    else {
         visual::write_html(&page, &settings.html_path())?;
-    }
-    // The report goes last: its presence says the clip's outputs are complete (batch resumes on it).
-    report.timings.total_s = started.elapsed().as_secs_f64();
-    let report_path = settings.report_path();
-    output::write_atomically(&report_path, &report_json(&report)?)?;
-    Ok(AnalyzeOutcome {
-        report_path,
+        return Ok(());
+    };
+    let rear_title = file_name(rear_clip);
+    let rear_page = visual::ReportPage {
+        title: &rear_title,
+        clip: Some(rear_clip),
+        sequence: &rear_poses.sequence,
+        analysis: &rear.analysis,
+        settings: rear_settings,
+        landmark_source: &source,
+    };
+    let title = format!("{side_title} + {rear_title}");
+    let session = visual::SessionPage {
+        title: &title,
         report,
-        poses,
-    })
+        side: page,
+        rear: rear_page,
+        overlays: [settings.overlay_path(), settings.rear_overlay_path()]
+            .into_iter()
+            .filter(|path| settings.overlay && path.is_file())
+            .filter_map(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()))
+            .collect(),
+    };
+    visual::write_session_html(&session, &settings.html_path())?;
+    Ok(())
 }
 
 /// Writes the annotated overlay video of an analysed clip (`overlay.mp4` in its output folder). `analyze` calls

@@ -5,11 +5,16 @@
 //! so a killed batch leaves whole reports or none; a rerun skips every clip whose report already matches the
 //! clip's SHA-256 and the settings, and removes temporary files a killed run left behind.
 //!
+//! A batch is a list of sessions: each clip below the folder on its own, except that `NAME_side.*` and
+//! `NAME_rear.*` in one folder are one two-view session; or the rows of a manifest ([`crate::manifest`]), each
+//! with its athlete, date, speed, height and notes, whose bad rows are listed as failed with their line number
+//! while the other sessions are scored.
+//!
 //! A batch can also be split across the tasks of a scheduler ([`crate::shard`]): each task scores one shard of
 //! the clips into the shared output folder and leaves its own shard file there, and [`summarize`] later merges
 //! the reports and shard files into the one batch summary, naming the clips no shard has finished yet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -18,10 +23,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::analysis::ViewChoice;
 use crate::analyze::{self, AnalyzeSettings};
 use crate::error::{Exit, HasExit};
+use crate::manifest::{self, ManifestError};
 use crate::output::{self, OutputError};
-use crate::report::{self, Report};
+use crate::report::{self, Report, SessionInfo};
 use crate::shard::{self, ListingFingerprint, Shard, ShardRecord, ShardState};
 use crate::video;
 
@@ -54,6 +61,9 @@ pub enum BatchError {
         /// Why.
         source: std::io::Error,
     },
+    /// The manifest cannot be used at all (a bad row is not a `BatchError`: it is recorded and the batch goes on).
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
     /// The summary could not be written.
     #[error(transparent)]
     Output(#[from] OutputError),
@@ -64,6 +74,7 @@ impl HasExit for BatchError {
         match self {
             BatchError::NotAFolder { .. } => Exit::InputNotFound,
             BatchError::Unlistable { .. } => Exit::InputUnreadable,
+            BatchError::Manifest(error) => error.exit(),
             BatchError::Output(error) => error.exit(),
         }
     }
@@ -72,8 +83,10 @@ impl HasExit for BatchError {
 /// Validated settings of one batch.
 #[derive(Clone, Debug)]
 pub struct BatchSettings {
-    /// The folder searched (recursively) for clips.
+    /// The folder searched (recursively) for clips; with a manifest, the manifest's folder.
     pub root: PathBuf,
+    /// The manifest of sessions, when the batch is one (then `root` is not searched).
+    pub manifest: Option<PathBuf>,
     /// The output folder; each clip's report goes to `out/<path below root without extension>/`.
     pub out: PathBuf,
     /// Clips analysed at once.
@@ -84,23 +97,64 @@ pub struct BatchSettings {
     pub clip_settings: AnalyzeSettings,
 }
 
-/// One clip of a batch and the key that names it in every shard, summary and output folder.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl BatchSettings {
+    /// What the batch scores, as its summary names it: the manifest, else the folder.
+    pub fn source(&self) -> &Path {
+        self.manifest.as_deref().unwrap_or(&self.root)
+    }
+}
+
+/// One session of a batch (one clip, or a side and a rear clip) and the key that names it in every shard,
+/// summary and output folder.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ClipEntry {
-    /// Where the clip is read from.
+    /// Where the clip (the side clip of a two-view session) is read from; for a bad manifest row, the manifest.
     pub path: PathBuf,
-    /// The clip's path relative to the batch folder: the same on every machine and in every listing order, so it
-    /// decides the clip's shard and names the clip in shard files and summaries.
+    /// The rear clip of a two-view session.
+    pub rear: Option<PathBuf>,
+    /// The clip's path relative to the batch folder (a pair's: its folder and NAME; a manifest session's: its
+    /// output folder; a bad manifest row's: `MANIFEST:line N`): the same on every machine and in every listing
+    /// order, so it decides the clip's shard and names the clip in shard files and summaries.
     pub key: PathBuf,
-    /// Size of the file, bytes (0 where it cannot be read: such a clip fails with its reason when scored). It
+    /// The session's output folder relative to the batch's output folder.
+    pub out_key: PathBuf,
+    /// Size of the files, bytes (0 where one cannot be read: such a clip fails with its reason when scored). It
     /// balances the shards, and `--summarize` checks a report against it.
     pub size_byte: u64,
+    /// Athlete, date and notes (from a manifest).
+    pub session: SessionInfo,
+    /// Treadmill speed, metres per second, and height, centimetres, where a manifest row gives them (else the
+    /// batch's options hold).
+    pub speed_mps: Option<f64>,
+    /// See `speed_mps`.
+    pub height_cm: Option<f64>,
+    /// The view of a one-clip session, where a manifest says it (its side or its rear column).
+    pub view: Option<ViewChoice>,
+    /// Why a manifest row cannot be scored (then nothing else here is used).
+    pub bad_row: Option<String>,
 }
 
 impl ClipEntry {
-    /// The clip's output folder relative to the batch's output folder: its key without the extension.
+    /// One clip on its own, `key` its path below the batch folder.
+    pub fn clip(path: PathBuf, key: PathBuf, size_byte: u64) -> ClipEntry {
+        ClipEntry {
+            rear: None,
+            out_key: key.with_extension(""),
+            key,
+            size_byte,
+            session: SessionInfo::default(),
+            speed_mps: None,
+            height_cm: None,
+            view: None,
+            bad_row: None,
+            path,
+        }
+    }
+
+    /// The clip's output folder relative to the batch's output folder (for one clip: its key without the
+    /// extension).
     pub fn output_key(&self) -> PathBuf {
-        self.key.with_extension("")
+        self.out_key.clone()
     }
 
     /// The clip's output folder.
@@ -152,11 +206,19 @@ pub struct ClipResult {
     pub reason: Option<String>,
     /// Wall-clock time spent on the clip, seconds.
     pub elapsed_s: f64,
+    /// The athlete, where a manifest names one (the summary groups by athlete and date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub athlete: Option<String>,
+    /// The session date, where a manifest gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_date: Option<String>,
 }
 
 impl ClipResult {
     fn pending(clip: &ClipEntry, reason: Option<String>) -> ClipResult {
         ClipResult {
+            athlete: clip.session.athlete.clone(),
+            session_date: clip.session.session_date.clone(),
             clip: clip.key.clone(),
             status: ClipStatus::Pending,
             report: None,
@@ -170,7 +232,7 @@ impl ClipResult {
 /// The whole batch.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BatchSummary {
-    /// The folder scored.
+    /// The folder scored (the manifest, for a batch of a manifest).
     #[serde(serialize_with = "output::serialize_path_lossy")]
     pub root: PathBuf,
     /// Clips found (for a shard: the clips of this shard).
@@ -357,19 +419,127 @@ fn is_clip(path: &Path) -> bool {
         .is_some_and(|ext| CLIP_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
-/// The clips of a batch, with their keys and sizes, sorted by key: the one place that decides which clips a batch
-/// holds. Every shard and `--summarize` call it and must see the same list. (A manifest of clips would be read
-/// here too, giving each clip its path as the manifest writes it as its key.)
+/// The stem endings that pair two clips of one folder into one two-view session (`NAME_side.mp4` with
+/// `NAME_rear.mov`), compared without regard to case.
+pub const PAIR_SUFFIXES: (&str, &str) = ("_side", "_rear");
+
+/// The sessions of a batch, with their keys and sizes, sorted by key: the one place that decides which sessions a
+/// batch holds. Every shard and `--summarize` call it and must see the same list. A folder gives one session per
+/// clip, `NAME_side.*` and `NAME_rear.*` paired into one; a manifest gives one per row, its bad rows included
+/// (they fail with their reason when scored).
 pub fn list_clips(settings: &BatchSettings) -> Result<Vec<ClipEntry>, BatchError> {
-    let clips = find_clips(&settings.root, &settings.out)?;
-    Ok(clips
+    let mut entries = match &settings.manifest {
+        Some(path) => manifest_entries(path)?,
+        None => folder_entries(&settings.root, find_clips(&settings.root, &settings.out)?),
+    };
+    // By key (a manifest's keys begin ATHLETE/DATE, so its sessions group by athlete and date), bad rows last.
+    entries.sort_by(|a, b| (a.bad_row.is_some(), &a.key).cmp(&(b.bad_row.is_some(), &b.key)));
+    Ok(entries)
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// The sessions of a folder's clips: each clip on its own, but `NAME_side.*` with `NAME_rear.*` of the same folder
+/// as one two-view session keyed by the folder and NAME.
+fn folder_entries(root: &Path, clips: Vec<PathBuf>) -> Vec<ClipEntry> {
+    let stem_lower = |path: &Path| path.file_stem().map(|s| s.to_string_lossy().to_lowercase());
+    let (side_suffix, rear_suffix) = PAIR_SUFFIXES;
+    let mut paired: HashSet<PathBuf> = HashSet::new();
+    let mut entries = Vec::new();
+    for side in &clips {
+        let Some(name) = stem_lower(side).and_then(|stem| stem.strip_suffix(side_suffix).map(str::to_owned)) else {
+            continue;
+        };
+        let rear = clips.iter().find(|other| {
+            other.parent() == side.parent() && stem_lower(other).as_deref() == Some(&format!("{name}{rear_suffix}"))
+        });
+        let Some(rear) = rear else { continue };
+        if paired.contains(rear) {
+            continue; // NAME_side.mp4 and NAME_side.mov: the second side clip stays on its own
+        }
+        paired.insert(side.clone());
+        paired.insert(rear.clone());
+        // The session's key keeps the side clip's spelling of NAME.
+        let side_stem = side.file_stem().unwrap_or_default().to_string_lossy();
+        let name = side_stem
+            .get(..side_stem.len().saturating_sub(side_suffix.len()))
+            .unwrap_or(&side_stem);
+        let key = side.strip_prefix(root).unwrap_or(side).with_file_name(name);
+        let mut entry = ClipEntry::clip(side.clone(), key.clone(), file_size(side) + file_size(rear));
+        entry.out_key = key;
+        entry.rear = Some(rear.clone());
+        entries.push(entry);
+    }
+    for path in clips {
+        if !paired.contains(&path) {
+            let key = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            let size = file_size(&path);
+            entries.push(ClipEntry::clip(path, key, size));
+        }
+    }
+    entries
+}
+
+/// The sessions of a manifest, its bad rows included.
+fn manifest_entries(path: &Path) -> Result<Vec<ClipEntry>, BatchError> {
+    let read = manifest::read_manifest(path)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let mut entries: Vec<ClipEntry> = read
+        .sessions
         .into_iter()
-        .map(|path| ClipEntry {
-            key: path.strip_prefix(&settings.root).unwrap_or(&path).to_path_buf(),
-            size_byte: std::fs::metadata(&path).map_or(0, |m| m.len()),
-            path,
+        .filter_map(|session| {
+            let (main, rear, view) = match (session.side_clip, session.rear_clip) {
+                (Some(side), rear @ Some(_)) => (side, rear, None),
+                (Some(side), None) => (side, None, Some(ViewChoice::Side)),
+                (None, Some(rear)) => (rear, None, Some(ViewChoice::Rear)),
+                (None, None) => return None, // the manifest makes such a row a bad row
+            };
+            let size = file_size(&main) + rear.as_deref().map_or(0, file_size);
+            let mut entry = ClipEntry::clip(main, session.out_key.clone(), size);
+            entry.out_key = session.out_key;
+            entry.rear = rear;
+            entry.view = view;
+            entry.session = session.session;
+            entry.speed_mps = session.speed.map(|speed| speed.mps);
+            entry.height_cm = session.height_cm;
+            Some(entry)
         })
-        .collect())
+        .collect();
+    for bad in read.bad_rows {
+        // Zero-padded so that bad rows sort by line; never a folder (no report is written for them).
+        let key = PathBuf::from(format!("{name}:line {:06}", bad.line));
+        let mut entry = ClipEntry::clip(path.to_path_buf(), key.clone(), 0);
+        entry.out_key = key;
+        entry.bad_row = Some(bad.reason);
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// The settings one session of a batch is analysed with: the batch's, with the session's clips, output folder,
+/// athlete, date, notes, speed, height and view.
+pub fn session_settings(settings: &BatchSettings, clip: &ClipEntry) -> AnalyzeSettings {
+    let mut session = AnalyzeSettings {
+        clip: clip.path.clone(),
+        out_dir: clip.out_dir(&settings.out),
+        session: clip.session.clone(),
+        ..settings.clip_settings.clone()
+    };
+    if let Some(speed) = clip.speed_mps {
+        session.analysis.treadmill_speed_mps = Some(speed);
+    }
+    if let Some(height) = clip.height_cm {
+        session.analysis.height_cm = Some(height);
+    }
+    if let Some(view) = clip.view {
+        session.analysis.view = view;
+    }
+    match &clip.rear {
+        Some(rear) => session.with_rear_clip(rear),
+        None => session,
+    }
 }
 
 /// Where a clip's report folder goes: the clip's path below the batch folder, without its extension, below `out`.
@@ -389,10 +559,20 @@ pub fn report_is_up_to_date(settings: &AnalyzeSettings) -> bool {
     let Ok(sha256) = video::file_sha256(&settings.clip) else {
         return false;
     };
+    let rear_sha256 = match &settings.rear_clip {
+        Some(rear) => match video::file_sha256(rear) {
+            Ok(sha) => Some(sha),
+            Err(_) => return false,
+        },
+        None => None,
+    };
     // A missing key reads as null, as indexing a `Value` would.
     let settings_in_report = report.get("settings").unwrap_or(&serde_json::Value::Null);
+    let session_in_report = report.get("session").unwrap_or(&serde_json::Value::Null);
     report.pointer("/input/sha256").and_then(serde_json::Value::as_str) == Some(sha256.as_str())
+        && report.pointer("/rear/input/sha256").and_then(serde_json::Value::as_str) == rear_sha256.as_deref()
         && *settings_in_report == serde_json::to_value(settings.fingerprint()).unwrap_or_default()
+        && *session_in_report == serde_json::to_value(&settings.session).unwrap_or_default()
 }
 
 /// Callbacks for progress display; all are called from worker threads.
@@ -435,7 +615,7 @@ pub fn run_batch(settings: &BatchSettings, progress: &dyn BatchProgress) -> Resu
                 remove_stale_partials_in(&clip.out_dir(&settings.out));
             }
             let pending = mine.iter().map(|clip| ClipResult::pending(clip, None)).collect();
-            let summary = BatchSummary::from_results(&settings.root, Some(settings.jobs), started, pending);
+            let summary = BatchSummary::from_results(settings.source(), Some(settings.jobs), started, pending);
             shard_record(shard, ShardState::Running, started_unix_s, &listing, summary).write(&settings.out)?;
             mine
         }
@@ -454,7 +634,7 @@ pub fn run_batch(settings: &BatchSettings, progress: &dyn BatchProgress) -> Resu
             })
             .collect()
     });
-    let summary = BatchSummary::from_results(&settings.root, Some(settings.jobs), started, results);
+    let summary = BatchSummary::from_results(settings.source(), Some(settings.jobs), started, results);
 
     match settings.shard {
         None => {
@@ -508,11 +688,10 @@ fn unix_time_s() -> u64 {
 
 fn score_clip(settings: &BatchSettings, clip: &ClipEntry) -> ClipResult {
     let started = Instant::now();
-    let clip_settings = AnalyzeSettings {
-        clip: clip.path.clone(),
-        out_dir: clip.out_dir(&settings.out),
-        ..settings.clip_settings.clone()
-    };
+    if let Some(reason) = &clip.bad_row {
+        return bad_row_result(clip, reason);
+    }
+    let clip_settings = session_settings(settings, clip);
     let (status, exit_code, reason) = if report_is_up_to_date(&clip_settings) {
         (ClipStatus::UpToDate, Exit::Success.code(), None)
     } else {
@@ -529,6 +708,22 @@ fn score_clip(settings: &BatchSettings, clip: &ClipEntry) -> ClipResult {
         exit_code,
         reason,
         elapsed_s: started.elapsed().as_secs_f64(),
+        athlete: clip.session.athlete.clone(),
+        session_date: clip.session.session_date.clone(),
+    }
+}
+
+/// The failed result of a manifest row that cannot be scored.
+fn bad_row_result(clip: &ClipEntry, reason: &str) -> ClipResult {
+    ClipResult {
+        clip: clip.key.clone(),
+        status: ClipStatus::Failed,
+        report: None,
+        exit_code: Exit::InputNotReport.code(),
+        reason: Some(reason.to_owned()),
+        elapsed_s: 0.0,
+        athlete: None,
+        session_date: None,
     }
 }
 
@@ -637,7 +832,6 @@ pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
         ));
     }
 
-    let fingerprint = settings.clip_settings.fingerprint();
     let pool = thread_pool(settings)?;
     let merged: Vec<(ClipResult, Option<Vec<String>>)> = pool.install(|| {
         clips
@@ -646,14 +840,7 @@ pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
             .map(|(position, clip)| {
                 let shard = shard_count.zip(shard_of_clip.as_ref().and_then(|of| of.get(position).copied()));
                 let shard = shard.map(|(count, index)| Shard { index, count });
-                merge_clip(
-                    settings,
-                    clip,
-                    latest.get(clip.key.as_path()).copied(),
-                    shard,
-                    &running,
-                    &fingerprint,
-                )
+                merge_clip(settings, clip, latest.get(clip.key.as_path()).copied(), shard, &running)
             })
             .collect()
     });
@@ -682,7 +869,7 @@ pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
     }
     unfinished_shards.sort_unstable();
 
-    let mut summary = BatchSummary::from_results(&settings.root, None, started, results);
+    let mut summary = BatchSummary::from_results(settings.source(), None, started, results);
     summary.merged = Some(MergeNotes {
         shards: records.iter().map(shard_seen).collect(),
         shard_count,
@@ -702,8 +889,11 @@ fn merge_clip(
     latest: Option<&ClipResult>,
     shard: Option<Shard>,
     running: &HashMap<Shard, &ShardRecord>,
-    fingerprint: &report::ReportSettings,
 ) -> (ClipResult, Option<Vec<String>>) {
+    if let Some(reason) = &clip.bad_row {
+        return (bad_row_result(clip, reason), None);
+    }
+    let fingerprint = &session_settings(settings, clip).fingerprint();
     let report_path = clip.out_dir(&settings.out).join(REPORT_FILE);
     let found = match std::fs::read(&report_path) {
         Err(_) => FoundReport::Missing,
@@ -711,9 +901,7 @@ fn merge_clip(
             .map_or(FoundReport::Unreadable, |report| FoundReport::Read(Box::new(report))),
     };
     let why_not = match found {
-        FoundReport::Read(report)
-            if report.input.file_size_byte == clip.size_byte && report.settings == *fingerprint =>
-        {
+        FoundReport::Read(report) if report.clip_bytes() == clip.size_byte && report.settings == *fingerprint => {
             let status = match latest.map(|r| r.status) {
                 Some(ClipStatus::UpToDate) => ClipStatus::UpToDate,
                 _ => ClipStatus::Scored,
@@ -729,10 +917,12 @@ fn merge_clip(
                 exit_code: Exit::Success.code(),
                 reason: None,
                 elapsed_s,
+                athlete: clip.session.athlete.clone(),
+                session_date: clip.session.session_date.clone(),
             };
             return (result, Some(row));
         }
-        FoundReport::Read(report) if report.input.file_size_byte != clip.size_byte => {
+        FoundReport::Read(report) if report.clip_bytes() != clip.size_byte => {
             "its report is of another version of the file (another size)".to_owned()
         }
         FoundReport::Read(_) => format!("its report was made {OTHER_SETTINGS}"),
@@ -794,16 +984,27 @@ fn write_summary(out: &Path, summary: &BatchSummary, rows: &[Option<Vec<String>>
     };
     // Status columns, then the clip's one-row summary (empty for a failed clip) so that the rows stack into one
     // table of every clip's metrics.
-    let mut header: Vec<String> = ["clip", "status", "exit_code", "reason", "report", "elapsed_s"]
-        .iter()
-        .map(|c| (*c).to_owned())
-        .collect();
+    let mut header: Vec<String> = [
+        "clip",
+        "athlete",
+        "session_date",
+        "status",
+        "exit_code",
+        "reason",
+        "report",
+        "elapsed_s",
+    ]
+    .iter()
+    .map(|c| (*c).to_owned())
+    .collect();
     let summary_header = report::csv::summary_header();
     header.extend(summary_header.iter().skip(1).map(|c| format!("report_{c}")));
     writer.write_record(&header).map_err(csv_error)?;
     for (position, clip) in summary.clips.iter().enumerate() {
         let mut row = vec![
             clip.clip.display().to_string(),
+            clip.athlete.clone().unwrap_or_default(),
+            clip.session_date.clone().unwrap_or_default(),
             clip.status.name().to_owned(),
             clip.exit_code.to_string(),
             clip.reason.clone().unwrap_or_default(),

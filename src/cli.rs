@@ -17,7 +17,9 @@ Examples:
   runform analyze samples/demo.mp4                 analyse a clip, write out/demo/report.json and more
   runform analyze clip.mp4 --speed 12km/h --height-cm 178 --athlete AR --session-date 2026-11-28
   runform analyze rear.mp4 --view rear             pelvic drop from a rear-view clip
+  runform analyze side.mp4 --rear rear.mp4 --html  one session filmed from the side and from behind
   runform batch clips/                             score every clip below clips/, resumably
+  runform batch --manifest sessions.csv            score the sessions a manifest lists (athlete, date, clips)
   runform compare out/                             compare the sessions whose reports are below out/
   runform pose clip.mp4 -o landmarks.json          write the runner's landmarks (blazepose-peer-v1 JSON)
   runform info clip.mp4 --decode                   print the clip's metadata and decode every frame
@@ -35,30 +37,41 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Analyse one clip: landmarks, gait events, metrics, flags; writes report.json, steps.csv, summary.csv and
-    /// landmarks.json into OUT/<clip name>/.
+    /// Analyse one clip, or one session filmed from the side and from behind (--rear): landmarks, gait events,
+    /// metrics, flags; writes report.json, steps.csv, summary.csv and landmarks.json into OUT/<clip name>/.
     #[command(after_help = "\
 Examples:
   runform analyze samples/demo.mp4
   runform analyze clip.mp4 --out results/ --model heavy --speed 12km/h --height-cm 178
   runform analyze clip.mp4 --html --overlay        also report.html and overlay.mp4
   runform analyze clip.mp4 --json - --quiet        the report on standard output
-  runform analyze rear.mp4 --view rear --athlete AR --session-date 2026-11-28")]
+  runform analyze rear.mp4 --view rear --athlete AR --session-date 2026-11-28
+  runform analyze side.mp4 --rear rear.mp4 --html --overlay   one session, two views, one report
+  runform analyze rear.mp4 --side side.mp4         the same session, the clips named the other way round
+In a two-view session each metric comes from the view that can show it (pelvic drop from the rear clip,
+the sagittal ones from the side clip) and names it; cadence is measured in both and compared.")]
     Analyze(AnalyzeArgs),
-    /// Analyse every clip below a folder, in parallel; resumable, and one bad clip never stops the rest.
+    /// Analyse every clip below a folder, or every session of a manifest, in parallel; resumable, and one bad
+    /// clip (or manifest row) never stops the rest.
     #[command(after_help = "\
 Examples:
   runform batch clinic-clips/                      reports under out/, plus out/batch-summary.{json,csv}
+  runform batch --manifest sessions.csv            one session per row: athlete,session_date,side,rear,speed,
+                                                   height_cm,notes (clip paths relative to the manifest)
   runform batch clinic-clips/ --out scored/ --jobs 2
   runform batch clips/ --out /shared/out --shard 3/8   shard 3 of 8 (one task of a Slurm array)
   runform batch clips/ --out /shared/out --summarize   merge the shards' reports into one summary
 
+In a folder, NAME_side.* and NAME_rear.* are paired into one two-view session (report folder NAME).
 A rerun skips clips whose report matches the clip (SHA-256) and the settings, so an interrupted
 batch resumes where it stopped. Exit code 40 means some clips failed (with --summarize, also that
-some are not finished yet): each is named, with its reason, in the summary. Slurm and Kubernetes:
+some are not finished yet): each is named, with its reason, in the summary. A manifest row that
+cannot be used is named with its line number and the rest carries on (exit code 40 at the end);
+a manifest that cannot be used at all exits with 10 (missing), 17 (unreadable) or 18 (not a
+manifest: no such columns, or no rows). Manifests: docs/sessions.md. Slurm and Kubernetes:
 docs/scale-out.md.")]
     Batch(BatchArgs),
-    /// Compare one athlete's sessions: per metric each value, the change, its 95 % interval and effect size.
+    /// Compare each athlete's sessions: per metric each value, the change, its 95 % interval and effect size.
     #[command(after_help = "\
 Examples:
   runform compare out/jan/report.json out/mar/report.json
@@ -125,7 +138,14 @@ pub struct AnalysisOptions {
 pub struct AnalyzeArgs {
     /// The video clip of the runner (MP4, MOV, WebM, …).
     pub clip: PathBuf,
-    /// Folder for the outputs; the clip gets a subfolder named after it.
+    /// The rear-view clip of the same session: CLIP is then the side view, and the report is the session's, each
+    /// metric from the view that can show it.
+    #[arg(long, value_name = "REAR_CLIP", conflicts_with_all = ["side", "view"])]
+    pub rear: Option<PathBuf>,
+    /// The side-view clip of the same session: CLIP is then the rear view (the same as `SIDE_CLIP --rear CLIP`).
+    #[arg(long, value_name = "SIDE_CLIP", conflicts_with = "view")]
+    pub side: Option<PathBuf>,
+    /// Folder for the outputs; the clip (the side clip of a session) gets a subfolder named after it.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
     /// What changes the numbers.
@@ -156,9 +176,17 @@ pub struct AnalyzeArgs {
 /// Arguments of `runform batch`.
 #[derive(Debug, clap::Args)]
 pub struct BatchArgs {
-    /// The folder of clips (searched recursively for .mp4 .mov .m4v .avi .mkv .webm .mpg .3gp).
-    pub folder: PathBuf,
-    /// Folder for the reports and the batch summary; each clip's report folder mirrors its path below FOLDER.
+    /// The folder of clips (searched recursively for .mp4 .mov .m4v .avi .mkv .webm .mpg .3gp); not with
+    /// --manifest.
+    #[arg(required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub folder: Option<PathBuf>,
+    /// A CSV manifest of sessions, one per row, with the header
+    /// `athlete,session_date,side_clip,rear_clip,speed,height_cm,notes` (either clip may be empty; clip paths are
+    /// relative to the manifest's folder). Each report carries the row's athlete, date and notes.
+    #[arg(long, value_name = "CSV")]
+    pub manifest: Option<PathBuf>,
+    /// Folder for the reports and the batch summary; each clip's report folder mirrors its path below FOLDER
+    /// (with a manifest: ATHLETE/DATE/<side clip name>).
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
     /// Clips analysed at once (default: one per CPU core, each with one inference thread).

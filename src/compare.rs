@@ -1,5 +1,9 @@
 //! Comparing one athlete's sessions: per metric each session's value, the change from the first session, its
-//! uncertainty, and whether the change is likely real.
+//! uncertainty, and whether the change is likely real. Reports of several athletes (a batch's output folder) are
+//! grouped by athlete first ([`compare_reports_by_athlete`]), each athlete's sessions ordered by date.
+//!
+//! A two-view report (`runform-report-v2`) is read through its session `metrics`, each from the view that can
+//! show it; a single-clip report of either version through its clip's metrics.
 //!
 //! A change is judged against two yardsticks. Where the literature gives a smallest detectable difference (SDD)
 //! for the 2D measurement, the change must exceed it. Everywhere, the change must stand out from the
@@ -83,6 +87,20 @@ struct ReportView {
     #[serde(default)]
     session: SessionView,
     analysis: AnalysisView,
+    /// The session's metrics (v2 reports).
+    #[serde(default)]
+    metrics: Vec<MetricView>,
+}
+
+impl ReportView {
+    /// The session's metrics: `metrics` in a v2 report, the clip's in a v1 report.
+    fn session_metrics(&self) -> &[MetricView] {
+        if self.metrics.is_empty() {
+            &self.analysis.metrics
+        } else {
+            &self.metrics
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -168,9 +186,12 @@ pub struct MetricComparison {
     pub changes: Vec<Change>,
 }
 
-/// The whole comparison.
+/// The whole comparison (of one athlete's sessions).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Comparison {
+    /// The athlete the sessions belong to, where their reports name one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub athlete: Option<String>,
     /// The sessions, in order (by date where every report has one, else as given).
     pub sessions: Vec<Session>,
     /// One entry per metric present in any session.
@@ -220,8 +241,105 @@ pub fn compare_reports(paths: &[PathBuf]) -> Result<Comparison, CompareError> {
     compare_report_texts(&texts)
 }
 
-/// Compares reports given as (name, file contents): the parsing half of [`compare_reports`] (and a fuzz target).
-pub fn compare_report_texts(texts: &[(PathBuf, Vec<u8>)]) -> Result<Comparison, CompareError> {
+/// Several athletes' comparisons: what `runform compare` gives for reports of more than one athlete.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AthleteComparisons {
+    /// One comparison per athlete with two or more sessions, by athlete name (reports naming no athlete last).
+    pub athletes: Vec<Comparison>,
+    /// The sessions of athletes with only one session: nothing to compare them with.
+    pub single_sessions: Vec<Session>,
+}
+
+impl AthleteComparisons {
+    /// A text table for the terminal: each athlete's comparison under its name.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        for comparison in &self.athletes {
+            text.push_str(&format!("athlete {}\n", athlete_name(comparison.athlete.as_deref())));
+            text.push_str(&comparison.text());
+            text.push('\n');
+        }
+        for session in &self.single_sessions {
+            text.push_str(&format!(
+                "athlete {}: one session only ({}, {}), nothing to compare it with\n",
+                athlete_name(session.athlete.as_deref()),
+                session.label,
+                session.clip
+            ));
+        }
+        text
+    }
+
+    /// Every athlete's comparison as one CSV table (its `athlete` column tells them apart).
+    pub fn csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut all: Vec<u8> = Vec::new();
+        for (index, comparison) in self.athletes.iter().enumerate() {
+            let table = comparison.csv()?;
+            // The header once, from the first table.
+            let skip = if index == 0 {
+                0
+            } else {
+                table.iter().position(|&b| b == b'\n').map_or(table.len(), |at| at + 1)
+            };
+            all.extend(table.get(skip..).unwrap_or_default());
+        }
+        Ok(all)
+    }
+}
+
+/// An athlete's name in words, "not named" where the reports give none.
+fn athlete_name(athlete: Option<&str>) -> String {
+    athlete.map_or_else(|| "not named".to_owned(), |name| name.to_owned())
+}
+
+/// Reads the reports and compares each athlete's sessions: one [`Comparison`] per athlete with two or more
+/// sessions. Errors when no athlete has two.
+pub fn compare_reports_by_athlete(paths: &[PathBuf]) -> Result<AthleteComparisons, CompareError> {
+    let mut texts = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|source| CompareError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
+        texts.push((path.clone(), bytes));
+    }
+    let loaded = parse_reports(&texts)?;
+    let mut groups: Vec<AthleteReports> = Vec::new();
+    for (path, report) in loaded {
+        let athlete = report.session.athlete.clone();
+        match groups.iter_mut().find(|(name, _)| *name == athlete) {
+            Some((_, reports)) => reports.push((path, report)),
+            None => groups.push((athlete, vec![(path, report)])),
+        }
+    }
+    // By name, reports naming no athlete last.
+    groups.sort_by(|a, b| (a.0.is_none(), &a.0).cmp(&(b.0.is_none(), &b.0)));
+    let mut comparisons = AthleteComparisons {
+        athletes: Vec::new(),
+        single_sessions: Vec::new(),
+    };
+    for (athlete, reports) in groups {
+        if reports.len() < 2 {
+            comparisons.single_sessions.extend(compare_loaded(reports).sessions);
+            continue;
+        }
+        let mut comparison = compare_loaded(reports);
+        comparison.athlete = athlete;
+        comparisons.athletes.push(comparison);
+    }
+    if comparisons.athletes.is_empty() {
+        return Err(CompareError::TooFew {
+            found: comparisons.single_sessions.len().min(1),
+        });
+    }
+    Ok(comparisons)
+}
+
+/// One athlete (`None`: reports naming none) and their parsed reports.
+type AthleteReports = (Option<String>, Vec<(PathBuf, ReportView)>);
+
+/// Parses reports given as (name, file contents).
+fn parse_reports(texts: &[(PathBuf, Vec<u8>)]) -> Result<Vec<(PathBuf, ReportView)>, CompareError> {
     let mut loaded = Vec::new();
     for (path, bytes) in texts {
         let report: ReportView = serde_json::from_slice(bytes).map_err(|error| CompareError::NotAReport {
@@ -230,9 +348,27 @@ pub fn compare_report_texts(texts: &[(PathBuf, Vec<u8>)]) -> Result<Comparison, 
         })?;
         loaded.push((path.clone(), report));
     }
+    Ok(loaded)
+}
+
+/// Compares reports given as (name, file contents) as one athlete's sessions: the parsing half of
+/// [`compare_reports`] (and a fuzz target).
+pub fn compare_report_texts(texts: &[(PathBuf, Vec<u8>)]) -> Result<Comparison, CompareError> {
+    let loaded = parse_reports(texts)?;
     if loaded.len() < 2 {
         return Err(CompareError::TooFew { found: loaded.len() });
     }
+    let mut comparison = compare_loaded(loaded);
+    let mut athletes: Vec<&Option<String>> = comparison.sessions.iter().map(|s| &s.athlete).collect();
+    athletes.dedup();
+    if let [athlete] = athletes.as_slice() {
+        comparison.athlete = (*athlete).clone();
+    }
+    Ok(comparison)
+}
+
+/// Compares parsed reports as one athlete's sessions (one session gives its session and no changes), ordered by date where all have one.
+fn compare_loaded(mut loaded: Vec<(PathBuf, ReportView)>) -> Comparison {
     if loaded.iter().all(|(_, report)| report.session.session_date.is_some()) {
         // ISO dates sort as text; a stable sort keeps the given order for equal dates.
         loaded.sort_by(|a, b| a.1.session.session_date.cmp(&b.1.session.session_date));
@@ -254,7 +390,7 @@ pub fn compare_report_texts(texts: &[(PathBuf, Vec<u8>)]) -> Result<Comparison, 
 
     let mut names: Vec<(String, String)> = Vec::new();
     for (_, report) in &loaded {
-        for metric in &report.analysis.metrics {
+        for metric in report.session_metrics() {
             if metric.both.is_some() && !names.iter().any(|(name, _)| name == &metric.metric) {
                 names.push((metric.metric.clone(), metric.unit.clone()));
             }
@@ -262,8 +398,7 @@ pub fn compare_report_texts(texts: &[(PathBuf, Vec<u8>)]) -> Result<Comparison, 
     }
     let value_of = |report: &ReportView, name: &str| {
         report
-            .analysis
-            .metrics
+            .session_metrics()
             .iter()
             .find(|m| m.metric == name)
             .and_then(|m| m.both.clone())
@@ -290,7 +425,11 @@ pub fn compare_report_texts(texts: &[(PathBuf, Vec<u8>)]) -> Result<Comparison, 
             }
         })
         .collect();
-    Ok(Comparison { sessions, metrics })
+    Comparison {
+        athlete: None,
+        sessions,
+        metrics,
+    }
 }
 
 /// The SDD of a metric, where known.
@@ -420,6 +559,7 @@ impl Comparison {
     pub fn csv(&self) -> Result<Vec<u8>, csv::Error> {
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record([
+            "athlete",
             "metric",
             "unit",
             "session",
@@ -445,6 +585,7 @@ impl Comparison {
             );
             for (session, value, change) in rows {
                 writer.write_record([
+                    self.athlete.clone().unwrap_or_default(),
                     metric.metric.clone(),
                     metric.unit.clone(),
                     session,
@@ -573,5 +714,57 @@ mod tests {
             compare_reports(&[good]),
             Err(CompareError::TooFew { found: 1 })
         ));
+    }
+
+    #[test]
+    fn reports_of_several_athletes_are_compared_per_athlete_through_their_session_metrics() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |folder: &str, athlete: &str, date: &str, drop_deg: f64| {
+            // A two-view (v2) report: the session's pelvic drop is in `metrics`, from the rear clip; the side
+            // clip's own analysis has none.
+            let report = serde_json::json!({
+                "input": {"path": format!("{folder}-side.mp4")},
+                "session": {"athlete": athlete, "session_date": date},
+                "analysis": {"metrics": [{"metric": "pelvic_drop_midstance_deg", "unit": "degrees", "both": null}]},
+                "metrics": [{"metric": "pelvic_drop_midstance_deg", "unit": "degrees", "view": "rear",
+                             "source_clip": format!("{folder}-rear.mp4"),
+                             "both": {"mean": drop_deg, "sd": 1.0, "median": drop_deg, "n": 20}}]
+            });
+            let path = dir.path().join(folder).join("report.json");
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, serde_json::to_vec(&report).expect("json")).expect("write");
+        };
+        write("b2", "BK", "2026-12-01", 4.0);
+        write("a1", "AR", "2026-11-02", 8.0);
+        write("b1", "BK", "2026-11-03", 9.0);
+        write("a2", "AR", "2026-11-30", 7.5);
+        write("c1", "CM", "2026-11-05", 6.0);
+        let reports = collect_reports(&[dir.path().to_path_buf()]).expect("found");
+        let grouped = compare_reports_by_athlete(&reports).expect("compares");
+        let athletes: Vec<Option<&str>> = grouped.athletes.iter().map(|c| c.athlete.as_deref()).collect();
+        assert_eq!(athletes, [Some("AR"), Some("BK")]);
+        let bk = &grouped.athletes[1];
+        assert_eq!(
+            bk.sessions[0].session_date.as_deref(),
+            Some("2026-11-03"),
+            "by date within an athlete"
+        );
+        let drop = &bk.metrics[0];
+        assert_eq!(drop.metric, "pelvic_drop_midstance_deg");
+        assert_eq!(drop.changes[0].change, Some(-5.0));
+        assert_eq!(drop.changes[0].verdict, Verdict::LikelyReal);
+        assert_eq!(grouped.single_sessions.len(), 1, "CM has one session");
+        let text = grouped.text();
+        assert!(
+            text.contains("athlete AR") && text.contains("athlete CM: one session only"),
+            "{text}"
+        );
+        let csv = String::from_utf8(grouped.csv().expect("csv")).expect("utf-8");
+        assert_eq!(
+            csv.lines().filter(|l| l.starts_with("athlete,")).count(),
+            1,
+            "one header: {csv}"
+        );
+        assert_eq!(csv.lines().count(), 5, "{csv}");
     }
 }

@@ -68,7 +68,10 @@ pub const EXIT_CODES: &[(Exit, &str)] = &[
         Exit::InputUnreadable,
         "the input file cannot be read (permissions, I/O)",
     ),
-    (Exit::InputNotReport, "an input file is not a runform report (compare)"),
+    (
+        Exit::InputNotReport,
+        "an input file is not a runform report (compare) or a session manifest (batch)",
+    ),
     (Exit::RuntimeMissing, "the ONNX Runtime library is missing or unusable"),
     (Exit::ModelMissing, "a pose model file is missing or damaged"),
     (Exit::OutputFailed, "an output file could not be written"),

@@ -6,8 +6,9 @@
 //! numbers, and [`analysis`] ties them together with warnings and flags. [`synthetic`] is a kinematic running
 //! model with known answers for testing the analysis. [`landmarks`] holds the
 //! types that pass between the pose and analysis stages; [`options`] is what to analyse, as the command line,
-//! the batch and the web app all say it; [`serve`] is the clinic's web app, a client of the pipeline; [`error`]
-//! maps every failure to a documented exit code.
+//! the batch and the web app all say it; [`session`] combines the side and rear clips of one session into one
+//! report; [`serve`] is the clinic's web app, a client of the pipeline; [`error`] maps every failure to a
+//! documented exit code.
 
 // Library code reports failures as errors, never by panicking (STYLE.md rule 5): no unwrap, expect, panic or
 // indexing that can go out of bounds; tests may.
@@ -32,6 +33,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod landmarks;
+pub mod manifest;
 pub mod metrics;
 pub mod options;
 pub mod output;
@@ -40,6 +42,7 @@ pub mod peer;
 pub mod pose;
 pub mod report;
 pub mod serve;
+pub mod session;
 pub mod shard;
 pub mod synthetic;
 pub mod track;

@@ -104,15 +104,22 @@ fn internal(error: impl std::fmt::Display) -> Failure {
 }
 
 fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
-    let stem = args
-        .clip
-        .file_stem()
-        .map_or_else(|| PathBuf::from("clip"), PathBuf::from);
+    // `CLIP --side SIDE` is the session `SIDE --rear CLIP`; the session's folder is named after its side clip.
+    let (clip, rear) = match (&args.rear, &args.side) {
+        (Some(rear), _) => (&args.clip, Some(rear)),
+        (None, Some(side)) => (side, Some(&args.clip)),
+        (None, None) => (&args.clip, None),
+    };
+    let stem = clip.file_stem().map_or_else(|| PathBuf::from("clip"), PathBuf::from);
     let session = SessionInfo {
         athlete: args.athlete.clone(),
         session_date: args.session_date.clone(),
+        notes: None,
     };
-    let mut settings = AnalyzeSettings::new(&args.clip, &args.out.join(stem), &(&args.options).into(), session)?;
+    let mut settings = AnalyzeSettings::new(clip, &args.out.join(stem), &(&args.options).into(), session)?;
+    if let Some(rear) = rear {
+        settings = settings.with_rear_clip(rear);
+    }
     settings.overlay = args.overlay;
     settings.html = args.html;
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
@@ -168,8 +175,17 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
         // intra-op threads would only compete with the other clips' (see `runform batch --help`).
         clip_settings.pose.session.intra_threads = 1;
     }
+    let root = match (&args.folder, &args.manifest) {
+        (_, Some(manifest)) => manifest
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        (Some(folder), None) => folder.clone(),
+        (None, None) => PathBuf::from("."), // clap requires one of them
+    };
     let settings = BatchSettings {
-        root: args.folder.clone(),
+        root,
+        manifest: args.manifest.clone(),
         out: args.out.clone(),
         jobs,
         shard: args.shard,
@@ -217,22 +233,47 @@ fn run_batch(args: &BatchArgs) -> Result<(), Failure> {
 
 fn run_compare(args: &CompareArgs) -> Result<(), Failure> {
     let reports = compare::collect_reports(&args.reports)?;
-    let comparison = compare::compare_reports(&reports)?;
-    let json = serde_json::to_vec_pretty(&comparison).map_err(internal)?;
+    let grouped = compare::compare_reports_by_athlete(&reports)?;
+    // One athlete's sessions give the comparison as before; several athletes' one comparison each.
+    let one = match (grouped.athletes.as_slice(), grouped.single_sessions.is_empty()) {
+        ([comparison], true) => Some(comparison),
+        _ => None,
+    };
+    let json = match one {
+        Some(comparison) => serde_json::to_vec_pretty(comparison),
+        None => serde_json::to_vec_pretty(&grouped),
+    }
+    .map_err(internal)?;
+    let text = one.map_or_else(|| grouped.text(), compare::Comparison::text);
     match args.json.as_deref() {
         Some(path) if path == Path::new("-") => println!("{}", String::from_utf8_lossy(&json)),
         Some(path) => {
             output::write_atomically(path, &json)?;
-            print!("{}", comparison.text());
+            print!("{text}");
         }
-        None => print!("{}", comparison.text()),
+        None => print!("{text}"),
     }
     if let Some(path) = &args.csv {
-        output::write_atomically(path, &comparison.csv().map_err(internal)?)?;
+        output::write_atomically(path, &grouped.csv().map_err(internal)?)?;
     }
     if let Some(path) = &args.html {
         let thresholds = runform::analysis::Thresholds::default();
-        visual::write_compare_html("Sessions compared", &comparison.html_sessions(), &thresholds, path)?;
+        match one {
+            Some(comparison) => {
+                visual::write_compare_html("Sessions compared", &comparison.html_sessions(), &thresholds, path)?;
+            }
+            None => {
+                let groups: Vec<(String, Vec<visual::CompareSession>)> = grouped
+                    .athletes
+                    .iter()
+                    .map(|comparison| {
+                        let name = comparison.athlete.as_deref().unwrap_or("athlete not named");
+                        (format!("Sessions of {name}"), comparison.html_sessions())
+                    })
+                    .collect();
+                visual::write_compare_groups_html("Sessions compared, by athlete", &groups, &thresholds, path)?;
+            }
+        }
     }
     Ok(())
 }

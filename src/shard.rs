@@ -234,11 +234,7 @@ mod tests {
     use super::*;
 
     fn clip(key: &str, size_byte: u64) -> ClipEntry {
-        ClipEntry {
-            path: Path::new("/clips").join(key),
-            key: PathBuf::from(key),
-            size_byte,
-        }
+        ClipEntry::clip(Path::new("/clips").join(key), PathBuf::from(key), size_byte)
     }
 
     /// A deterministic spread of clip sizes from 1 kB to about 100 MB (a linear congruential generator).

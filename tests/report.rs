@@ -81,7 +81,7 @@ fn sample_clip_report_validates_and_its_tables_load() {
         !schema_validator().is_valid(&broken),
         "a report without analysis must fail validation"
     );
-    assert_eq!(report["schema"], "runform-report-v1");
+    assert_eq!(report["schema"], "runform-report-v2");
     assert_eq!(report["session"]["athlete"], "sample");
     assert_eq!(report["input"]["frame_count"], 230);
     // The walker is followed once she is the more plausible of the two people (about a third of the clip; the

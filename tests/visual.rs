@@ -12,13 +12,16 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use runform::analysis::ViewChoice;
 use runform::analysis::{Analysis, AnalysisSettings, Thresholds, analyze_sequence};
 use runform::landmarks::PoseSequence;
 use runform::metrics::MetricId;
 use runform::peer::PeerFile;
+use runform::report::{ClipSection, PoseSummary, REPORT_SCHEMA, Report, ReportSettings, SessionInfo, Timings};
 use runform::synthetic::{Corruption, SyntheticRunner, SyntheticView};
+use runform::video::VideoInfo;
 use runform::video::{Frame, VideoReader};
-use runform::visual::{self, CompareSession, ReportPage, SessionValue};
+use runform::visual::{self, CompareSession, ReportPage, SessionPage, SessionValue};
 
 /// A synthetic runner small enough to encode in a second: 480×360 at 60 fps for 4 s.
 fn small_runner(view: SyntheticView) -> SyntheticRunner {
@@ -390,6 +393,134 @@ fn synthetic_rear_view_report_has_the_pelvis_section() {
         html.contains("made without the video"),
         "no clip: the stills section says why it is empty"
     );
+}
+
+/// What a report says of a clip that was never a file (the synthetic runner).
+fn synthetic_input(name: &str, runner: &SyntheticRunner, frames: usize) -> (VideoInfo, PoseSummary) {
+    let input = VideoInfo {
+        path: name.into(),
+        file_size_byte: 0,
+        sha256: String::new(),
+        width_px: runner.width_px,
+        height_px: runner.height_px,
+        fps: runner.fps,
+        frame_count: frames as u64,
+        frame_count_exact: true,
+        duration_s: runner.duration_s,
+        codec: "none".into(),
+        rotation_deg: 0,
+        truncation: None,
+    };
+    let pose = PoseSummary {
+        frames: frames as u64,
+        frames_with_pose: frames as u64,
+        detector_runs: 1,
+        landmark_runs: frames as u64,
+        model_load_s: 0.0,
+        run_s: 0.0,
+        end_to_end_fps: 0.0,
+    };
+    (input, pose)
+}
+
+#[test]
+fn a_two_view_session_page_names_each_metrics_view_and_renders_in_chromium() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let side_runner = small_runner(SyntheticView::Side);
+    let rear_runner = small_runner(SyntheticView::Rear);
+    let side_sequence = side_runner.generate(&Corruption::default()).sequence;
+    let rear_sequence = rear_runner.generate(&Corruption::default()).sequence;
+    let side_settings = AnalysisSettings {
+        view: ViewChoice::Side,
+        ..AnalysisSettings::default()
+    };
+    let rear_settings = AnalysisSettings {
+        view: ViewChoice::Rear,
+        ..AnalysisSettings::default()
+    };
+    let side_analysis = analyze_sequence(&side_sequence, &side_settings);
+    let rear_analysis = analyze_sequence(&rear_sequence, &rear_settings);
+    let (input, pose) = synthetic_input("side.mp4", &side_runner, side_sequence.frames.len());
+    let (rear_input, rear_pose) = synthetic_input("rear.mp4", &rear_runner, rear_sequence.frames.len());
+    let mut report = Report {
+        schema: REPORT_SCHEMA.to_owned(),
+        runform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        input,
+        session: SessionInfo::default(),
+        settings: ReportSettings {
+            runform_version: env!("CARGO_PKG_VERSION").to_owned(),
+            model: "full".into(),
+            detection_mode: "tracking".into(),
+            runner_at: None,
+            analysis: side_settings.clone(),
+        },
+        pose,
+        analysis: side_analysis.clone(),
+        metrics: Vec::new(),
+        rear: Some(ClipSection {
+            input: rear_input,
+            pose: rear_pose,
+            analysis: rear_analysis.clone(),
+        }),
+        cadence_agreement: None,
+        timings: Timings {
+            decode_and_pose_s: 0.0,
+            analysis_s: 0.0,
+            total_s: 0.0,
+        },
+    };
+    report.combine_views();
+    assert_eq!(
+        report.cadence_agreement.as_ref().and_then(|a| a.agree),
+        Some(true),
+        "one runner, one cadence"
+    );
+    let page = |title, sequence, analysis, settings| ReportPage {
+        title,
+        clip: None,
+        sequence,
+        analysis,
+        settings,
+        landmark_source: "runform::synthetic",
+    };
+    let session = SessionPage {
+        title: "synthetic runner from the side and from behind",
+        report: &report,
+        side: page("side.mp4", &side_sequence, &side_analysis, &side_settings),
+        rear: page("rear.mp4", &rear_sequence, &rear_analysis, &rear_settings),
+        overlays: Vec::new(),
+    };
+    let html = visual::render_session_html(&session).expect("html");
+    assert_self_contained(&html);
+    assert_eq!(
+        section_ids(&html),
+        [
+            "summary",
+            "views",
+            "side-cycle",
+            "side-steps",
+            "side-stills",
+            "side-quality",
+            "rear-pelvis",
+            "rear-steps",
+            "rear-stills",
+            "rear-quality"
+        ]
+    );
+    // Each card names its view and clip: pelvic drop from behind, cadence and the angles from the side.
+    assert!(html.contains("From the rear view (rear.mp4)"), "pelvic drop's card");
+    assert!(
+        html.contains("From the side view (side.mp4)"),
+        "the side metrics' cards"
+    );
+    assert!(html.contains("agree within 3 %"), "the cadence check");
+    let (_, plots) = check_in_chromium(
+        &html,
+        dir.path(),
+        &["summary", "views", "side-cycle", "rear-pelvis"],
+        &screenshot_path("session-synthetic.png"),
+    );
+    assert!(plots >= 10, "{plots} plots");
 }
 
 #[test]

@@ -7,8 +7,11 @@
 //! (`foot_strike_angle_deg=low_confidence`), and the summary's `<metric>_absent_reason` column says why a metric
 //! (or one side of it) is absent for the clip.
 
+use std::path::Path;
+
+use crate::analysis::Analysis;
 use crate::metrics::MetricId;
-use crate::report::Report;
+use crate::report::{Report, SessionInfo};
 
 /// The first columns of `steps.csv`, before one column per metric.
 const STEP_COLUMNS: [&str; 12] = [
@@ -51,18 +54,29 @@ pub fn enum_text<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
-/// `steps.csv` for one report.
+/// `steps.csv` for one report: the steps of its first (or only) clip.
 pub fn steps_csv(report: &Report) -> Result<Vec<u8>, ::csv::Error> {
+    clip_steps_csv(&report.input.path, &report.session, &report.analysis)
+}
+
+/// `steps-rear.csv` for a two-view session's report: the steps of its rear clip; `None` for a single clip.
+pub fn rear_steps_csv(report: &Report) -> Option<Result<Vec<u8>, ::csv::Error>> {
+    let rear = report.rear.as_ref()?;
+    Some(clip_steps_csv(&rear.input.path, &report.session, &rear.analysis))
+}
+
+/// The per-step table of one clip's analysis.
+fn clip_steps_csv(clip: &Path, session: &SessionInfo, analysis: &Analysis) -> Result<Vec<u8>, ::csv::Error> {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = STEP_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
     header.extend(MetricId::ALL.iter().map(|&m| metric_name(m)));
     writer.write_record(&header)?;
-    let clip = report.input.path.to_string_lossy().into_owned();
-    for step in &report.analysis.steps {
+    let clip = clip.to_string_lossy().into_owned();
+    for step in &analysis.steps {
         let mut row = vec![
             clip.clone(),
-            report.session.athlete.clone().unwrap_or_default(),
-            report.session.session_date.clone().unwrap_or_default(),
+            session.athlete.clone().unwrap_or_default(),
+            session.session_date.clone().unwrap_or_default(),
             step.index.to_string(),
             enum_text(&step.side),
             step.measured.to_string(),
@@ -112,34 +126,62 @@ pub fn summary_header() -> Vec<String> {
     header
 }
 
-/// The one-row-per-clip summary: the row of one report (same order as [`summary_header`]).
+/// The one-row-per-clip summary: the row of one report (same order as [`summary_header`]). In a two-view
+/// session the row is the session's: the clips, hashes, views, frame counts and steps of both joined with `+`
+/// (side first), each metric from the view that can show it, and the warnings of both clips.
 pub fn summary_row(report: &Report) -> Vec<String> {
-    let analysis = &report.analysis;
+    let clips = report.session_clips();
+    let sections: Vec<(&crate::video::VideoInfo, &crate::report::PoseSummary)> =
+        std::iter::once((&report.input, &report.pose))
+            .chain(report.rear.as_ref().map(|rear| (&rear.input, &rear.pose)))
+            .collect();
+    let joined = |texts: Vec<String>| texts.join("+");
+    let mut warnings: Vec<String> = clips
+        .iter()
+        .flat_map(|clip| clip.analysis.warnings.iter().map(|w| enum_text(&w.kind)))
+        .collect();
+    if report
+        .cadence_agreement
+        .as_ref()
+        .is_some_and(|a| a.agree == Some(false))
+    {
+        warnings.push("cadences_disagree".to_owned());
+    }
     let mut row = vec![
-        report.input.path.to_string_lossy().into_owned(),
-        report.input.sha256.clone(),
+        joined(
+            sections
+                .iter()
+                .map(|(input, _)| input.path.to_string_lossy().into_owned())
+                .collect(),
+        ),
+        joined(sections.iter().map(|(input, _)| input.sha256.clone()).collect()),
         report.session.athlete.clone().unwrap_or_default(),
         report.session.session_date.clone().unwrap_or_default(),
-        enum_text(&analysis.view.used),
-        cell(Some(analysis.frame_rate_fps)),
-        report.pose.frames.to_string(),
-        report.pose.frames_with_pose.to_string(),
-        analysis.steps.len().to_string(),
-        analysis
-            .warnings
-            .iter()
-            .map(|w| enum_text(&w.kind))
-            .collect::<Vec<_>>()
-            .join(";"),
-        analysis
-            .flags
+        joined(clips.iter().map(|clip| enum_text(&clip.analysis.view.used)).collect()),
+        joined(
+            clips
+                .iter()
+                .map(|clip| cell(Some(clip.analysis.frame_rate_fps)))
+                .collect(),
+        ),
+        joined(sections.iter().map(|(_, pose)| pose.frames.to_string()).collect()),
+        joined(
+            sections
+                .iter()
+                .map(|(_, pose)| pose.frames_with_pose.to_string())
+                .collect(),
+        ),
+        joined(clips.iter().map(|clip| clip.analysis.steps.len().to_string()).collect()),
+        warnings.join(";"),
+        report
+            .session_flags()
             .iter()
             .map(|f| f.threshold_name.clone())
             .collect::<Vec<_>>()
             .join(";"),
     ];
     for metric in MetricId::ALL {
-        let summary = analysis.metric(metric);
+        let summary = report.session_metric(metric);
         let both = summary.and_then(|s| s.both.as_ref());
         row.push(cell(both.map(|s| s.mean)));
         row.push(cell(both.map(|s| s.sd)));

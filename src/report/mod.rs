@@ -9,41 +9,160 @@ pub mod csv;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{Analysis, AnalysisSettings};
+use crate::analysis::{Analysis, AnalysisSettings, Flag};
+use crate::metrics::{MetricId, MetricSummary};
+use crate::session::{self, CadenceAgreement, SessionClip, SessionMetric};
 use crate::video::VideoInfo;
 
-/// Version of the report's layout; bumped whenever a field changes meaning or is removed.
-pub const REPORT_SCHEMA: &str = "runform-report-v1";
+/// Version of the report's layout; bumped whenever a field changes meaning, is removed or is added. The changes
+/// from one version to the next are listed in `docs/sessions.md` ("The report's versions").
+///
+/// v2 added `metrics` (every metric of the session naming its view and clip), `rear` and `cadence_agreement`
+/// (two-view sessions) and `session.notes`; everything a v1 report holds is still there with the same meaning.
+pub const REPORT_SCHEMA: &str = "runform-report-v2";
 
-/// Everything runform found in one clip: the contents of `report.json`.
+/// Everything runform found in one session: the contents of `report.json`. A session is one clip, or a side clip
+/// and a rear clip of the same runner (`runform analyze SIDE --rear REAR`); `input`, `pose` and `analysis` are
+/// then the side clip's and `rear` holds the rear clip's, while `metrics` is the session's answer, each metric
+/// from the view that can show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// The layout version, [`REPORT_SCHEMA`].
     pub schema: String,
     /// The runform version that wrote the report.
     pub runform_version: String,
-    /// The input clip.
+    /// The input clip (in a two-view session, the side clip).
     pub input: VideoInfo,
     /// Who and when, as the user gave them.
     pub session: SessionInfo,
     /// Everything that changes the report's numbers; a rerun with equal settings on the same clip (same SHA-256)
     /// is skipped by `runform batch`.
     pub settings: ReportSettings,
-    /// What the pose stage found.
+    /// What the pose stage found in `input`.
     pub pose: PoseSummary,
-    /// Gait events, per-step values, metric summaries, warnings and flags.
+    /// The analysis of `input` on its own: gait events, per-step values, metric summaries, warnings and flags.
     pub analysis: Analysis,
-    /// Where the time went.
+    /// The session's metrics (since v2): one per metric, each from the clip whose view can show it, naming that
+    /// view and clip. For a single clip these are `analysis.metrics` with the clip's view; in a two-view session
+    /// the sagittal metrics come from the side clip, the frontal-plane ones (pelvic drop) from the rear clip, and
+    /// the rest from the side clip where it measured them. Read this, not `analysis.metrics`, for the session's
+    /// values.
+    #[serde(default)]
+    pub metrics: Vec<SessionMetric>,
+    /// The rear clip of a two-view session (since v2), analysed on its own; absent for a single clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rear: Option<ClipSection>,
+    /// Two-view sessions (since v2): the cadence of each clip and whether they agree (the clips need not be
+    /// filmed at the same moment, so their frames are not aligned, but their cadences must agree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence_agreement: Option<CadenceAgreement>,
+    /// Where the time went (both clips, in a two-view session).
     pub timings: Timings,
 }
 
-/// The athlete and session date, as given on the command line.
+/// One more clip of a session (the rear clip of a two-view session): what `input`, `pose` and `analysis` are for
+/// the first clip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClipSection {
+    /// The clip.
+    pub input: VideoInfo,
+    /// What the pose stage found in it.
+    pub pose: PoseSummary,
+    /// Its analysis on its own.
+    pub analysis: Analysis,
+}
+
+impl Report {
+    /// The session's clips, the first (side) clip first, as the combination reads them.
+    pub fn session_clips(&self) -> Vec<SessionClip<'_>> {
+        let mut clips = vec![SessionClip {
+            path: &self.input.path,
+            analysis: &self.analysis,
+        }];
+        if let Some(rear) = &self.rear {
+            clips.push(SessionClip {
+                path: &rear.input.path,
+                analysis: &rear.analysis,
+            });
+        }
+        clips
+    }
+
+    /// Fills `metrics` (and, with a rear clip, `cadence_agreement`) from the clips' analyses.
+    pub fn combine_views(&mut self) {
+        self.metrics = session::session_metrics(&self.session_clips());
+        self.cadence_agreement = self
+            .rear
+            .as_ref()
+            .map(|rear| session::cadence_agreement(&self.analysis, &rear.analysis));
+    }
+
+    /// The session's summary of `metric`: from `metrics`, or from `analysis` in a v1 report, which has none.
+    pub fn session_metric(&self, metric: MetricId) -> Option<&MetricSummary> {
+        if self.metrics.is_empty() {
+            return self.analysis.metric(metric);
+        }
+        self.metrics
+            .iter()
+            .find(|m| m.summary.metric == metric)
+            .map(|m| &m.summary)
+    }
+
+    /// The session's flags: each clip's flags about the metrics the session takes from it.
+    pub fn session_flags(&self) -> Vec<&Flag> {
+        if self.metrics.is_empty() {
+            return self.analysis.flags.iter().collect();
+        }
+        session::session_flags(&self.session_clips(), &self.metrics)
+    }
+
+    /// The session's warnings in plain words: the clip's, or in a two-view session each clip's, named, and the
+    /// cadences' disagreement.
+    pub fn session_warnings(&self) -> Vec<String> {
+        let Some(rear) = &self.rear else {
+            return self.analysis.warnings.iter().map(|w| w.message.clone()).collect();
+        };
+        let mut warnings: Vec<String> = self
+            .analysis
+            .warnings
+            .iter()
+            .map(|w| format!("side clip: {}", w.message))
+            .collect();
+        warnings.extend(
+            rear.analysis
+                .warnings
+                .iter()
+                .map(|w| format!("rear clip: {}", w.message)),
+        );
+        if let Some(agreement) = self.cadence_agreement.as_ref().filter(|a| a.agree == Some(false)) {
+            warnings.push(agreement.message.clone());
+        }
+        warnings
+    }
+
+    /// Every clip's SHA-256, the first clip first: what a rerun of the session compares against.
+    pub fn clip_sha256s(&self) -> Vec<&str> {
+        let mut shas = vec![self.input.sha256.as_str()];
+        shas.extend(self.rear.as_ref().map(|rear| rear.input.sha256.as_str()));
+        shas
+    }
+
+    /// Bytes of video in the session (both clips).
+    pub fn clip_bytes(&self) -> u64 {
+        self.input.file_size_byte + self.rear.as_ref().map_or(0, |rear| rear.input.file_size_byte)
+    }
+}
+
+/// The athlete, session date and notes, as given on the command line or in a batch manifest.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SessionInfo {
-    /// The athlete's name or code (`--athlete`).
+    /// The athlete's name or code (`--athlete`, or the manifest's `athlete` column).
     pub athlete: Option<String>,
-    /// The session date, YYYY-MM-DD (`--session-date`).
+    /// The session date, YYYY-MM-DD (`--session-date`, or the manifest's `session_date` column).
     pub session_date: Option<String>,
+    /// Free text about the session (since v2: the manifest's `notes` column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 /// The settings a report was made with.

@@ -160,6 +160,7 @@ fn run_job(state: &AppState, job: &Job) {
     let info = SessionInfo {
         athlete: Some(session.athlete_name.clone()),
         session_date: Some(session.session_date.clone()),
+        notes: None,
     };
     let mut settings = match AnalyzeSettings::new(&clip, &out_dir, &options, info) {
         Ok(settings) => settings,

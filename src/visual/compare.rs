@@ -68,19 +68,71 @@ pub fn write_compare_html(
 
 /// The comparison as one HTML document (sessions in the order given).
 pub fn render_compare_html(title: &str, sessions: &[CompareSession], thresholds: &Thresholds) -> String {
+    let mut body = String::new();
+    comparison_body(&mut body, title, sessions, thresholds, "", "h1");
+    document(title, &body)
+}
+
+/// Renders the comparisons of several athletes (each a heading and its sessions) and writes them atomically to
+/// `out_html` as one page.
+pub fn write_compare_groups_html(
+    title: &str,
+    groups: &[(String, Vec<CompareSession>)],
+    thresholds: &Thresholds,
+    out_html: &Path,
+) -> Result<(), VisualError> {
+    let html = render_compare_groups_html(title, groups, thresholds);
+    output::write_atomically(out_html, html.as_bytes())?;
+    Ok(())
+}
+
+/// Several athletes' comparisons as one HTML document: one part per athlete, its section ids prefixed with
+/// `athlete-N-` (N from 1).
+pub fn render_compare_groups_html(
+    title: &str,
+    groups: &[(String, Vec<CompareSession>)],
+    thresholds: &Thresholds,
+) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<header><h1>{}</h1><p>{} athletes</p></header>",
+        escape(title),
+        groups.len()
+    );
+    for (index, (heading, sessions)) in groups.iter().enumerate() {
+        let prefix = format!("athlete-{}-", index + 1);
+        let _ = write!(body, "<article id=\"athlete-{}\">", index + 1);
+        comparison_body(&mut body, heading, sessions, thresholds, &prefix, "h2");
+        body.push_str("</article>");
+    }
+    document(title, &body)
+}
+
+/// One comparison's heading and sections, the section ids prefixed with `prefix` and the heading at `level`.
+fn comparison_body(
+    body: &mut String,
+    title: &str,
+    sessions: &[CompareSession],
+    thresholds: &Thresholds,
+    prefix: &str,
+    level: &str,
+) {
     let metrics: BTreeSet<MetricId> = sessions
         .iter()
         .flat_map(|s| s.values.iter().filter(|v| v.value.is_finite()).map(|v| v.metric))
         .collect();
-    let mut body = String::new();
     let _ = write!(
         body,
-        "<header><h1>{}</h1><p>{} sessions · {} metrics</p></header>",
+        "<header><{level}>{}</{level}><p>{} sessions · {} metrics</p></header>",
         escape(title),
         sessions.len(),
         metrics.len()
     );
-    body.push_str("<section id=\"sessions\"><h2>Sessions</h2><table><tr><th>#</th><th>Label</th><th>Date</th></tr>");
+    let _ = write!(
+        body,
+        "<section id=\"{prefix}sessions\"><h2>Sessions</h2><table><tr><th>#</th><th>Label</th><th>Date</th></tr>"
+    );
     for (index, session) in sessions.iter().enumerate() {
         let _ = write!(
             body,
@@ -91,8 +143,9 @@ pub fn render_compare_html(title: &str, sessions: &[CompareSession], thresholds:
         );
     }
     body.push_str("</table></section>");
-    body.push_str(
-        "<section id=\"changes\"><h2>Changes</h2><table><tr><th>Metric</th><th>First</th><th>Last</th>\
+    let _ = write!(
+        body,
+        "<section id=\"{prefix}changes\"><h2>Changes</h2><table><tr><th>Metric</th><th>First</th><th>Last</th>\
          <th>Change</th><th>Reference</th></tr>",
     );
     for &metric in &metrics {
@@ -119,18 +172,23 @@ pub fn render_compare_html(title: &str, sessions: &[CompareSession], thresholds:
         );
     }
     body.push_str("</table></section>");
-    all_values_table(&mut body, sessions, &metrics);
-    body.push_str("<section id=\"plots\"><h2>Over the sessions</h2><div class=\"plots\">");
+    all_values_table(body, prefix, sessions, &metrics);
+    let _ = write!(
+        body,
+        "<section id=\"{prefix}plots\"><h2>Over the sessions</h2><div class=\"plots\">"
+    );
     for &metric in &metrics {
         body.push_str(&session_plot(sessions, thresholds, metric).to_svg());
     }
     body.push_str("</div></section>");
-    document(title, &body)
 }
 
 /// Every metric in every session, with the verdict on its change where one was given.
-fn all_values_table(body: &mut String, sessions: &[CompareSession], metrics: &BTreeSet<MetricId>) {
-    body.push_str("<section id=\"values\"><h2>Every session</h2><table><tr><th>Metric</th>");
+fn all_values_table(body: &mut String, prefix: &str, sessions: &[CompareSession], metrics: &BTreeSet<MetricId>) {
+    let _ = write!(
+        body,
+        "<section id=\"{prefix}values\"><h2>Every session</h2><table><tr><th>Metric</th>"
+    );
     for session in sessions {
         let _ = write!(body, "<th>{}</th>", escape(&session.label));
     }

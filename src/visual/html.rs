@@ -5,14 +5,19 @@
 //!
 //! Every section is a `<section id=…>` with a fixed id (`summary`, `cycle`, `steps`, `stills`, `rear`,
 //! `quality`) so that tests and readers can find it.
+//!
+//! A two-view session ([`SessionPage`]) gets one page: the session's summary cards, each naming the view and clip
+//! it comes from, a `views` section with both clips, the cadence check and the overlay videos, then each clip's
+//! evidence with its section ids prefixed by `side-` and `rear-` (`side-cycle`, `rear-pelvis`, `rear-steps`, …).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::analysis::{Analysis, AnalysisSettings, ReferenceRange, Thresholds};
+use crate::analysis::{Analysis, AnalysisSettings, Flag, ReferenceRange, Thresholds};
 use crate::landmarks::{LandmarkId, PoseSequence};
 use crate::metrics::{MetricId, MetricSummary, Stats};
 use crate::output;
+use crate::report::Report;
 use crate::track::{Side, View};
 
 use super::VisualError;
@@ -37,6 +42,20 @@ pub struct ReportPage<'a> {
     pub landmark_source: &'a str,
 }
 
+/// What the report of a two-view session is made from: the session's report and each clip's page.
+pub struct SessionPage<'a> {
+    /// Heading, e.g. the two clips' file names.
+    pub title: &'a str,
+    /// The session's report (its `metrics` say which view and clip each metric comes from).
+    pub report: &'a Report,
+    /// The side clip's page.
+    pub side: ReportPage<'a>,
+    /// The rear clip's page.
+    pub rear: ReportPage<'a>,
+    /// The overlay videos written beside the page (file names, side first), shown in the `views` section.
+    pub overlays: Vec<String>,
+}
+
 /// Renders the report and writes it atomically to `out_html`.
 pub fn write_html(page: &ReportPage, out_html: &Path) -> Result<(), VisualError> {
     let html = render_html(page)?;
@@ -44,8 +63,82 @@ pub fn write_html(page: &ReportPage, out_html: &Path) -> Result<(), VisualError>
     Ok(())
 }
 
+/// Renders the report of a two-view session and writes it atomically to `out_html`.
+pub fn write_session_html(page: &SessionPage, out_html: &Path) -> Result<(), VisualError> {
+    let html = render_session_html(page)?;
+    output::write_atomically(out_html, html.as_bytes())?;
+    Ok(())
+}
+
 /// The report as one HTML document.
 pub fn render_html(page: &ReportPage) -> Result<String, VisualError> {
+    let analysis = page.analysis;
+    let mut body = String::new();
+    header(&mut body, page);
+    let metrics: Vec<CardMetric> = analysis
+        .metrics
+        .iter()
+        .map(|summary| CardMetric { summary, from: None })
+        .collect();
+    let flags: Vec<&Flag> = analysis.flags.iter().collect();
+    let warnings: Vec<String> = analysis.warnings.iter().map(|w| w.message.clone()).collect();
+    summary_section(&mut body, &metrics, &flags, &warnings, &page.settings.thresholds);
+    clip_sections(&mut body, page, "")?;
+    Ok(document(page.title, &body))
+}
+
+/// The report of a two-view session as one HTML document: the session's summary, the clips, then each clip's
+/// evidence.
+pub fn render_session_html(page: &SessionPage) -> Result<String, VisualError> {
+    let report = page.report;
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<header><h1>Running form: {}</h1><p>One session filmed from two views: each number below comes from the          view that can show it, and says which.</p></header>",
+        escape(page.title)
+    );
+    let metrics: Vec<CardMetric> = report
+        .metrics
+        .iter()
+        .map(|metric| CardMetric {
+            summary: &metric.summary,
+            from: Some(format!(
+                "{} view ({})",
+                view_name(metric.view),
+                Path::new(&metric.source_clip)
+                    .file_name()
+                    .map_or_else(|| metric.source_clip.clone(), |n| n.to_string_lossy().into_owned())
+            )),
+        })
+        .collect();
+    let flags = report.session_flags();
+    summary_section(
+        &mut body,
+        &metrics,
+        &flags,
+        &report.session_warnings(),
+        &page.side.settings.thresholds,
+    );
+    views_section(&mut body, page);
+    // The frontal clip is filmed from behind, or from in front where its landmarks say so.
+    let frontal_role = match page.rear.analysis.view.used {
+        View::Front => "Front clip",
+        _ => "Rear clip",
+    };
+    for (prefix, clip_page, role) in [("side-", &page.side, "Side clip"), ("rear-", &page.rear, frontal_role)] {
+        let _ = write!(
+            body,
+            "<h2 class=\"clip-title\" id=\"{prefix}clip\">{role}: {}</h2>",
+            escape(clip_page.title)
+        );
+        clip_sections(&mut body, clip_page, prefix)?;
+    }
+    Ok(document(page.title, &body))
+}
+
+/// The evidence of one clip: the stride cycle (side view) or the pelvis (frontal views), steps, stills, quality.
+/// `prefix` goes before each section's id (empty on a one-clip page).
+fn clip_sections(body: &mut String, page: &ReportPage, prefix: &str) -> Result<(), VisualError> {
     let analysis = page.analysis;
     let evidence = Evidence::new(page.sequence, analysis, page.settings);
     let stills = match page.clip {
@@ -53,18 +146,87 @@ pub fn render_html(page: &ReportPage) -> Result<String, VisualError> {
         _ => None,
     };
     let frontal = matches!(analysis.view.used, View::Rear | View::Front);
-    let mut body = String::new();
-    header(&mut body, page);
-    summary_section(&mut body, analysis, &page.settings.thresholds);
     if frontal {
-        rear_section(&mut body, analysis, &evidence, &page.settings.thresholds);
+        // A one-clip page keeps its historical id `rear`; in a session, `rear-pelvis`.
+        let id = if prefix.is_empty() {
+            "rear".to_owned()
+        } else {
+            format!("{prefix}pelvis")
+        };
+        rear_section(body, &id, analysis, &evidence, &page.settings.thresholds);
     } else {
-        cycle_section(&mut body, analysis, &evidence);
+        cycle_section(body, prefix, analysis, &evidence);
     }
-    steps_section(&mut body, analysis, &page.settings.thresholds, frontal);
-    stills_section(&mut body, stills.as_deref(), page.clip.is_some());
-    quality_section(&mut body, page, &evidence);
-    Ok(document(page.title, &body))
+    steps_section(body, prefix, analysis, &page.settings.thresholds, frontal);
+    stills_section(body, prefix, stills.as_deref(), page.clip.is_some());
+    quality_section(body, prefix, page, &evidence);
+    Ok(())
+}
+
+/// A view's name in plain words.
+fn view_name(view: View) -> &'static str {
+    match view {
+        View::Side => "side",
+        View::Rear => "rear",
+        View::Front => "front",
+        View::Oblique => "oblique",
+    }
+}
+
+/// The session's clips side by side: what each is, the cadence check between them, and the overlay videos.
+fn views_section(out: &mut String, page: &SessionPage) {
+    out.push_str(
+        "<section id=\"views\"><h2>The two views</h2><table><tr><th>Clip</th><th>View</th><th>Frame rate</th>\
+         <th>Frames with a pose</th><th>Steps</th><th>Cadence</th></tr>",
+    );
+    for clip in [&page.side, &page.rear] {
+        let analysis = clip.analysis;
+        let cadence = analysis
+            .metric(MetricId::CadenceStepsPerMin)
+            .and_then(|s| s.both.as_ref())
+            .map_or_else(
+                || "not measured".to_owned(),
+                |stats| format!("{:.1} steps/min", stats.mean),
+            );
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{:.0} fps</td><td>{} of {}</td><td>{}</td><td>{}</td></tr>",
+            escape(clip.title),
+            view_name(analysis.view.used),
+            analysis.frame_rate_fps,
+            analysis.frames_with_pose_count,
+            analysis.frame_count,
+            analysis.steps.len(),
+            escape(&cadence)
+        );
+    }
+    out.push_str("</table>");
+    if let Some(agreement) = &page.report.cadence_agreement {
+        let class = match agreement.agree {
+            Some(false) => "warnings",
+            _ => "checks",
+        };
+        let _ = write!(
+            out,
+            "<h3>Cadence check</h3><ul class=\"{class}\"><li>{}</li></ul><p class=\"note\">The clips need not be \
+             filmed at the same moment, so their frames are not matched; at one treadmill speed their cadences \
+             should agree.</p>",
+            escape(&agreement.message)
+        );
+    }
+    if !page.overlays.is_empty() {
+        out.push_str("<h3>Overlay videos</h3><div class=\"stills\">");
+        for name in &page.overlays {
+            let _ = write!(
+                out,
+                "<figure><video controls preload=\"metadata\" src=\"{0}\"></video><figcaption><a \
+                 href=\"{0}\">{0}</a></figcaption></figure>",
+                escape(name)
+            );
+        }
+        out.push_str("</div>");
+    }
+    out.push_str("</section>");
 }
 
 /// Wraps `body` in the page skeleton with the stylesheet.
@@ -96,7 +258,7 @@ h2{font-size:20px;margin:6px 0 10px}h3{font-size:15px;margin:10px 0 6px}\
 .left{color:var(--left);font-weight:600}.right{color:var(--right);font-weight:600}\
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}\
 svg.plot{width:100%;height:auto;background:#fff;font-family:inherit}\
-.stills{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;max-width:360px}figure img{max-width:100%;border-radius:4px}\
+.stills{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;max-width:360px}figure img,figure video{max-width:100%;border-radius:4px}\
 figcaption{font-size:13px;color:#333}\
 table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #e5e5e5;padding:4px 8px;text-align:left}\
 ul.flags li{color:var(--flag)}ul.warnings li{color:#8a5300}.note{color:var(--muted);font-size:13px}\
@@ -189,42 +351,59 @@ fn header(out: &mut String, page: &ReportPage) {
     );
 }
 
-fn summary_section(out: &mut String, analysis: &Analysis, thresholds: &Thresholds) {
+/// A metric on a summary card: its summary and, in a two-view session, the view and clip it comes from.
+struct CardMetric<'a> {
+    summary: &'a MetricSummary,
+    from: Option<String>,
+}
+
+fn summary_section(
+    out: &mut String,
+    metrics: &[CardMetric],
+    flags: &[&Flag],
+    warnings: &[String],
+    thresholds: &Thresholds,
+) {
     out.push_str("<section id=\"summary\"><h2>Summary</h2>");
-    if analysis.flags.is_empty() {
+    if flags.is_empty() {
         out.push_str("<p>No value is outside its reference range.</p>");
     } else {
         out.push_str("<h3>What stands out</h3><ul class=\"flags\">");
-        for flag in &analysis.flags {
+        for flag in flags {
             let _ = write!(out, "<li>{}</li>", escape(&flag.message));
         }
         out.push_str("</ul>");
     }
-    if !analysis.warnings.is_empty() {
+    if !warnings.is_empty() {
         out.push_str("<h3>Read with care</h3><ul class=\"warnings\">");
-        for warning in &analysis.warnings {
-            let _ = write!(out, "<li>{}</li>", escape(&warning.message));
+        for warning in warnings {
+            let _ = write!(out, "<li>{}</li>", escape(warning));
         }
         out.push_str("</ul>");
     }
     out.push_str("<div class=\"cards\">");
     // Flagged metrics first, then those with a reference range, then the rest, each group in report order.
-    let mut shown: Vec<&MetricSummary> = analysis.metrics.iter().filter(|s| s.both.is_some()).collect();
-    shown.sort_by_key(|s| {
-        let flagged = analysis.flags.iter().any(|f| f.metric == s.metric);
-        (!flagged, reference_range(thresholds, s.metric).is_none())
+    let mut shown: Vec<&CardMetric> = metrics.iter().filter(|m| m.summary.both.is_some()).collect();
+    shown.sort_by_key(|m| {
+        let flagged = flags.iter().any(|f| f.metric == m.summary.metric);
+        (!flagged, reference_range(thresholds, m.summary.metric).is_none())
     });
-    for summary in shown {
-        card(out, summary, analysis, thresholds);
+    for metric in shown {
+        card(out, metric.summary, metric.from.as_deref(), flags, thresholds);
     }
     out.push_str("</div>");
     // Metrics absent for the same reason share a row (a rear view lacks every sagittal metric at once).
-    let mut absent: Vec<(Vec<&'static str>, &str)> = Vec::new();
-    for summary in analysis.metrics.iter().filter(|s| s.both.is_none()) {
-        let reason = summary.absent_reason.as_deref().unwrap_or("no value");
+    let mut absent: Vec<(Vec<&'static str>, String)> = Vec::new();
+    for metric in metrics.iter().filter(|m| m.summary.both.is_none()) {
+        let reason = metric.summary.absent_reason.as_deref().unwrap_or("no value");
+        let reason = match &metric.from {
+            Some(from) => format!("{from}: {reason}"),
+            None => reason.to_owned(),
+        };
+        let name = metric_name(metric.summary.metric);
         match absent.iter_mut().find(|(_, r)| *r == reason) {
-            Some((names, _)) => names.push(metric_name(summary.metric)),
-            None => absent.push((vec![metric_name(summary.metric)], reason)),
+            Some((names, _)) => names.push(name),
+            None => absent.push((vec![name], reason)),
         }
     }
     if !absent.is_empty() {
@@ -234,7 +413,7 @@ fn summary_section(out: &mut String, analysis: &Analysis, thresholds: &Threshold
                 out,
                 "<tr><td>{}</td><td>{}</td></tr>",
                 escape(&names.join(", ")),
-                escape(reason)
+                escape(&reason)
             );
         }
         out.push_str("</table>");
@@ -242,12 +421,12 @@ fn summary_section(out: &mut String, analysis: &Analysis, thresholds: &Threshold
     out.push_str("</section>");
 }
 
-fn card(out: &mut String, summary: &MetricSummary, analysis: &Analysis, thresholds: &Thresholds) {
+fn card(out: &mut String, summary: &MetricSummary, from: Option<&str>, flags: &[&Flag], thresholds: &Thresholds) {
     let Some(both) = &summary.both else {
         return;
     };
     let metric = summary.metric;
-    let flags: Vec<_> = analysis.flags.iter().filter(|f| f.metric == metric).collect();
+    let flags: Vec<_> = flags.iter().filter(|f| f.metric == metric).collect();
     let range = reference_range(thresholds, metric);
     let class = if !flags.is_empty() {
         "card flagged"
@@ -292,6 +471,9 @@ fn card(out: &mut String, summary: &MetricSummary, analysis: &Analysis, threshol
         " (too few for a reliable average)"
     };
     let _ = write!(out, "<div class=\"n\">{} steps{enough}</div>", both.n);
+    if let Some(from) = from {
+        let _ = write!(out, "<div class=\"n from\">From the {}</div>", escape(from));
+    }
     match range {
         Some(range) => {
             let _ = write!(
@@ -376,9 +558,10 @@ fn push_plot(out: &mut String, plot: &Plot, empty_note: &str) {
     }
 }
 
-fn cycle_section(out: &mut String, analysis: &Analysis, evidence: &Evidence) {
+fn cycle_section(out: &mut String, prefix: &str, analysis: &Analysis, evidence: &Evidence) {
+    let _ = write!(out, "<section id=\"{prefix}cycle\">");
     out.push_str(
-        "<section id=\"cycle\"><h2>Over the stride cycle</h2><p class=\"note\">Each curve is one foot's strides \
+        "<h2>Over the stride cycle</h2><p class=\"note\">Each curve is one foot's strides \
          averaged from its initial contact (0 %) to its next (100 %); the band is ±1 SD. Dashed lines: that foot's \
          mean toe-off (TO) and the other foot's initial contact.</p><div class=\"plots\">",
     );
@@ -495,9 +678,10 @@ const SIDE_STEP_METRICS: [MetricId; 8] = [
 /// The per-step plots shown for rear and front views.
 const FRONTAL_STEP_METRICS: [MetricId; 3] = [MetricId::ContactTimeMs, MetricId::FlightTimeMs, MetricId::StepTimeMs];
 
-fn steps_section(out: &mut String, analysis: &Analysis, thresholds: &Thresholds, frontal: bool) {
+fn steps_section(out: &mut String, prefix: &str, analysis: &Analysis, thresholds: &Thresholds, frontal: bool) {
+    let _ = write!(out, "<section id=\"{prefix}steps\">");
     out.push_str(
-        "<section id=\"steps\"><h2>Step by step</h2><p class=\"note\">Each point is one step, at the time of its \
+        "<h2>Step by step</h2><p class=\"note\">Each point is one step, at the time of its \
          initial contact; the green band is the reference range. A drift or a lone outlier shows here.</p>\
          <div class=\"plots\">",
     );
@@ -521,9 +705,10 @@ fn steps_section(out: &mut String, analysis: &Analysis, thresholds: &Thresholds,
     out.push_str("</section>");
 }
 
-fn stills_section(out: &mut String, stills: Option<&[Still]>, clip_given: bool) {
+fn stills_section(out: &mut String, prefix: &str, stills: Option<&[Still]>, clip_given: bool) {
+    let _ = write!(out, "<section id=\"{prefix}stills\">");
     out.push_str(
-        "<section id=\"stills\"><h2>Key moments</h2><p class=\"note\">A typical step of each foot (the one closest \
+        "<h2>Key moments</h2><p class=\"note\">A typical step of each foot (the one closest \
          to that foot's median), with the measured angles drawn against the belt: dashed line = reference \
          (vertical or belt), yellow arc = the angle.</p>",
     );
@@ -554,12 +739,17 @@ fn stills_section(out: &mut String, stills: Option<&[Still]>, clip_given: bool) 
     out.push_str("</section>");
 }
 
-fn rear_section(out: &mut String, analysis: &Analysis, evidence: &Evidence, thresholds: &Thresholds) {
-    out.push_str("<section id=\"rear\"><h2>Rear view: pelvis</h2>");
+fn rear_section(out: &mut String, id: &str, analysis: &Analysis, evidence: &Evidence, thresholds: &Thresholds) {
+    let heading = match analysis.view.used {
+        View::Front => "Front view: pelvis",
+        _ => "Rear view: pelvis",
+    };
+    let _ = write!(out, "<section id=\"{id}\"><h2>{heading}</h2>");
     let metric = MetricId::PelvicDropMidstanceDeg;
     if let Some(summary) = analysis.metric(metric).filter(|s| s.both.is_some()) {
         out.push_str("<div class=\"cards\">");
-        card(out, summary, analysis, thresholds);
+        let flags: Vec<&Flag> = analysis.flags.iter().collect();
+        card(out, summary, None, &flags, thresholds);
         out.push_str("</div>");
     } else if let Some(reason) = analysis.metric(metric).and_then(|s| s.absent_reason.as_deref()) {
         let _ = write!(
@@ -582,9 +772,9 @@ fn rear_section(out: &mut String, analysis: &Analysis, evidence: &Evidence, thre
     out.push_str("</div></section>");
 }
 
-fn quality_section(out: &mut String, page: &ReportPage, evidence: &Evidence) {
+fn quality_section(out: &mut String, prefix: &str, page: &ReportPage, evidence: &Evidence) {
     let analysis = page.analysis;
-    out.push_str("<section id=\"quality\"><h2>Quality</h2><table>");
+    let _ = write!(out, "<section id=\"{prefix}quality\"><h2>Quality</h2><table>");
     let mut row = |name: &str, value: String| {
         let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(&value));
     };
