@@ -591,6 +591,42 @@ fn pelvic_drop_from_a_side_view_is_absent_even_when_asked_for_a_rear_view() {
 }
 
 #[test]
+fn frontal_measures_are_absent_with_the_reason_in_a_side_view() {
+    let clip = SyntheticRunner::default().generate(&Corruption::default());
+    let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+    assert_eq!(analysis.view.used, View::Side);
+    let reason = |metric: MetricId| {
+        let summary = analysis.metric(metric).expect("listed");
+        assert!(
+            summary.both.is_none() && summary.left.is_none() && summary.right.is_none(),
+            "{metric:?}"
+        );
+        assert!(
+            analysis.steps.iter().all(|step| !step.values.contains_key(&metric)),
+            "{metric:?} has per-step values in a side view"
+        );
+        summary.absent_reason.clone().unwrap_or_default()
+    };
+    for metric in [
+        MetricId::KneeProjectionAngleMidstanceDeg,
+        MetricId::StepWidthPctLegLength,
+        MetricId::StepWidthCm,
+        MetricId::FootFromMidlinePctLegLength,
+        MetricId::FootFromMidlineCm,
+        MetricId::HeelWhipDeg,
+    ] {
+        assert!(
+            reason(metric).contains("needs a rear view"),
+            "{metric:?}: {}",
+            reason(metric)
+        );
+    }
+    // Pelvic drop's reason cites the side-view study.
+    let pelvic = reason(MetricId::PelvicDropMidstanceDeg);
+    assert!(pelvic.contains("docs/pelvic-drop-from-the-side.md"), "{pelvic}");
+}
+
+#[test]
 fn unusable_clips_warn_instead_of_guessing() {
     // No runner at all.
     let mut empty = SyntheticRunner::default().generate(&Corruption::default()).sequence;
