@@ -11,7 +11,13 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
+
+use runform::analysis::AnalysisSettings;
+use runform::metrics::series::Kinematics;
+use runform::peer::PeerFile;
+use runform::track::{BeltFrame, build_tracks};
 
 /// Largest per-side standard deviation of a clip's per-step pelvic drop, degrees: the smallest detectable
 /// difference of 2D pelvic drop between sessions (Dingenen et al. 2018), which a steady runner's steps within
@@ -86,5 +92,72 @@ fn pelvic_drop_on_real_frontal_footage_is_steady_or_absent_with_a_reason() {
             eprintln!("{name}: pelvic drop absent: {reason}");
             assert!(!reason.is_empty(), "{name}: absent without a reason");
         }
+    }
+}
+
+/// Largest frame-to-frame jitter of the filtered hip line on the forest clip, degrees (measured: 0.24° from
+/// MediaPipe's landmarks after runform's filter; 0.57° on runform's unfiltered landmarks; hips 23 px apart).
+const MAX_HIP_LINE_JITTER_DEG: f64 = 1.0;
+
+/// The hip line itself is steady on the one real rear clip that walks long enough: its frame-to-frame jitter is a
+/// fraction of a degree, and its peak each half stride (one hip lower, then the other) repeats within the 2.8°
+/// smallest detectable difference. So a per-step spread of ±12° there came from the events, not from the hips.
+/// MediaPipe's own landmarks (`../shared/reference`), so this runs without the pose stage.
+#[test]
+fn the_hip_line_from_behind_is_steady_on_real_landmarks() {
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
+    let file = reference.join("walk_rear_forest_pexels.tasks_video_full.json");
+    if !file.is_file() {
+        eprintln!(
+            "skipped: {} is absent (it exists only on developer and CI machines)",
+            file.display()
+        );
+        return;
+    }
+    let sequence = PeerFile::read(&file).expect("reference landmarks").to_sequence();
+    let tracks = build_tracks(&sequence, &AnalysisSettings::default().track_options());
+    let kinematics = Kinematics::new(&tracks, &BeltFrame::level(1.0));
+    let obliquity = &kinematics.pelvic_obliquity_deg;
+    let second_differences: Vec<f64> = obliquity
+        .windows(3)
+        .filter_map(|w| match w {
+            [a, b, c] if a.is_finite() && b.is_finite() && c.is_finite() => Some((a - 2.0 * b + c) / 6f64.sqrt()),
+            _ => None,
+        })
+        .collect();
+    let jitter = (second_differences.iter().map(|d| d * d).sum::<f64>() / second_differences.len() as f64).sqrt();
+    eprintln!(
+        "hip line jitter {jitter:.2} deg over {} frames",
+        second_differences.len()
+    );
+    assert!(jitter <= MAX_HIP_LINE_JITTER_DEG, "hip line jitter {jitter:.2} deg");
+    // The peak of each half stride: the largest magnitude between zero crossings, over runs of more than 5 frames.
+    let (mut right_lower, mut left_lower, mut run) = (Vec::new(), Vec::new(), Vec::<f64>::new());
+    for value in obliquity.iter().copied().filter(|v| v.is_finite()).chain([f64::NAN]) {
+        let same_sign = value.is_finite() && run.first().is_some_and(|first| (*first > 0.0) == (value > 0.0));
+        if !same_sign {
+            if run.len() > 5 {
+                let peak = run
+                    .iter()
+                    .copied()
+                    .fold(0.0, |m: f64, v| if v.abs() > m.abs() { v } else { m });
+                if peak > 0.0 {
+                    right_lower.push(peak)
+                } else {
+                    left_lower.push(-peak)
+                }
+            }
+            run.clear();
+        }
+        run.push(value);
+    }
+    eprintln!("half-stride peaks: right hip lower {right_lower:.1?}, left hip lower {left_lower:.1?}");
+    for peaks in [&right_lower, &left_lower] {
+        assert!(peaks.len() >= 3, "{peaks:?}");
+        let spread = sd(peaks);
+        assert!(
+            spread <= MAX_PER_STEP_SD_DEG,
+            "half-stride peak SD {spread:.1} deg: {peaks:?}"
+        );
     }
 }
