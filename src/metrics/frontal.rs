@@ -20,8 +20,7 @@
 //! stride, where it passes through vertical) is its length. Taking it around the step also follows a runner who
 //! moves away from the camera and shrinks in the picture.
 
-use super::pelvis::MIDSTANCE_HALF_WINDOW_PER_STANCE;
-use super::series::{fit_at, mean_visibility, sample_at, samples_between};
+use super::series::{mean_visibility, sample_at, samples_between};
 use super::{MetricId, Step, StepContext};
 use crate::landmarks::LandmarkId;
 use crate::track::{BeltFrame, Side, Tracks, median};
@@ -181,12 +180,7 @@ pub fn step_metrics(context: &StepContext, step: &mut Step) {
     let knee_confidence = mean_visibility(context.tracks, &[ids.hip, ids.knee, ids.ankle], midstance, midstance);
     step.put(
         MetricId::KneeProjectionAngleMidstanceDeg,
-        fit_at(
-            &leg.knee_projection_deg,
-            midstance,
-            MIDSTANCE_HALF_WINDOW_PER_STANCE * (contact.to_s - contact.ic_s),
-            fps,
-        ),
+        sample_at(&leg.knee_projection_deg, midstance, fps),
         knee_confidence,
     );
     if fps >= MIN_FPS_FOR_HEEL_WHIP {

@@ -196,51 +196,6 @@ pub fn sample_at(series: &[f64], time_s: f64, fps: f64) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
-/// `series` at `time_s` from a least-squares parabola through its finite samples within `time_s ± half_window_s`
-/// (a local quadratic smoother, as Savitzky & Golay's): it follows a smooth peak without cutting it, and averages
-/// the pose model's frame-to-frame jitter that a single sample keeps. Falls back to [`sample_at`] with fewer
-/// than five samples in the window.
-pub fn fit_at(series: &[f64], time_s: f64, half_window_s: f64, fps: f64) -> Option<f64> {
-    let centre = time_s * fps;
-    let reach = (half_window_s * fps).max(0.0);
-    let first = (centre - reach).ceil().max(0.0) as usize;
-    let last = (centre + reach).floor().max(0.0) as usize;
-    // Sums of x^k (k = 0..4) and of y·x^k (k = 0..2), x in frames from the centre.
-    let (mut sx, mut sy) = ([0.0f64; 5], [0.0f64; 3]);
-    for f in first..=last {
-        let Some(y) = series.get(f).copied().filter(|v| v.is_finite()) else {
-            continue;
-        };
-        let x = f as f64 - centre;
-        let mut power = 1.0;
-        for k in 0..5 {
-            if let Some(sum) = sx.get_mut(k) {
-                *sum += power;
-            }
-            if let Some(sum) = sy.get_mut(k) {
-                *sum += y * power;
-            }
-            power *= x;
-        }
-    }
-    let [n, s1, s2, s3, s4] = sx;
-    let [t0, t1, t2] = sy;
-    if n < 5.0 {
-        return sample_at(series, time_s, fps);
-    }
-    // The normal equations for a + b·x + c·x², solved for a (the value at the centre) by Cramer's rule.
-    let det = |m: [[f64; 3]; 3]| {
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-    };
-    let system = det([[n, s1, s2], [s1, s2, s3], [s2, s3, s4]]);
-    if system.abs() < 1e-9 {
-        return sample_at(series, time_s, fps);
-    }
-    let value = det([[t0, s1, s2], [t1, s2, s3], [t2, s3, s4]]) / system;
-    value.is_finite().then_some(value)
-}
-
 /// The samples of `series` from `start_s` to `end_s` (both ends interpolated, whole frames between).
 pub fn samples_between(series: &[f64], start_s: f64, end_s: f64, fps: f64) -> Vec<f64> {
     let mut values = Vec::new();
@@ -286,22 +241,6 @@ mod tests {
             samples_between(&[1.0, 2.0, 3.0, 4.0], 0.05, 0.25, 10.0),
             vec![1.5, 2.0, 3.0, 3.5]
         );
-    }
-
-    #[test]
-    fn the_local_parabola_keeps_a_peak_and_averages_jitter() {
-        // A parabola peaking at 6 at frame 10.4, with alternating ±1 jitter.
-        let clean: Vec<f64> = (0..21).map(|f| 6.0 - 0.05 * (f as f64 - 10.4).powi(2)).collect();
-        let jittered: Vec<f64> = clean
-            .iter()
-            .enumerate()
-            .map(|(f, v)| v + if f % 2 == 0 { 1.0 } else { -1.0 })
-            .collect();
-        let fit = fit_at(&clean, 1.04, 0.5, 10.0).expect("a value");
-        assert!((fit - 6.0).abs() < 1e-9, "{fit}");
-        let fit = fit_at(&jittered, 1.04, 0.5, 10.0).expect("a value");
-        assert!((fit - 6.0).abs() < 0.3, "{fit}");
-        assert_eq!(fit_at(&[1.0, f64::NAN, 2.0], 0.1, 0.5, 10.0), None);
     }
 
     #[test]
