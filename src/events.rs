@@ -1473,6 +1473,30 @@ mod tests {
     };
 
     #[test]
+    fn the_rear_belt_slope_pools_pairs_and_refuses_an_uncertain_one() {
+        // Feet 40 px apart, alternating sides, on a belt rolled by 2°: exact.
+        let slope = 2f64.to_radians().tan();
+        let exact: Vec<(f64, f64)> = (0..10)
+            .map(|k| {
+                let dx = if k % 2 == 0 { 40.0 } else { -40.0 };
+                (dx, slope * dx)
+            })
+            .collect();
+        let found = rear_belt_slope(&exact).expect("a slope");
+        assert!((found - slope).abs() < 1e-12, "{found}");
+        // Feet 10 px apart with ±1 px of jitter on each pair: the slope's standard error is degrees, so no slope.
+        let crossing: Vec<(f64, f64)> = (0..10)
+            .map(|k| {
+                let dx = if k % 2 == 0 { 10.0 } else { -10.0 };
+                (dx, slope * dx + if k % 3 == 0 { 1.0 } else { -1.0 })
+            })
+            .collect();
+        assert_eq!(rear_belt_slope(&crossing), None);
+        // Too few pairs.
+        assert_eq!(rear_belt_slope(exact.get(..3).unwrap_or_default()), None);
+    }
+
+    #[test]
     fn hinge_finds_a_sub_frame_landing() {
         // Descends at 3 px/frame onto the belt at frame 10.4.
         let heights: Vec<f64> = (0..20).map(|f| (3.0 * (10.4 - f as f64)).max(0.0)).collect();
