@@ -430,6 +430,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         scale_given: tracks.px_per_cm.is_some(),
         no_events_reason: None,
         feet_unreliable_reason: None,
+        frame_rate_fps: tracks.fps,
     };
     let too_few_poses = (frames_with_pose_count as f64) < MIN_RUNNER_FRAME_FRACTION * sequence.frames.len() as f64;
     if frames_with_pose_count == 0 || too_few_poses || tracks.leg_length_px.is_none() {
@@ -781,6 +782,16 @@ fn event_warnings(events: &GaitEvents, view: View, warnings: &mut Vec<Warning>) 
         warnings.push(Warning {
             kind: WarningKind::RollNotMeasured,
             message: "the belt line could not be measured from the stance feet; angles assume a level camera".into(),
+        });
+    }
+    if matches!(view, View::Rear | View::Front) && !events.belt.roll_measured && !events.contacts.is_empty() {
+        warnings.push(Warning {
+            kind: WarningKind::RollNotMeasured,
+            message: format!(
+                "the belt line could not be measured from the stance feet (they land too close together or too \
+                 few steps were seen); frontal-plane angles take the trunk's mean axis as upright ({:+.1} deg roll)",
+                events.belt.camera_roll_deg
+            ),
         });
     }
 }

@@ -1363,24 +1363,40 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
     }
     let mut rejected = Vec::new();
     let contacts = reject_implausible(contacts, fps, &mut rejected);
-    // Roll: slope between consecutive opposite stance feet (same distance from the camera, lateral apart).
-    let mut slopes = Vec::new();
+    // Roll: the line through consecutive opposite stance feet (same distance from the camera, lateral apart).
+    // Each foot's heel, toe and ankle are averaged over the middle half of its stance (the same three landmarks
+    // on both feet, so their heights above the belt cancel), and the pairs are pooled into one
+    // least-squares slope (Σ dx·dy / Σ dx²), so a pair whose feet land close together, where a few pixels of
+    // jitter would tilt their line by degrees, counts for little.
+    let stance_point = |contact: &FootContact| {
+        let quarter = 0.25 * (contact.to_s - contact.ic_s);
+        let first = ((contact.ic_s + quarter) * fps).ceil().max(0.0) as usize;
+        let last = ((contact.to_s - quarter) * fps).floor().max(0.0) as usize;
+        let (heel, toe, ankle, _) = foot_ids(contact.side);
+        let points: Vec<(f64, f64)> = (first..=last)
+            .flat_map(|f| [heel, toe, ankle].map(|id| tracks.raw(id).xy(f)))
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        let n = points.len() as f64;
+        (n > 0.0).then(|| {
+            let (x, y) = points.iter().fold((0.0, 0.0), |sum, p| (sum.0 + p.0, sum.1 + p.1));
+            (x / n, y / n)
+        })
+    };
+    let mut differences = Vec::new();
     for (earlier, later) in contacts.iter().zip(contacts.iter().skip(1)) {
         if earlier.side == later.side {
             continue;
         }
-        let point = |contact: &FootContact| {
-            let index = (contact.midstance_s * fps).round().max(0.0) as usize;
-            contact.side.of_pair(&series).lowest_image.get(index).copied()
-        };
-        if let (Some(a), Some(b)) = (point(earlier), point(later))
-            && (b.0 - a.0).abs() > MIN_REAR_FOOT_SPREAD_PER_LEG * leg_px
-        {
-            slopes.push((b.1 - a.1) / (b.0 - a.0));
+        if let (Some(a), Some(b)) = (stance_point(earlier), stance_point(later)) {
+            differences.push((b.0 - a.0, b.1 - a.1));
         }
     }
-    let slope = median(&slopes);
-    let roll_rad = slope.map_or(0.0, f64::atan);
+    let pairs = differences.len();
+    let slope = rear_belt_slope(&differences);
+    // Where the feet cannot give it, the trunk's mean axis over the clip is taken as vertical (a steady runner's
+    // side-to-side trunk lean evens out over each stride).
+    let roll_rad = slope.map_or_else(|| trunk_roll_rad(tracks), f64::atan);
     Ok(GaitEvents {
         belt: BeltLine {
             frame: BeltFrame {
@@ -1389,7 +1405,7 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
             },
             camera_roll_deg: roll_rad.to_degrees(),
             roll_measured: slope.is_some(),
-            point_count: slopes.len(),
+            point_count: pairs,
         },
         contacts,
         rejected,
@@ -1399,8 +1415,52 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
     })
 }
 
-/// In a rear view, stance feet must be at least this fraction of the leg length apart sideways to measure roll.
-pub const MIN_REAR_FOOT_SPREAD_PER_LEG: f64 = 0.08;
+/// The rear view's belt slope from the differences (dx, dy) between consecutive opposite stance feet, image
+/// pixels: the least-squares slope through the origin (Σ dx·dy / Σ dx²), so that pairs whose feet land close
+/// together count for little. `None` when its standard error is above [`MAX_REAR_ROLL_ERROR_DEG`] (feet that
+/// land close together or cross, and jitter) or there are too few pairs.
+fn rear_belt_slope(differences: &[(f64, f64)]) -> Option<f64> {
+    if differences.len() < MIN_REAR_ROLL_PAIRS {
+        return None;
+    }
+    let sum_xx: f64 = differences.iter().map(|(dx, _)| dx * dx).sum();
+    if sum_xx <= 0.0 {
+        return None;
+    }
+    let slope = differences.iter().map(|(dx, dy)| dx * dy).sum::<f64>() / sum_xx;
+    let residual: f64 = differences.iter().map(|(dx, dy)| (dy - slope * dx).powi(2)).sum();
+    let standard_error = (residual / (differences.len() - 1) as f64 / sum_xx).sqrt();
+    (standard_error.atan().to_degrees() <= MAX_REAR_ROLL_ERROR_DEG).then_some(slope)
+}
+
+/// The camera roll that makes the trunk's mean axis (hip midpoint → shoulder midpoint, image) vertical, radians;
+/// 0 when the trunk is not seen.
+fn trunk_roll_rad(tracks: &Tracks) -> f64 {
+    let (mut dx, mut dy) = (0.0, 0.0);
+    for f in 0..tracks.frame_count() {
+        let mid = |a: LandmarkId, b: LandmarkId| {
+            let (pa, pb) = (tracks.smooth(a).xy(f), tracks.smooth(b).xy(f));
+            (0.5 * (pa.0 + pb.0), 0.5 * (pa.1 + pb.1))
+        };
+        let hip = mid(LandmarkId::LeftHip, LandmarkId::RightHip);
+        let shoulder = mid(LandmarkId::LeftShoulder, LandmarkId::RightShoulder);
+        let (x, y) = (shoulder.0 - hip.0, hip.1 - shoulder.1);
+        if x.is_finite() && y.is_finite() && y > 0.0 {
+            dx += x;
+            dy += y;
+        }
+    }
+    // The belt's direction (1, tan roll) in image coordinates (y down) is square to the upright (tan roll, −1):
+    // an upright trunk leans to the image right by tan roll per pixel of height.
+    if dy > 0.0 { (dx / dy).atan() } else { 0.0 }
+}
+
+/// At least this many pairs of consecutive stance feet to measure the roll in a rear view.
+pub const MIN_REAR_ROLL_PAIRS: usize = 4;
+
+/// The rear view's roll from the stance feet is used only when its standard error is at most this, degrees (a
+/// quarter of the ±2° a rear-view angle must hold; runform default).
+pub const MAX_REAR_ROLL_ERROR_DEG: f64 = 0.5;
 
 #[cfg(test)]
 mod tests {
@@ -1411,6 +1471,30 @@ mod tests {
         gravity_px_per_frame2: 1.0,
         flight_frames: None,
     };
+
+    #[test]
+    fn the_rear_belt_slope_pools_pairs_and_refuses_an_uncertain_one() {
+        // Feet 40 px apart, alternating sides, on a belt rolled by 2°: exact.
+        let slope = 2f64.to_radians().tan();
+        let exact: Vec<(f64, f64)> = (0..10)
+            .map(|k| {
+                let dx = if k % 2 == 0 { 40.0 } else { -40.0 };
+                (dx, slope * dx)
+            })
+            .collect();
+        let found = rear_belt_slope(&exact).expect("a slope");
+        assert!((found - slope).abs() < 1e-12, "{found}");
+        // Feet 10 px apart with ±1 px of jitter on each pair: the slope's standard error is degrees, so no slope.
+        let crossing: Vec<(f64, f64)> = (0..10)
+            .map(|k| {
+                let dx = if k % 2 == 0 { 10.0 } else { -10.0 };
+                (dx, slope * dx + if k % 3 == 0 { 1.0 } else { -1.0 })
+            })
+            .collect();
+        assert_eq!(rear_belt_slope(&crossing), None);
+        // Too few pairs.
+        assert_eq!(rear_belt_slope(exact.get(..3).unwrap_or_default()), None);
+    }
 
     #[test]
     fn hinge_finds_a_sub_frame_landing() {

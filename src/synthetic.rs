@@ -8,8 +8,11 @@
 //! between initial contact (phase 0) and toe-off (phase = contact time / stride time) the pelvis is placed so
 //! that the stance foot's lowest point is on the belt line; in flight the pelvis follows a ballistic arc. The
 //! trunk leans by a set angle with a small twice-per-stride sway, and the pelvis drops on the swing side by a
-//! set angle at midstance. The side view projects the sagittal plane to pixels (either facing, optional camera
-//! roll); the rear view projects the frontal plane, where pelvic drop is visible.
+//! set angle at midstance. In the frontal plane each foot is placed a set distance from the midline (half the
+//! step width, negative for a crossover), the stance knee moves medially to a set frontal-plane projection angle
+//! at midstance (dynamic valgus), and the heel can whip medially or laterally in initial swing. The side view
+//! projects the sagittal plane to pixels (either facing, optional camera roll); the rear view projects the
+//! frontal plane, where pelvic drop, the knee's projection angle, step width and heel whip are visible.
 //!
 //! Corruptions a real pose model adds can be injected: Gaussian pixel noise, frames without a pose,
 //! low-visibility landmarks with displaced positions, and left/right leg label swaps for a few frames.
@@ -44,6 +47,8 @@ pub const HEEL_FRACTION_OF_FOOT: f64 = 0.25;
 pub const TOE_LANDMARK_FROM_TIP_OF_FOOT: f64 = 0.32;
 /// Peak-to-mean trunk-lean sway, twice per stride, degrees.
 pub const TRUNK_SWAY_DEG: f64 = 2.0;
+/// The heel whip rises and falls over this fraction of the swing, from toe-off (initial swing).
+pub const HEEL_WHIP_SWING_FRACTION: f64 = 0.3;
 /// Gravity for the flight arc, m/s².
 pub const GRAVITY_M_PER_S2: f64 = 9.81;
 
@@ -78,6 +83,16 @@ pub struct SyntheticRunner {
     pub hip_extension_deg: f64,
     /// Swing-side pelvic drop at midstance, degrees.
     pub pelvic_drop_deg: f64,
+    /// The stance knee's frontal-plane projection angle at midstance (rear view), degrees, positive = the knee
+    /// medial of the hip–ankle line (dynamic valgus). It grows from 0 at initial contact to this at midstance and
+    /// back to 0 at toe-off; the knee is straight in the frontal plane in swing.
+    pub knee_valgus_deg: f64,
+    /// Sideways distance between the left and right feet's centre lines, metres; each foot lands half of it from
+    /// the midline, negative when the feet cross it.
+    pub step_width_m: f64,
+    /// Peak tilt of the toe → heel line from vertical in the rear view in initial swing, degrees, positive = the
+    /// heel medially (a medial heel whip); 0 at toe-off and again a third of the way through swing.
+    pub heel_whip_deg: f64,
     /// Standing height, metres.
     pub height_m: f64,
     /// Image scale, pixels per metre.
@@ -112,6 +127,9 @@ impl Default for SyntheticRunner {
             knee_flexion_peak_stance_deg: 40.0,
             hip_extension_deg: 12.0,
             pelvic_drop_deg: 5.0,
+            knee_valgus_deg: 3.0,
+            step_width_m: 0.08,
+            heel_whip_deg: 0.0,
             height_m: 1.75,
             px_per_m: 480.0,
             fps: 60.0,
@@ -189,6 +207,14 @@ pub struct SyntheticTruth {
     pub vertical_oscillation_pct_leg_length: f64,
     /// Degrees.
     pub pelvic_drop_deg: f64,
+    /// The stance knee's frontal-plane projection angle at midstance, degrees, positive = valgus.
+    pub knee_projection_angle_midstance_deg: f64,
+    /// Sideways distance between consecutive feet at midstance, centimetres (negative: crossing).
+    pub step_width_cm: f64,
+    /// Each foot's sideways distance from the midline at midstance, centimetres (negative: across it).
+    pub foot_from_midline_cm: f64,
+    /// The peak heel whip in initial swing, degrees, positive medial.
+    pub heel_whip_deg: f64,
     /// Thigh + shank length, pixels.
     pub leg_length_px: f64,
 }
@@ -245,6 +271,15 @@ fn hermite(knots: &[Knot], phase: f64) -> f64 {
 struct Planar {
     forward_m: f64,
     up_m: f64,
+}
+
+/// One leg's landmarks' distances outwards from the midline (towards the leg's own side), metres.
+#[derive(Clone, Copy, Debug, Default)]
+struct LegFrontal {
+    knee_out: f64,
+    ankle_out: f64,
+    heel_out: f64,
+    toe_out: f64,
 }
 
 /// One leg's joint positions relative to its hip joint, metres.
@@ -436,6 +471,60 @@ impl<'a> Model<'a> {
         self.runner.pelvic_drop_deg.to_radians() * bump
     }
 
+    /// The knee's frontal-plane projection angle at this phase, radians: a bump over stance peaking at midstance.
+    fn knee_valgus_rad(&self, phase: f64) -> f64 {
+        if !self.in_stance(phase) {
+            return 0.0;
+        }
+        let bump = 0.5 * (1.0 - (2.0 * std::f64::consts::PI * phase / self.duty).cos());
+        self.runner.knee_valgus_deg.to_radians() * bump
+    }
+
+    /// The heel whip at this phase, radians: a bump over the first [`HEEL_WHIP_SWING_FRACTION`] of swing.
+    fn heel_whip_rad(&self, phase: f64) -> f64 {
+        let into_swing = (phase - self.duty) / ((1.0 - self.duty) * HEEL_WHIP_SWING_FRACTION);
+        if !(0.0..=1.0).contains(&into_swing) {
+            return 0.0;
+        }
+        let bump = 0.5 * (1.0 - (2.0 * std::f64::consts::PI * into_swing).cos());
+        self.runner.heel_whip_deg.to_radians() * bump
+    }
+
+    /// One leg's frontal-plane placement at this phase: each landmark's distance outwards from the midline,
+    /// metres. The foot is half the step width out; the knee sits where the thigh and shank, at their sagittal
+    /// heights, meet at the set projection angle; the heel is shifted so that the toe → heel line tilts by the
+    /// whip.
+    fn leg_frontal(&self, phase: f64, leg: &LegPose) -> LegFrontal {
+        let hip_out = 0.5 * HIP_WIDTH_PER_HEIGHT * self.runner.height_m;
+        let ankle_out = 0.5 * self.runner.step_width_m;
+        let thigh_drop = -leg.knee.up_m;
+        let shank_drop = leg.knee.up_m - leg.ankle.up_m;
+        let valgus = self.knee_valgus_rad(phase);
+        // Thigh and shank angles from vertical, positive when the lower end is medial: the thigh's θ solves
+        // thigh_drop·tan θ + shank_drop·tan(θ − valgus) = hip_out − ankle_out (monotonic in θ: bisection), and
+        // the projection angle θ_thigh − θ_shank is then `valgus`.
+        let inward =
+            |theta: f64| thigh_drop * theta.tan() + shank_drop * (theta - valgus).tan() - (hip_out - ankle_out);
+        let (mut low, mut high) = (-1.2f64, 1.2f64);
+        for _ in 0..60 {
+            let middle = 0.5 * (low + high);
+            if inward(middle) > 0.0 {
+                high = middle;
+            } else {
+                low = middle;
+            }
+        }
+        let thigh_theta = 0.5 * (low + high);
+        let knee_out = hip_out - thigh_drop * thigh_theta.tan();
+        let whip = self.heel_whip_rad(phase);
+        LegFrontal {
+            knee_out,
+            ankle_out,
+            toe_out: ankle_out,
+            heel_out: ankle_out - whip.tan() * (leg.heel.up_m - leg.toe_landmark.up_m),
+        }
+    }
+
     /// The stance hip joint's height above the belt, metres, and which leg is in stance.
     fn stance_hip_height_m(&self, time_s: f64) -> (f64, Option<Side>) {
         for side in [Side::Left, Side::Right] {
@@ -479,6 +568,7 @@ impl<'a> Model<'a> {
 struct Body {
     hip: [Planar; 2],
     legs: [LegPose; 2],
+    frontal: [LegFrontal; 2],
     shoulder: Planar,
     trunk_lean_rad: f64,
     left_phase: f64,
@@ -502,6 +592,12 @@ impl Model<'_> {
         let hip_right_up = pelvis_up_m - half_width * obliquity_rad.sin();
         let lean = self.trunk_lean_deg(time_s).to_radians();
         let trunk = TRUNK_PER_HEIGHT * h;
+        let phases = [self.phase(Side::Left, time_s), self.phase(Side::Right, time_s)];
+        let legs = phases.map(|phase| self.leg(phase));
+        let frontal = [0, 1].map(|k| match (phases.get(k), legs.get(k)) {
+            (Some(&phase), Some(leg)) => self.leg_frontal(phase, leg),
+            _ => LegFrontal::default(),
+        });
         Body {
             hip: [
                 Planar {
@@ -513,10 +609,8 @@ impl Model<'_> {
                     up_m: hip_right_up,
                 },
             ],
-            legs: [
-                self.leg(self.phase(Side::Left, time_s)),
-                self.leg(self.phase(Side::Right, time_s)),
-            ],
+            legs,
+            frontal,
             shoulder: Planar {
                 forward_m: trunk * lean.sin(),
                 up_m: pelvis_up_m + trunk * lean.cos(),
@@ -646,6 +740,7 @@ fn body_points(body: &Body, height_m: f64) -> [Point3; LANDMARK_COUNT] {
         let sign = if side == Side::Left { -1.0 } else { 1.0 };
         let hip = *side.of_pair(&body.hip);
         let leg = *side.of_pair(&body.legs);
+        let frontal = *side.of_pair(&body.frontal);
         let at = |p: Planar, lateral: f64| Point3 {
             forward_m: hip.forward_m + p.forward_m,
             up_m: hip.up_m + p.up_m,
@@ -657,10 +752,10 @@ fn body_points(body: &Body, height_m: f64) -> [Point3; LANDMARK_COUNT] {
             right_m: sign * half_hip,
         };
         place(&mut points, hip_id, hip_point);
-        place(&mut points, knee_id, at(leg.knee, 0.9 * half_hip));
-        place(&mut points, ankle_id, at(leg.ankle, 0.8 * half_hip));
-        place(&mut points, heel_id, at(leg.heel, 0.8 * half_hip));
-        place(&mut points, toe_id, at(leg.toe_landmark, 0.9 * half_hip));
+        place(&mut points, knee_id, at(leg.knee, frontal.knee_out));
+        place(&mut points, ankle_id, at(leg.ankle, frontal.ankle_out));
+        place(&mut points, heel_id, at(leg.heel, frontal.heel_out));
+        place(&mut points, toe_id, at(leg.toe_landmark, frontal.toe_out));
     }
     points
 }
@@ -868,6 +963,10 @@ impl SyntheticRunner {
             overstride_pct_leg_length: 100.0 * ic_leg.heel.forward_m / leg_m,
             vertical_oscillation_pct_leg_length: 100.0 * (pelvis_max - pelvis_min) / leg_m,
             pelvic_drop_deg: self.pelvic_drop_deg,
+            knee_projection_angle_midstance_deg: self.knee_valgus_deg,
+            step_width_cm: 100.0 * self.step_width_m,
+            foot_from_midline_cm: 50.0 * self.step_width_m,
+            heel_whip_deg: self.heel_whip_deg,
             leg_length_px: leg_m * self.px_per_m,
         }
     }

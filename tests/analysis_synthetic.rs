@@ -17,7 +17,10 @@
 
 use runform::analysis::{Analysis, AnalysisSettings, ViewChoice, WarningKind, analyze_sequence};
 use runform::metrics::MetricId;
-use runform::synthetic::{Corruption, SyntheticClip, SyntheticRunner, SyntheticTruth, SyntheticView};
+use runform::metrics::frontal::MIN_FPS_FOR_HEEL_WHIP;
+use runform::synthetic::{
+    Corruption, SHANK_PER_HEIGHT, SyntheticClip, SyntheticRunner, SyntheticTruth, SyntheticView, THIGH_PER_HEIGHT,
+};
 use runform::track::{Facing, Side, View};
 
 /// Realistic pose-model noise at 1080p: BlazePose landmark jitter is a few pixels.
@@ -421,6 +424,161 @@ fn rear_view_pelvic_drop_survives_noise_dropouts_and_swaps() {
     }
 }
 
+/// Step width and foot placement, centimetres: clean tracks.
+const CLEAN_DISTANCE_TOLERANCE_CM: f64 = 1.0;
+/// The same with noise, dropouts and swaps.
+const NOISY_DISTANCE_TOLERANCE_CM: f64 = 2.0;
+
+/// Runners seen from behind: a knee that caves in and feet a little apart; a knee that bows out with feet that
+/// cross the midline (a crossover), on a rolled camera.
+fn rear_runners() -> Vec<SyntheticRunner> {
+    vec![
+        SyntheticRunner {
+            view: SyntheticView::Rear,
+            pelvic_drop_deg: 6.0,
+            knee_valgus_deg: 7.0,
+            step_width_m: 0.07,
+            heel_whip_deg: 12.0,
+            ..SyntheticRunner::default()
+        },
+        SyntheticRunner {
+            view: SyntheticView::Rear,
+            cadence_steps_per_min: 182.0,
+            contact_time_ms: 215.0,
+            pelvic_drop_deg: 3.0,
+            knee_valgus_deg: -3.0,
+            step_width_m: -0.03,
+            heel_whip_deg: -9.0,
+            camera_roll_deg: 2.0,
+            start_phase: 0.41,
+            ..SyntheticRunner::default()
+        },
+    ]
+}
+
+/// Checks a summary's left and right means against `truth`.
+fn check_sides(label: &str, analysis: &Analysis, metric: MetricId, truth: f64, tolerance: f64) {
+    let summary = analysis.metric(metric).expect("listed");
+    for (side, stats) in [(Side::Left, &summary.left), (Side::Right, &summary.right)] {
+        let stats = stats
+            .as_ref()
+            .unwrap_or_else(|| panic!("{label}: no {side:?} {metric:?}: {:?}", summary.absent_reason));
+        check_close(&format!("{label} {side:?}"), metric, stats.mean, truth, tolerance);
+    }
+}
+
+/// The rear-view measures of `clip` against its truth, within `degrees` and `centimetres`.
+fn check_rear_measures(label: &str, runner: &SyntheticRunner, clip: &SyntheticClip, degrees: f64, centimetres: f64) {
+    let settings = AnalysisSettings {
+        height_cm: Some(100.0 * runner.height_m),
+        ..AnalysisSettings::default()
+    };
+    let analysis = analyze_sequence(&clip.sequence, &settings);
+    assert_eq!(analysis.view.detected, Some(View::Rear), "{label}");
+    let truth = &clip.truth;
+    check_sides(
+        label,
+        &analysis,
+        MetricId::PelvicDropMidstanceDeg,
+        truth.pelvic_drop_deg,
+        degrees,
+    );
+    check_sides(
+        label,
+        &analysis,
+        MetricId::KneeProjectionAngleMidstanceDeg,
+        truth.knee_projection_angle_midstance_deg,
+        degrees,
+    );
+    check_sides(
+        label,
+        &analysis,
+        MetricId::StepWidthCm,
+        truth.step_width_cm,
+        centimetres,
+    );
+    check_sides(
+        label,
+        &analysis,
+        MetricId::FootFromMidlineCm,
+        truth.foot_from_midline_cm,
+        centimetres,
+    );
+    let leg_cm = (THIGH_PER_HEIGHT + SHANK_PER_HEIGHT) * 100.0 * runner.height_m;
+    check_sides(
+        label,
+        &analysis,
+        MetricId::StepWidthPctLegLength,
+        100.0 * truth.step_width_cm / leg_cm,
+        100.0 * centimetres / leg_cm,
+    );
+    let whip = analysis.metric(MetricId::HeelWhipDeg).expect("listed");
+    if runner.fps < MIN_FPS_FOR_HEEL_WHIP {
+        assert!(
+            whip.both.is_none() && whip.absent_reason.as_deref().is_some_and(|r| r.contains("fps")),
+            "{label}: {whip:?}"
+        );
+    }
+    let tibia = analysis.metric(MetricId::TibiaAngleIcDeg).expect("listed");
+    assert!(tibia.both.is_none() && tibia.absent_reason.as_deref().is_some_and(|r| r.contains("side view")));
+}
+
+#[test]
+fn rear_view_measures_pelvis_knee_and_foot_placement_at_every_frame_rate() {
+    for fps in [30.0, 60.0, 120.0] {
+        for (k, runner) in rear_runners().into_iter().enumerate() {
+            let runner = SyntheticRunner { fps, ..runner };
+            let clean = runner.generate(&Corruption::default());
+            let label = format!("rear runner {k} {fps} fps clean");
+            check_rear_measures(
+                &label,
+                &runner,
+                &clean,
+                CLEAN_ANGLE_TOLERANCE_DEG,
+                CLEAN_DISTANCE_TOLERANCE_CM,
+            );
+            let noisy = runner.generate(&Corruption {
+                noise_px: NOISE_PX,
+                dropout_frame_fraction: 0.02,
+                low_visibility_fraction: 0.01,
+                swap_episode_count: 3,
+                seed: 11 + k as u64,
+            });
+            let label = format!("rear runner {k} {fps} fps noisy");
+            check_rear_measures(
+                &label,
+                &runner,
+                &noisy,
+                NOISY_ANGLE_TOLERANCE_DEG,
+                NOISY_DISTANCE_TOLERANCE_CM,
+            );
+        }
+    }
+}
+
+#[test]
+fn heel_whip_is_measured_where_the_frame_rate_catches_it() {
+    for fps in [60.0, 120.0] {
+        for (k, runner) in rear_runners().into_iter().enumerate() {
+            let runner = SyntheticRunner { fps, ..runner };
+            let clip = runner.generate(&Corruption::default());
+            let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+            let label = format!("rear runner {k} {fps} fps");
+            check_sides(
+                &label,
+                &analysis,
+                MetricId::HeelWhipDeg,
+                clip.truth.heel_whip_deg,
+                HEEL_WHIP_TOLERANCE_DEG,
+            );
+        }
+    }
+}
+
+/// Heel whip on clean tracks, degrees: the toe → heel line is short from behind (the foot points away from the
+/// camera), and the whip's peak comes a frame or two after toe-off.
+const HEEL_WHIP_TOLERANCE_DEG: f64 = 1.5;
+
 #[test]
 fn pelvic_drop_from_a_side_view_is_absent_even_when_asked_for_a_rear_view() {
     let clip = SyntheticRunner::default().generate(&Corruption::default());
@@ -430,6 +588,42 @@ fn pelvic_drop_from_a_side_view_is_absent_even_when_asked_for_a_rear_view() {
     };
     let analysis = analyze_sequence(&clip.sequence, &settings);
     assert!(analysis.has_warning(WarningKind::WrongView));
+}
+
+#[test]
+fn frontal_measures_are_absent_with_the_reason_in_a_side_view() {
+    let clip = SyntheticRunner::default().generate(&Corruption::default());
+    let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+    assert_eq!(analysis.view.used, View::Side);
+    let reason = |metric: MetricId| {
+        let summary = analysis.metric(metric).expect("listed");
+        assert!(
+            summary.both.is_none() && summary.left.is_none() && summary.right.is_none(),
+            "{metric:?}"
+        );
+        assert!(
+            analysis.steps.iter().all(|step| !step.values.contains_key(&metric)),
+            "{metric:?} has per-step values in a side view"
+        );
+        summary.absent_reason.clone().unwrap_or_default()
+    };
+    for metric in [
+        MetricId::KneeProjectionAngleMidstanceDeg,
+        MetricId::StepWidthPctLegLength,
+        MetricId::StepWidthCm,
+        MetricId::FootFromMidlinePctLegLength,
+        MetricId::FootFromMidlineCm,
+        MetricId::HeelWhipDeg,
+    ] {
+        assert!(
+            reason(metric).contains("needs a rear view"),
+            "{metric:?}: {}",
+            reason(metric)
+        );
+    }
+    // Pelvic drop's reason cites the side-view study.
+    let pelvic = reason(MetricId::PelvicDropMidstanceDeg);
+    assert!(pelvic.contains("docs/pelvic-drop-from-the-side.md"), "{pelvic}");
 }
 
 #[test]

@@ -83,6 +83,8 @@ pub struct Kinematics {
     pub pelvic_obliquity_deg: Vec<f64>,
     /// Left and right legs.
     pub legs: [LegSeries; 2],
+    /// The legs in the frontal plane (rear and front views).
+    pub frontal: super::frontal::FrontalSeries,
 }
 
 fn angle_from_vertical_down(upper: (f64, f64), lower: (f64, f64)) -> f64 {
@@ -153,6 +155,7 @@ impl Kinematics {
             pelvis_up_px,
             pelvic_obliquity_deg,
             legs,
+            frontal: super::frontal::FrontalSeries::new(tracks, frame),
         }
     }
 

@@ -290,6 +290,12 @@ pub fn metric_name(metric: MetricId) -> &'static str {
         MetricId::VerticalOscillationPctLegLength => "Vertical oscillation",
         MetricId::VerticalOscillationCm => "Vertical oscillation (cm)",
         MetricId::PelvicDropMidstanceDeg => "Pelvic drop at midstance",
+        MetricId::KneeProjectionAngleMidstanceDeg => "Knee projection angle at midstance (valgus +)",
+        MetricId::StepWidthPctLegLength => "Step width",
+        MetricId::StepWidthCm => "Step width (cm)",
+        MetricId::FootFromMidlinePctLegLength => "Foot from the midline (crossover −)",
+        MetricId::FootFromMidlineCm => "Foot from the midline (cm)",
+        MetricId::HeelWhipDeg => "Heel whip in initial swing (medial +)",
     }
 }
 
