@@ -682,7 +682,16 @@ const SIDE_STEP_METRICS: [MetricId; 8] = [
 ];
 
 /// The per-step plots shown for rear and front views.
-const FRONTAL_STEP_METRICS: [MetricId; 3] = [MetricId::ContactTimeMs, MetricId::FlightTimeMs, MetricId::StepTimeMs];
+const FRONTAL_STEP_METRICS: [MetricId; 8] = [
+    MetricId::PelvicDropMidstanceDeg,
+    MetricId::KneeProjectionAngleMidstanceDeg,
+    MetricId::StepWidthPctLegLength,
+    MetricId::FootFromMidlinePctLegLength,
+    MetricId::HeelWhipDeg,
+    MetricId::ContactTimeMs,
+    MetricId::FlightTimeMs,
+    MetricId::StepTimeMs,
+];
 
 fn steps_section(out: &mut String, prefix: &str, analysis: &Analysis, thresholds: &Thresholds, frontal: bool) {
     let _ = write!(out, "<section id=\"{prefix}steps\">");
