@@ -82,12 +82,13 @@ pub fn parse_session_date(text: &str) -> Result<String, String> {
     let parts: Vec<&str> = text.split('-').collect();
     let valid = match parts.as_slice() {
         [year, month, day] => {
-            year.len() == 4
-                && month.len() == 2
-                && day.len() == 2
-                && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
-                && (1..=12).contains(&month.parse::<u32>().unwrap_or(0))
-                && (1..=31).contains(&day.parse::<u32>().unwrap_or(0))
+            let digits = parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()));
+            let (year, month, day) = (
+                year.parse::<u32>().unwrap_or(0),
+                month.parse::<u32>().unwrap_or(0),
+                day.parse::<u32>().unwrap_or(0),
+            );
+            digits && parts.iter().map(|p| p.len()).eq([4, 2, 2]) && (1..=days_in_month(year, month)).contains(&day)
         }
         _ => false,
     };
@@ -95,6 +96,17 @@ pub fn parse_session_date(text: &str) -> Result<String, String> {
         Ok(text.to_owned())
     } else {
         Err(format!("'{text}' is not a date written YYYY-MM-DD"))
+    }
+}
+
+/// The days in `month` (1–12) of `year` (Gregorian); 0 for a month that does not exist.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 0,
     }
 }
 
@@ -189,7 +201,18 @@ mod tests {
     #[test]
     fn session_dates_must_be_iso() {
         assert_eq!(parse_session_date("2026-11-28").expect("iso"), "2026-11-28");
-        for bad in ["28/11/2026", "2026-13-01", "2026-1-1", "yesterday", "2026-11-28x"] {
+        assert!(parse_session_date("2024-02-29").is_ok(), "a leap day");
+        for bad in [
+            "28/11/2026",
+            "2026-13-01",
+            "2026-1-1",
+            "yesterday",
+            "2026-11-28x",
+            "2026-11-31",
+            "2026-02-29",
+            "2100-02-29",
+            "2026-00-10",
+        ] {
             assert!(parse_session_date(bad).is_err(), "{bad}");
         }
     }
