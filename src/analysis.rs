@@ -1066,6 +1066,59 @@ mod tests {
     }
 
     #[test]
+    fn contact_counts_are_withheld_when_the_rhythm_disagrees() {
+        use crate::synthetic::{Corruption, SyntheticRunner};
+        let clip = SyntheticRunner::default().generate(&Corruption::default());
+        let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+        let cadence = analysis
+            .metric(MetricId::CadenceStepsPerMin)
+            .and_then(|m| m.both.as_ref())
+            .map(|stats| stats.mean)
+            .expect("the synthetic runner has a cadence");
+
+        // Within the tolerance: nothing changes.
+        let mut summaries = analysis.metrics.clone();
+        let mut warnings = Vec::new();
+        withhold_disagreeing_cadence(&mut summaries, Some(cadence * 1.02), &mut warnings);
+        assert_eq!(summaries, analysis.metrics);
+        assert!(warnings.is_empty());
+
+        // Beyond it: every metric that rests on the contact count is absent with the reason, and a warning says so.
+        withhold_disagreeing_cadence(&mut summaries, Some(cadence * 1.10), &mut warnings);
+        let mut withheld = 0;
+        for (summary, before) in summaries.iter().zip(&analysis.metrics) {
+            if CONTACT_COUNT_METRICS.contains(&summary.metric) {
+                assert!(summary.both.is_none() && summary.left.is_none() && summary.right.is_none());
+                let reason = summary.absent_reason.as_deref().unwrap_or_default();
+                if before.both.is_some() {
+                    // Measured before: now absent for the disagreement. (Absent before: its own reason stays.)
+                    assert!(
+                        reason.contains("disagrees with the rhythm"),
+                        "{:?}: {reason}",
+                        summary.metric
+                    );
+                    withheld += 1;
+                } else {
+                    assert_eq!(summary.absent_reason, before.absent_reason);
+                }
+            }
+        }
+        assert!(
+            withheld >= 3,
+            "cadence, step and stride time were measured, then withheld"
+        );
+        let contact = summaries
+            .iter()
+            .find(|s| s.metric == MetricId::ContactTimeMs)
+            .expect("listed");
+        assert!(
+            contact.both.is_some(),
+            "contact time does not rest on the count of contacts"
+        );
+        assert!(warnings.iter().any(|w| w.kind == WarningKind::CadenceDisagrees));
+    }
+
+    #[test]
     fn settings_round_trip_through_serde() {
         let settings = AnalysisSettings::default();
         let text = serde_json::to_string(&settings).expect("serialise");
