@@ -38,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse one clip, or one session filmed from the side and from behind (--rear): landmarks, gait events,
-    /// metrics, flags; writes report.json, steps.csv, summary.csv and landmarks.json into OUT/<clip name>/.
+    /// metrics, flags; writes report.json, steps.csv, summary.csv and landmarks.json into `OUT/<clip name>/`.
     #[command(after_help = "\
 Examples:
   runform analyze samples/demo.mp4
@@ -186,7 +186,7 @@ pub struct BatchArgs {
     #[arg(long, value_name = "CSV")]
     pub manifest: Option<PathBuf>,
     /// Folder for the reports and the batch summary; each clip's report folder mirrors its path below FOLDER
-    /// (with a manifest: ATHLETE/DATE/<side clip name>).
+    /// (with a manifest: `ATHLETE/DATE/<side clip name>`).
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
     /// Clips analysed at once (default: one per CPU core, each with one inference thread).

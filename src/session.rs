@@ -3,7 +3,7 @@
 //!
 //! Each clip is analysed on its own, exactly as a single clip is ([`crate::analysis::analyze_sequence`]); this
 //! module only combines the results. Every metric is taken from the clip whose view can show it
-//! ([`MetricFamily::measurable_from`]), the side clip first where both can (its events are the ones calibrated
+//! ([`crate::metrics::MetricFamily::measurable_from`]), the side clip first where both can (its events are the ones calibrated
 //! against hand labels), the rear clip where only it can (pelvic drop and the other frontal-plane measures), and
 //! each combined metric names its view and its clip ([`SessionMetric`]). Cadence is measured in both clips: the
 //! two clips need not be filmed at the same moment, so their frames are never aligned, but at one treadmill

@@ -9,7 +9,7 @@
 //! "could not open". Each failure is a [`VideoError`] variant that names the file and the fix.
 //!
 //! What decodes is trusted: a clip that delivers fewer frames than FFmpeg's *estimate* (duration × rate, which
-//! counts a phone's audio running on past the video) is simply that long. An MP4 cut short (see [`mp4`]) is
+//! counts a phone's audio running on past the video) is simply that long. An MP4 cut short (see `video::mp4`) is
 //! recognised before any decoding: when enough of it remains to measure, its first part is read and
 //! [`VideoInfo::truncation`] says how much was lost; otherwise it is refused at once, not after the pose stage.
 
