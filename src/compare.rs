@@ -230,15 +230,22 @@ pub fn collect_reports(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CompareError> 
 
 /// Reads the reports and compares them.
 pub fn compare_reports(paths: &[PathBuf]) -> Result<Comparison, CompareError> {
-    let mut texts = Vec::new();
-    for path in paths {
-        let bytes = std::fs::read(path).map_err(|source| CompareError::Unreadable {
-            path: path.clone(),
-            source,
-        })?;
-        texts.push((path.clone(), bytes));
-    }
-    compare_report_texts(&texts)
+    compare_report_texts(&read_reports(paths)?)
+}
+
+/// The bytes of each report, with its path.
+fn read_reports(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<u8>)>, CompareError> {
+    paths
+        .iter()
+        .map(|path| {
+            std::fs::read(path)
+                .map(|bytes| (path.clone(), bytes))
+                .map_err(|source| CompareError::Unreadable {
+                    path: path.clone(),
+                    source,
+                })
+        })
+        .collect()
 }
 
 /// Several athletes' comparisons: what `runform compare` gives for reports of more than one athlete.
@@ -295,15 +302,7 @@ fn athlete_name(athlete: Option<&str>) -> String {
 /// Reads the reports and compares each athlete's sessions: one [`Comparison`] per athlete with two or more
 /// sessions. Errors when no athlete has two.
 pub fn compare_reports_by_athlete(paths: &[PathBuf]) -> Result<AthleteComparisons, CompareError> {
-    let mut texts = Vec::new();
-    for path in paths {
-        let bytes = std::fs::read(path).map_err(|source| CompareError::Unreadable {
-            path: path.clone(),
-            source,
-        })?;
-        texts.push((path.clone(), bytes));
-    }
-    let loaded = parse_reports(&texts)?;
+    let loaded = parse_reports(&read_reports(paths)?)?;
     let mut groups: Vec<AthleteReports> = Vec::new();
     for (path, report) in loaded {
         let athlete = report.session.athlete.clone();

@@ -323,8 +323,15 @@ pub(crate) fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
 }
 
 /// Local maxima of `signal` (the highest value within ± `half_window` frames), with parabolic sub-frame
-/// position, as fractional frame indices.
+/// position, as fractional frame indices. A peak at the clip's edge may be a truncated rise: only peaks at least
+/// `half_window / 2` frames inside the clip are kept.
 fn peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
+    local_peaks(signal, half_window, half_window / 2)
+}
+
+/// Local maxima of `signal` (the highest value within ± `half_window` frames) at least `edge_margin` frames
+/// inside it, with parabolic sub-frame position, as fractional frame indices.
+pub(crate) fn local_peaks(signal: &[f64], half_window: usize, edge_margin: usize) -> Vec<f64> {
     let mut found = Vec::new();
     // Every frame but the first and last, with both neighbours: window `k` holds frames k, k + 1 and k + 2.
     for (k, window) in signal.windows(3).enumerate() {
@@ -332,7 +339,7 @@ fn peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
             continue;
         };
         let f = k + 1;
-        if !value.is_finite() {
+        if !value.is_finite() || f < edge_margin || f + edge_margin >= signal.len() {
             continue;
         }
         let start = f.saturating_sub(half_window);
@@ -344,10 +351,8 @@ fn peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
             .take(end)
             .skip(start)
             .all(|(g, &other)| g == f || other < value || (other == value && g > f) || other.is_nan());
-        // A peak at the clip's edge may be a truncated rise: require the window to be inside the clip.
-        if is_peak && f >= half_window / 2 && f + half_window / 2 < signal.len() {
-            let b = value;
-            let denominator = a - 2.0 * b + c;
+        if is_peak {
+            let denominator = a - 2.0 * value + c;
             let offset = if a.is_finite() && c.is_finite() && denominator < 0.0 {
                 (0.5 * (a - c) / denominator).clamp(-0.5, 0.5)
             } else {

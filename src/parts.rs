@@ -19,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::{MAX_STRIDE_S, MIN_STRIDE_S};
+use crate::events::{self, MAX_STRIDE_S, MIN_STRIDE_S};
 use crate::landmarks::LandmarkId;
 use crate::track::{BeltFrame, Side, Tracks, median, sample_or_nan};
 
@@ -290,7 +290,7 @@ fn heel_swings(
                 frame.point(piece.smooth(heel_id), f).0 - pelvis_u
             })
             .collect();
-        for peak in local_peaks(&heel_ahead, half_window) {
+        for peak in events::local_peaks(&heel_ahead, half_window, 0) {
             // Prominence: the peak stands well above the lowest point within a step's reach on each side.
             let reach = (MAX_STEP_S * fps).round() as usize;
             let f = peak.round() as usize;
@@ -329,37 +329,6 @@ fn heel_and_wrist(side: Side) -> (LandmarkId, LandmarkId) {
         Side::Left => (LandmarkId::LeftHeel, LandmarkId::LeftWrist),
         Side::Right => (LandmarkId::RightHeel, LandmarkId::RightWrist),
     }
-}
-
-/// Local maxima (the highest value within ± `half_window`), parabolically interpolated, fractional frames.
-fn local_peaks(signal: &[f64], half_window: usize) -> Vec<f64> {
-    let mut found = Vec::new();
-    for (k, window) in signal.windows(3).enumerate() {
-        let &[a, value, c] = window else {
-            continue;
-        };
-        let f = k + 1;
-        if !value.is_finite() {
-            continue;
-        }
-        let (from, to) = (f.saturating_sub(half_window), (f + half_window + 1).min(signal.len()));
-        let is_peak = signal
-            .iter()
-            .enumerate()
-            .take(to)
-            .skip(from)
-            .all(|(g, &other)| g == f || other < value || (other == value && g > f) || other.is_nan());
-        if is_peak {
-            let denominator = a - 2.0 * value + c;
-            let offset = if a.is_finite() && c.is_finite() && denominator < 0.0 {
-                (0.5 * (a - c) / denominator).clamp(-0.5, 0.5)
-            } else {
-                0.0
-            };
-            found.push(f as f64 + offset);
-        }
-    }
-    found
 }
 
 /// Splits a piece's swings into steady running runs; what does not qualify becomes a skipped span. The expected

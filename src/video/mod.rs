@@ -659,14 +659,8 @@ fn inspect_container(path: &Path, file_len: u64) -> Result<Container, VideoError
 
 #[cfg(test)]
 mod tests {
+    use super::mp4::tests::mp4_box;
     use super::*;
-
-    fn mp4_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
-        let mut bytes = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
-        bytes.extend_from_slice(kind);
-        bytes.extend_from_slice(payload);
-        bytes
-    }
 
     fn track(handler: &[u8; 4]) -> Vec<u8> {
         let mut hdlr = vec![0u8; 8];

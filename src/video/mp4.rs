@@ -382,10 +382,11 @@ pub(super) fn child_boxes<'a>(payload: &'a [u8], wanted: &[u8; 4]) -> Vec<&'a [u
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn mp4_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    /// An MP4 box: its size, its four-letter kind, its payload (also used by the container tests beside).
+    pub(in crate::video) fn mp4_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
         let mut bytes = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
         bytes.extend_from_slice(kind);
         bytes.extend_from_slice(payload);
