@@ -62,24 +62,6 @@ fn with_status(summary: &serde_json::Value, status: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The CSV summary's rows, without the columns that differ between runs (status, report path, time).
-fn summary_rows(out: &Path) -> Vec<Vec<String>> {
-    let mut reader = csv::Reader::from_path(out.join("batch-summary.csv")).expect("batch-summary.csv");
-    let header = reader.headers().expect("header").clone();
-    let kept: Vec<usize> = (0..header.len())
-        .filter(|&i| !["status", "report", "elapsed_s"].contains(&&header[i]))
-        .collect();
-    let mut rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|record| {
-            let record = record.expect("row");
-            kept.iter().map(|&i| record[i].to_owned()).collect()
-        })
-        .collect();
-    rows.sort();
-    rows
-}
-
 /// Seven small clips of different sizes in two folders (two with the same name), and one that is not a video.
 fn clip_folder(dir: &Path) -> PathBuf {
     let clips = dir.join("clips");
@@ -149,7 +131,7 @@ fn shards_run_one_after_another_give_the_reports_and_summary_of_one_batch() {
     assert_eq!(batch(&clips, &single, &[]).0, 40);
     assert_eq!(common::reports_below(&out), common::reports_below(&single));
     assert_eq!(common::reports_below(&out).len(), 7);
-    assert_eq!(summary_rows(&out), summary_rows(&single));
+    assert_eq!(common::summary_rows(&out), common::summary_rows(&single));
 }
 
 #[test]

@@ -263,25 +263,6 @@ fn warnings_of(report: &Path) -> Vec<String> {
         .collect()
 }
 
-fn no_partial_files(dir: &Path) -> Vec<PathBuf> {
-    let mut partial = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if runform::output::is_partial_file(&path) {
-                partial.push(path);
-            }
-        }
-    }
-    partial
-}
-
 #[test]
 fn every_hostile_input_ends_in_its_expected_outcome_through_analyze_and_batch() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -343,9 +324,9 @@ fn every_hostile_input_ends_in_its_expected_outcome_through_analyze_and_batch() 
     }
     assert!(failures.is_empty(), "hostile inputs:\n{}", failures.join("\n"));
     assert!(
-        no_partial_files(&out).is_empty(),
+        partial_files(&out).is_empty(),
         "partial files left: {:?}",
-        no_partial_files(&out)
+        partial_files(&out)
     );
 
     // The same corpus as one batch: every bad clip named, every good one scored, exit 40.
@@ -367,7 +348,7 @@ fn every_hostile_input_ends_in_its_expected_outcome_through_analyze_and_batch() 
         Some((CASES.len() - errors + 1) as u64),
         "reports + the non-UTF-8 name"
     );
-    assert!(no_partial_files(&batch_out).is_empty());
+    assert!(partial_files(&batch_out).is_empty());
 }
 
 /// Mounts a tmpfs of `size` (with `ro` for read-only) at `dir`; `false` where this user may not mount.
@@ -397,7 +378,7 @@ fn a_read_only_or_full_output_folder_is_exit_30_with_nothing_half_written() {
             continue;
         }
         let (code, stderr) = run_bounded(&["analyze".as_ref(), clip.as_os_str(), "--out".as_ref(), out.as_os_str()]);
-        let leftovers = no_partial_files(&out);
+        let leftovers = partial_files(&out);
         let report_exists = out.join("demo/report.json").exists();
         unmount(&out);
         assert_eq!(code, 30, "{label}: {stderr}");
@@ -410,4 +391,11 @@ fn a_read_only_or_full_output_folder_is_exit_30_with_nothing_half_written() {
             "{label}: nothing half-written: {leftovers:?}"
         );
     }
+}
+
+fn partial_files(dir: &Path) -> Vec<PathBuf> {
+    common::files_below(dir)
+        .into_iter()
+        .filter(|path| runform::output::is_partial_file(path))
+        .collect()
 }

@@ -13,13 +13,6 @@ fn runform(args: &[&str]) -> std::process::Output {
         .expect("runform runs")
 }
 
-fn schema_validator() -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).expect("schema committed")).expect("schema is JSON");
-    jsonschema::validator_for(&schema).expect("a valid JSON Schema")
-}
-
 /// Analyses `clip` into `out` with `extra` arguments; returns the report as JSON.
 fn analyze(clip: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![
@@ -40,19 +33,6 @@ fn analyze(clip: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join(stem).join("report.json")).expect("report")).expect("JSON")
 }
 
-fn assert_valid(report: &serde_json::Value) {
-    let validator = schema_validator();
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match docs/report.schema.json:\n{}",
-        errors.join("\n")
-    );
-}
-
 fn sample_clip() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo.mp4");
     assert!(path.is_file(), "{} is missing: run scripts/setup", path.display());
@@ -67,18 +47,18 @@ fn sample_clip_report_validates_and_its_tables_load() {
         dir.path(),
         &["--athlete", "sample", "--session-date", "2026-01-15"],
     );
-    assert_valid(&report);
+    common::assert_valid(&report);
     // The schema really constrains: a wrong type or a missing section is caught.
     let mut broken = report.clone();
     broken["input"]["frame_count"] = "many".into();
     assert!(
-        !schema_validator().is_valid(&broken),
+        !common::schema_validator().is_valid(&broken),
         "a string frame count must fail validation"
     );
     let mut broken = report.clone();
     broken.as_object_mut().expect("object").remove("analysis");
     assert!(
-        !schema_validator().is_valid(&broken),
+        !common::schema_validator().is_valid(&broken),
         "a report without analysis must fail validation"
     );
     assert_eq!(report["schema"], "runform-report-v2");
@@ -108,7 +88,7 @@ fn treadmill_fixture_report_validates_with_metrics_steps_and_units() {
     let dir = tempfile::tempdir().expect("temp dir");
     let clip = videos.join("treadmill_side_gym_portrait60.mp4");
     let report = analyze(&clip, dir.path(), &["--speed", "10km/h", "--height-cm", "175"]);
-    assert_valid(&report);
+    common::assert_valid(&report);
     assert_eq!(report["analysis"]["view"]["used"], "side");
     let steps = report["analysis"]["steps"].as_array().expect("steps");
     assert!(steps.len() >= 12, "{} steps in 6.5 s of running", steps.len());
@@ -186,7 +166,7 @@ fn feet_out_of_frame_leave_no_foot_numbers_in_any_output() {
     let dir = tempfile::tempdir().expect("temp dir");
     let clip = videos.join("treadmill_side_cropped_feet_stock.mp4");
     let report = analyze(&clip, dir.path(), &["--html"]);
-    assert_valid(&report);
+    common::assert_valid(&report);
     let folder = dir.path().join("treadmill_side_cropped_feet_stock");
     let foot_metrics = [
         "foot_strike_angle_deg",

@@ -21,21 +21,6 @@ fn server_with_user(dir: &Path, args: &[&str]) -> (Server, Browser) {
     (server, browser)
 }
 
-fn files_below(folder: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut folders = vec![folder.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-            if entry.path().is_dir() {
-                folders.push(entry.path());
-            } else {
-                found.push(entry.path().display().to_string());
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn every_page_and_api_route_needs_a_login() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -155,8 +140,8 @@ fn forms_without_their_csrf_token_are_refused() {
     // Still logged in, the athlete still there, nothing uploaded or queued.
     let athlete_page = browser.get(&format!("/athletes/{athlete}")).text().expect("page");
     assert!(athlete_page.contains("No sessions yet."), "{athlete_page}");
-    assert!(files_below(&dir.path().join("data/clips")).is_empty());
-    assert!(files_below(&dir.path().join("data/uploads")).is_empty());
+    assert!(common::files_below(&dir.path().join("data/clips")).is_empty());
+    assert!(common::files_below(&dir.path().join("data/uploads")).is_empty());
     drop(server);
 }
 
@@ -176,8 +161,8 @@ fn an_upload_over_the_limit_is_refused_and_nothing_is_stored() {
     std::fs::write(&just_over, vec![7u8; 1_500_000]).expect("write");
     let response = browser.upload(athlete, &just_over, &[], true);
     assert_eq!(response.status(), 413);
-    assert!(files_below(&dir.path().join("data/uploads")).is_empty());
-    assert!(files_below(&dir.path().join("data/clips")).is_empty());
+    assert!(common::files_below(&dir.path().join("data/uploads")).is_empty());
+    assert!(common::files_below(&dir.path().join("data/clips")).is_empty());
     let athlete_page = browser.get(&format!("/athletes/{athlete}")).text().expect("page");
     assert!(athlete_page.contains("No sessions yet."));
 }
@@ -213,8 +198,8 @@ fn a_text_file_named_mp4_gets_the_clis_message_on_the_page_and_nothing_is_queued
     assert!(page.contains(&sentence), "page lacks «{sentence}»: {page}");
     // The form keeps what was typed.
     assert!(page.contains(">kept</textarea>"));
-    assert!(files_below(&dir.path().join("data/uploads")).is_empty());
-    assert!(files_below(&dir.path().join("data/clips")).is_empty());
+    assert!(common::files_below(&dir.path().join("data/uploads")).is_empty());
+    assert!(common::files_below(&dir.path().join("data/clips")).is_empty());
     assert!(
         browser
             .get(&format!("/athletes/{athlete}"))
@@ -273,9 +258,9 @@ fn ids_and_file_names_cannot_leave_the_data_folder() {
         .expect("upload");
     assert_eq!(response.status(), 303);
     assert!(!dir.path().join("escaped.mp4").exists() && !Path::new("/escaped.mp4").exists());
-    let stored = files_below(&dir.path().join("data/clips"));
+    let stored = common::files_below(&dir.path().join("data/clips"));
     assert_eq!(stored.len(), 1, "{stored:?}");
-    assert!(stored[0].ends_with("/clips/1.mp4"), "{stored:?}");
+    assert!(stored[0].ends_with("clips/1.mp4"), "{stored:?}");
     let page = browser.get("/sessions/1").text().expect("page");
     assert!(
         page.contains("Clip escaped.mp4"),
@@ -529,7 +514,7 @@ fn a_clip_goes_through_the_api_to_its_report_downloads_comparison_export_and_era
         .expect("text");
     assert!(index.contains("API Runner"));
     assert!(
-        files_below(&data.join("exports")).is_empty(),
+        common::files_below(&data.join("exports")).is_empty(),
         "the export leaves nothing behind"
     );
 
@@ -537,8 +522,8 @@ fn a_clip_goes_through_the_api_to_its_report_downloads_comparison_export_and_era
     let erased = browser.post(&format!("/athletes/{athlete_id}/erase"), &[], true);
     assert_eq!(erased.status(), 303);
     assert_eq!(browser.get(&format!("/athletes/{athlete_id}")).status(), 404);
-    assert!(files_below(&data.join("clips")).is_empty());
-    assert!(files_below(&data.join("outputs")).is_empty());
+    assert!(common::files_below(&data.join("clips")).is_empty());
+    assert!(common::files_below(&data.join("outputs")).is_empty());
     let audit = browser.get("/admin/audit").text().expect("audit page");
     assert!(!audit.contains("API Runner"));
     assert!(audit.contains("athlete and 2 session(s) erased"), "{audit}");

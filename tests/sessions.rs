@@ -24,26 +24,11 @@ fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&bytes).expect("JSON")
 }
 
-fn assert_valid(report: &serde_json::Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
-    let schema = read_json(&path);
-    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match the schema:\n{}",
-        errors.join("\n")
-    );
-}
-
 /// Checks what every two-view report must hold: one entry per metric of the side clip's analysis, each naming a
 /// view and one of the two clips, a frontal-plane metric from the frontal clip, and the cadence check.
 fn assert_two_view_report(report: &serde_json::Value, side: &Path, rear: &Path) {
     assert_eq!(report["schema"], "runform-report-v2");
-    assert_valid(report);
+    common::assert_valid(report);
     let metrics = report["metrics"].as_array().expect("session metrics");
     let per_clip = report["analysis"]["metrics"].as_array().expect("clip metrics");
     assert_eq!(metrics.len(), per_clip.len(), "one session entry per metric");
@@ -187,7 +172,7 @@ fn a_single_clip_report_keeps_its_v1_fields_and_names_its_view() {
     let output = runform(&["analyze", text(&clip), "--out", text(&out), "-q", "--view", "side"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report = read_json(&out.join("alone/report.json"));
-    assert_valid(&report);
+    common::assert_valid(&report);
     assert!(report.get("rear").is_none() && report.get("cadence_agreement").is_none());
     for field in ["input", "session", "settings", "pose", "analysis", "timings"] {
         assert!(report.get(field).is_some(), "{field} is still there");
@@ -272,7 +257,7 @@ fn a_manifest_gives_one_report_per_session_names_its_bad_row_and_compare_groups_
         .expect("speed");
     assert!((speed - 10.0 / 3.6).abs() < 1e-9);
     for folder in reports.keys() {
-        assert_valid(&read_json(&out.join(folder)));
+        common::assert_valid(&read_json(&out.join(folder)));
     }
 
     // The summary lists the sessions grouped by athlete and date, the bad row with them.

@@ -245,24 +245,6 @@ fn shard_cut_midway(out: &Path) -> Option<usize> {
     })
 }
 
-/// The CSV summary's rows by clip, without the columns that differ between runs (status, report path, time).
-fn summary_rows(out: &Path) -> Vec<Vec<String>> {
-    let mut reader = csv::Reader::from_path(out.join("batch-summary.csv")).expect("batch-summary.csv");
-    let header = reader.headers().expect("header").clone();
-    let kept: Vec<usize> = (0..header.len())
-        .filter(|&i| !["status", "report", "elapsed_s"].contains(&&header[i]))
-        .collect();
-    let mut rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|record| {
-            let record = record.expect("row");
-            kept.iter().map(|&i| record[i].to_owned()).collect()
-        })
-        .collect();
-    rows.sort();
-    rows
-}
-
 #[test]
 fn a_slurm_array_with_a_cancelled_task_resubmitted_ends_with_the_reports_of_one_batch() {
     let Some(videos) = common::shared_videos() else {
@@ -387,7 +369,7 @@ fn a_slurm_array_with_a_cancelled_task_resubmitted_ends_with_the_reports_of_one_
     let array_reports = common::reports_below(&out);
     assert_eq!(array_reports.len(), clip_count);
     assert_eq!(array_reports, common::reports_below(&single));
-    assert_eq!(summary_rows(&out), summary_rows(&single));
+    assert_eq!(common::summary_rows(&out), common::summary_rows(&single));
     eprintln!(
         "{clip_count} clips: the array, one task cancelled, ran {array_s:.1} s until its last task ended; one batch \
          of the same clips took {single_s:.1} s (scripts/bench-scale-out measures throughput)"

@@ -85,27 +85,76 @@ pub fn without_timings(mut report: serde_json::Value) -> serde_json::Value {
     report
 }
 
-/// Every report below `out`, by path relative to `out`, without timings.
-pub fn reports_below(out: &Path) -> std::collections::BTreeMap<std::path::PathBuf, serde_json::Value> {
-    let mut reports = std::collections::BTreeMap::new();
-    let mut folders = vec![out.to_path_buf()];
+/// Every file below `folder` (recursively); none where the folder does not exist (yet).
+pub fn files_below(folder: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![folder.to_path_buf()];
     while let Some(folder) = folders.pop() {
-        // The batch may not have made the folder yet.
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
             let path = entry.path();
             if path.is_dir() {
                 folders.push(path);
-            } else if path.file_name().is_some_and(|n| n == "report.json") {
-                let report = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("whole JSON");
-                reports.insert(
-                    path.strip_prefix(out).expect("below").to_path_buf(),
-                    without_timings(report),
-                );
+            } else {
+                found.push(path);
             }
         }
     }
-    reports
+    found
+}
+
+/// Every report below `out`, by path relative to `out`, without timings.
+pub fn reports_below(out: &Path) -> std::collections::BTreeMap<std::path::PathBuf, serde_json::Value> {
+    // The batch may not have made the folder yet: then there is none.
+    files_below(out)
+        .into_iter()
+        .filter(|path| path.file_name().is_some_and(|n| n == "report.json"))
+        .map(|path| {
+            let report = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("whole JSON");
+            (
+                path.strip_prefix(out).expect("below").to_path_buf(),
+                without_timings(report),
+            )
+        })
+        .collect()
+}
+
+/// The CSV batch summary's rows, sorted, without the columns that differ between runs (status, report path,
+/// time).
+pub fn summary_rows(out: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(out.join("batch-summary.csv")).expect("batch-summary.csv");
+    let header = reader.headers().expect("header").clone();
+    let kept: Vec<usize> = (0..header.len())
+        .filter(|&i| !["status", "report", "elapsed_s"].contains(&&header[i]))
+        .collect();
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|record| {
+            let record = record.expect("row");
+            kept.iter().map(|&i| record[i].to_owned()).collect()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The report's JSON Schema, `docs/report.schema.json`, compiled.
+pub fn schema_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("schema committed")).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("a valid JSON Schema")
+}
+
+/// Fails, listing every error, unless `report` matches `docs/report.schema.json`.
+pub fn assert_valid(report: &serde_json::Value) {
+    let validator = schema_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match docs/report.schema.json:\n{}",
+        errors.join("\n")
+    );
 }
