@@ -578,8 +578,8 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
         return Err(NoEvents {
             reason: if reasons.is_empty() {
                 "no steady running was found (no running, or the feet are not tracked)".into()
-            } else if reasons.iter().all(|reason| reason.starts_with("no steady running")) {
-                // Each reason already says it; do not say it twice.
+            } else if reasons.iter().any(|reason| reason.starts_with("no steady running")) {
+                // One of the reasons already says it; do not say it twice.
                 reasons.join("; ")
             } else {
                 format!("no steady running was found: {}", reasons.join("; "))
