@@ -277,6 +277,9 @@ pub enum WarningKind {
     /// Only part of the clip is steady running: the report says which seconds it measures and why the rest is
     /// left out.
     PartOfClipMeasured,
+    /// Frontal view: the person walks (or the clip is slow motion); running's times are absent and no flag is
+    /// raised, the pelvis, knees and foot placement are measured.
+    Walking,
 }
 
 /// A warning for the physical therapist, in plain words.
@@ -328,6 +331,9 @@ pub struct Analysis {
     pub facing: Option<Facing>,
     /// How the runner moves through the frame.
     pub travel: Option<Travel>,
+    /// Running or walking, from the contacts (absent when no contacts were found). Walking is only recognised in
+    /// frontal views; its running times are absent with the reason and no flag is raised.
+    pub gait: Option<events::Gait>,
     /// The side nearer the camera (side view).
     pub near_side: Option<Side>,
     /// Frame rate used, frames per second.
@@ -403,6 +409,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         facing: detection.facing,
         travel: detection.travel,
         near_side: detection.near_side,
+        gait: None,
         frame_rate_fps: tracks.fps,
         frame_interval_ms: 1000.0 / tracks.fps,
         frame_count: sequence.frames.len(),
@@ -429,6 +436,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         speed_given: settings.treadmill_speed_mps.is_some(),
         scale_given: tracks.px_per_cm.is_some(),
         no_events_reason: None,
+        not_running_reason: None,
         feet_unreliable_reason: None,
         frame_rate_fps: tracks.fps,
     };
@@ -468,6 +476,19 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         }
     };
     event_warnings(&events, used_view, &mut warnings);
+    analysis.gait = Some(events.gait);
+    if events.gait == events::Gait::Walking {
+        let reason = walking_reason(events.stride_estimate_s);
+        warnings.push(Warning {
+            kind: WarningKind::Walking,
+            message: format!(
+                "{reason}: cadence and the contact, flight, step and stride times are left out, and no flag is \
+                 raised (the reference ranges are running's); the pelvis, knees and foot placement are measured \
+                 at the middle of each single support"
+            ),
+        });
+        summary_options.not_running_reason = Some(reason);
+    }
     let kinematics = Kinematics::new(&tracks, &events.belt.frame);
     let mut steps = metrics::compute_steps(
         &tracks,
@@ -508,7 +529,11 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     }
     step_count_warning(&measured_steps, thresholds, &mut warnings);
     warnings.extend(parts_warning(&events.parts));
-    analysis.cadence_check_steps_per_min = events.stride_estimate_s.map(|stride_s| 120.0 / stride_s);
+    // Walking's rhythm is not a running cadence to check against (and is absent, with cadence).
+    analysis.cadence_check_steps_per_min = events
+        .stride_estimate_s
+        .filter(|_| events.gait == events::Gait::Running)
+        .map(|stride_s| 120.0 / stride_s);
     withhold_disagreeing_cadence(&mut summaries, analysis.cadence_check_steps_per_min, &mut warnings);
     metrics::withhold_untrusted(&mut steps, &summaries, thresholds.min_landmark_confidence);
     analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
@@ -523,7 +548,9 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
             ),
         });
     }
-    analysis.flags = flags(&summaries, thresholds, far_side, analysis.frame_interval_ms);
+    if events.gait == events::Gait::Running {
+        analysis.flags = flags(&summaries, thresholds, far_side, analysis.frame_interval_ms);
+    }
     analysis.steps = steps;
     analysis.rejected_contacts = events.rejected;
     analysis.event_calibration = events.calibration;
@@ -812,6 +839,20 @@ const CONTACT_COUNT_METRICS: [MetricId; 5] = [
 /// When the cadence from the foot contacts disagrees with the rhythm of the feet's motion, contacts were missed
 /// or mistimed: cadence, step and stride times and lengths are absent with that reason (and a warning says so),
 /// not numbers beside a warning.
+/// Why running's times are absent in a walking clip: what showed that the person walks.
+fn walking_reason(stride_s: Option<f64>) -> String {
+    match stride_s {
+        Some(stride_s) if stride_s > events::MAX_STRIDE_S => format!(
+            "the person walks in this clip, or it is slow motion: a stride of {stride_s:.1} s is longer than \
+             running's ({:.1} s at most), and one foot is down while the other swings",
+            events::MAX_STRIDE_S
+        ),
+        _ => "the person walks in this clip: most contacts overlap the other foot's (double support), which \
+              running never has"
+            .into(),
+    }
+}
+
 fn withhold_disagreeing_cadence(summaries: &mut [MetricSummary], check: Option<f64>, warnings: &mut Vec<Warning>) {
     let events = summaries
         .iter()

@@ -45,6 +45,16 @@ pub const MAX_CONTACT_TIME_MS: f64 = 500.0;
 pub const MIN_STRIDE_S: f64 = 0.4;
 /// Longest stride searched for, seconds (80 steps/min: walking still gives events, which are then rejected).
 pub const MAX_STRIDE_S: f64 = 1.5;
+/// Longest stride searched for in a frontal view when no running stride is found, seconds (40 steps/min: slow
+/// walking, marching in place, and walking filmed in slow motion). Walking is then measured as walking
+/// ([`Gait::Walking`]): its pelvis, knees and foot placement, not running's times.
+pub const MAX_WALKING_STRIDE_S: f64 = 3.0;
+/// Walking: a foot's swing counts when it rises at least this fraction of the leg length above the belt
+/// (smoothed); lower bumps are landmark jitter of a foot on the ground.
+pub const SWING_HEIGHT_PER_LEG: f64 = 0.05;
+/// Walking: a swing lifts off and lands where the foot is within this fraction of the swing's peak height from the
+/// belt (low, so that the swing's lopsided shape — highest early — does not shift its middle).
+pub const WALKING_SWING_EDGE: f64 = 0.2;
 /// The foot is on the belt when its lowest point is within this fraction of the leg length of the belt line
 /// (plus three standard deviations of its stance-phase jitter).
 pub const CONTACT_HEIGHT_PER_LEG: f64 = 0.025;
@@ -169,6 +179,21 @@ pub struct GaitEvents {
     pub calibration: Vec<SideCalibration>,
     /// Side view: the running parts the events were found in, and the spans left out.
     pub parts: ClipParts,
+    /// Running, or walking (frontal views only: measured as walking, without running's times).
+    pub gait: Gait,
+}
+
+/// Whether the contacts are running's or walking's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gait {
+    /// A flight phase between stances: the contacts are running's.
+    #[default]
+    Running,
+    /// Double support, or a stride longer than running's: the person walks (or the clip is slow motion). Only
+    /// found in frontal views, where the pelvis, knees and foot placement are still measured, each at the
+    /// middle of single support.
+    Walking,
 }
 
 /// Why no events could be found at all.
@@ -260,10 +285,16 @@ fn foot_series(tracks: &Tracks, frame: &BeltFrame, side: Side) -> FootSeries {
     series
 }
 
-/// The stride period from the autocorrelation of a periodic signal, seconds.
+/// The stride period from the autocorrelation of a periodic signal, seconds, between running's
+/// [`MIN_STRIDE_S`] and [`MAX_STRIDE_S`].
 pub(crate) fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
-    let min_lag = (MIN_STRIDE_S * fps).floor() as usize;
-    let max_lag = (MAX_STRIDE_S * fps).ceil() as usize;
+    stride_period_between(signals, fps, (MIN_STRIDE_S, MAX_STRIDE_S))
+}
+
+/// The stride period from the autocorrelation of a periodic signal, seconds, searched between `range` (seconds).
+fn stride_period_between(signals: &[&[f64]], fps: f64, range: (f64, f64)) -> Option<f64> {
+    let min_lag = (range.0 * fps).floor() as usize;
+    let max_lag = (range.1 * fps).ceil() as usize;
     let mut scores = Vec::new();
     for lag in min_lag.max(1)..=max_lag {
         let mut sum = 0.0;
@@ -749,6 +780,7 @@ fn part_events(tracks: &Tracks, part: MeasuredPart, offsets: &[Offsets; 2]) -> G
         stride_estimate_s: Some(part.stride_s),
         calibration: calibrated.calibration,
         parts: ClipParts::default(),
+        gait: Gait::Running,
     }
 }
 
@@ -1296,24 +1328,35 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
                 .fold(f64::INFINITY, f64::min)
         })
         .collect();
-    let stride_s =
-        stride_period_s(&[&left_series.lowest_up, &right_series.lowest_up], fps).ok_or_else(|| NoEvents {
-            reason: "no repeating stride was found in the foot heights (no running, or the feet are not tracked)"
-                .into(),
-        })?;
+    let signals = [&left_series.lowest_up[..], &right_series.lowest_up[..]];
+    // A stride longer than running's is walking (or a clip in slow motion), measured as such.
+    let (stride_s, long_stride) = match stride_period_s(&signals, fps) {
+        Some(stride_s) => (stride_s, false),
+        None => (
+            stride_period_between(&signals, fps, (MAX_STRIDE_S, MAX_WALKING_STRIDE_S)).ok_or_else(|| NoEvents {
+                reason: "no repeating stride was found in the foot heights (no running or walking, or the feet \
+                         are not tracked)"
+                    .into(),
+            })?,
+            true,
+        ),
+    };
     let stride_frames = stride_s * fps;
-    let mut contacts = Vec::new();
-    for side in [Side::Left, Side::Right] {
-        let heights: Vec<f64> = side
-            .of_pair(&series)
+    // Each foot's lowest point above the belt, pixels.
+    let heights_of = [Side::Left, Side::Right].map(|side| -> Vec<f64> {
+        side.of_pair(&series)
             .lowest_up
             .iter()
             .zip(&belt)
             .map(|(lowest, belt)| lowest - belt)
-            .collect();
+            .collect()
+    });
+    let mut contacts = Vec::new();
+    for side in [Side::Left, Side::Right] {
+        let heights = side.of_pair(&heights_of);
         let threshold = CONTACT_HEIGHT_PER_LEG * leg_px * 2.0;
         // `f` stays below `count`, the length of `heights`, wherever a height is read.
-        let height = |f: usize| sample_or_nan(&heights, f);
+        let height = |f: usize| sample_or_nan(heights, f);
         let mut f = 1;
         while f < count {
             if height(f) < threshold && height(f - 1) >= threshold {
@@ -1326,7 +1369,7 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
                 }
                 let last_on = f - 1;
                 let reach = (HINGE_SEARCH_S * fps).max(1.0);
-                let ic = hinge_corner(&heights, (on as f64 - 1.0, on as f64 + reach), &scale, Hinge::Landing)
+                let ic = hinge_corner(heights, (on as f64 - 1.0, on as f64 + reach), &scale, Hinge::Landing)
                     .unwrap_or(on as f64 - 0.5);
                 // Toe-off as in the side view: BlazePose's toe landmark sits over the ball of the foot and rises
                 // while the tip of the shoe is still on the belt, so the stance ends where the toe has risen
@@ -1347,7 +1390,7 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
                 )
                 .or_else(|| {
                     hinge_corner(
-                        &heights,
+                        heights,
                         (last_on as f64 - reach, last_on as f64 + 1.0),
                         &scale,
                         Hinge::LiftOff,
@@ -1370,7 +1413,15 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
         }
     }
     let mut rejected = Vec::new();
-    let contacts = reject_implausible(contacts, fps, &mut rejected);
+    let gait = if long_stride || looks_like_walking(&mut contacts, fps) {
+        Gait::Walking
+    } else {
+        Gait::Running
+    };
+    let contacts = match gait {
+        Gait::Running => reject_implausible(contacts, fps, &mut rejected),
+        Gait::Walking => walking_contacts(tracks, &heights_of, stride_frames, leg_px, &mut rejected),
+    };
     // Roll: the line through consecutive opposite stance feet (same distance from the camera, lateral apart).
     // Each foot's heel, toe and ankle are averaged over the middle half of its stance (the same three landmarks
     // on both feet, so their heights above the belt cancel), and the pairs are pooled into one
@@ -1420,7 +1471,150 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
         stride_estimate_s: Some(stride_s),
         calibration: Vec::new(),
         parts: ClipParts::default(),
+        gait,
     })
+}
+
+/// Whether most contacts are walking's: longer than running allows, or overlapping the other foot's stance
+/// (double support). Sorts `contacts` by initial contact.
+fn looks_like_walking(contacts: &mut [FootContact], fps: f64) -> bool {
+    contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
+    let slack_s = DOUBLE_SUPPORT_TOLERANCE_MS / 1000.0 + 1.0 / fps;
+    let walking = contacts
+        .iter()
+        .enumerate()
+        .filter(|&(k, contact)| {
+            let overlaps = contacts
+                .iter()
+                .skip(k + 1)
+                .find(|next| next.side != contact.side)
+                .is_some_and(|next| next.ic_s < contact.to_s - slack_s);
+            overlaps || contact.contact_time_ms() > MAX_CONTACT_TIME_MS
+        })
+        .count();
+    contacts.len() >= 2 && 2 * walking > contacts.len()
+}
+
+/// Walking's contacts, from the swings. Each foot's swing is a peak of its height above the belt (smoothed over
+/// a tenth of the stride, at least [`SWING_HEIGHT_PER_LEG`] of the leg high, one per stride); it lifts off and
+/// lands where it is within [`WALKING_SWING_EDGE`] of its peak's height from the belt. That swing is the other
+/// foot's single support, and its middle is that foot's midstance (a walking foot is highest early in its swing,
+/// so the peak itself would sample too early). The stance foot's IC is where its own previous swing landed and
+/// its TO where its next swing lifts off (the single support's own edges where a swing lies beyond the clip).
+/// Walking has double support, so stances overlap. `heights_of`: per side, pixels above the belt.
+fn walking_contacts(
+    tracks: &Tracks,
+    heights_of: &[Vec<f64>; 2],
+    stride_frames: f64,
+    leg_px: f64,
+    rejected: &mut Vec<RejectedContact>,
+) -> Vec<FootContact> {
+    let fps = tracks.fps;
+    let smoothed = heights_of
+        .clone()
+        .map(|heights| moving_mean(&heights, (0.05 * stride_frames).round() as usize));
+    let lowest_swing = SWING_HEIGHT_PER_LEG * leg_px;
+    let half_window = (0.4 * stride_frames).round().max(1.0) as usize;
+    let reach = 0.6 * stride_frames;
+    // Per side, each swing as (lift-off, landing), fractional frames.
+    let swings = smoothed.clone().map(|heights| {
+        local_peaks(&heights, half_window, 1)
+            .into_iter()
+            .filter_map(|peak| {
+                let height = sample_or_nan(&heights, peak.round() as usize);
+                if height.is_nan() || height < lowest_swing {
+                    return None;
+                }
+                let level = WALKING_SWING_EDGE * height;
+                let lift = crossing_below(&heights, peak, peak - reach, level)?;
+                let land = crossing_below(&heights, peak, peak + reach, level)?;
+                Some((lift, land))
+            })
+            .collect::<Vec<(f64, f64)>>()
+    });
+    let mut contacts = Vec::new();
+    for swing_side in [Side::Left, Side::Right] {
+        let stance_side = swing_side.other();
+        let own_swings = stance_side.of_pair(&swings);
+        for &(lift, land) in swing_side.of_pair(&swings) {
+            let middle = 0.5 * (lift + land);
+            let ic = own_swings
+                .iter()
+                .rev()
+                .find(|own| own.1 <= middle)
+                .map_or(lift, |own| own.1.max(lift - 0.5 * stride_frames));
+            let to = own_swings
+                .iter()
+                .find(|own| own.0 >= middle)
+                .map_or(land, |own| own.0.min(land + 0.5 * stride_frames));
+            if !(ic < middle && middle < to) {
+                rejected.push(RejectedContact {
+                    side: stance_side,
+                    ic_s: time_of(lift, fps),
+                    reason: "both feet are in the air in the middle of the other foot's swing: a tracking glitch"
+                        .into(),
+                });
+                continue;
+            }
+            let mut contact = make_contact(
+                tracks,
+                stance_side,
+                ic,
+                to,
+                EventMethod::FootHeight,
+                EventMethod::FootHeight,
+            );
+            contact.midstance_s = time_of(middle, fps);
+            contacts.push(contact);
+        }
+    }
+    contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
+    contacts
+}
+
+/// Where `signal` first falls below `level` going from `from` towards `to` (fractional frames, either
+/// direction), linearly interpolated between frames; `None` if it stays at or above it, or leaves the signal.
+fn crossing_below(signal: &[f64], from: f64, to: f64, level: f64) -> Option<f64> {
+    let step: isize = if to >= from { 1 } else { -1 };
+    let mut previous = from.round() as isize;
+    let last = to.round().clamp(0.0, signal.len().saturating_sub(1) as f64) as isize;
+    while previous != last {
+        let next = previous + step;
+        let (Ok(a), Ok(b)) = (usize::try_from(previous), usize::try_from(next)) else {
+            return None;
+        };
+        let (high, low) = (sample_or_nan(signal, a), sample_or_nan(signal, b));
+        if low < level {
+            let fraction = if high.is_finite() && high > low {
+                ((high - level) / (high - low)).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            return Some(a as f64 + step as f64 * fraction);
+        }
+        previous = next;
+    }
+    None
+}
+
+/// The mean of `signal` over ± `half_window` samples, ignoring NaN (NaN where the window holds no number).
+fn moving_mean(signal: &[f64], half_window: usize) -> Vec<f64> {
+    (0..signal.len())
+        .map(|f| {
+            let finite: Vec<f64> = signal
+                .iter()
+                .take(f + half_window + 1)
+                .skip(f.saturating_sub(half_window))
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
+            if finite.is_empty() {
+                f64::NAN
+            } else {
+                finite.iter().sum::<f64>() / finite.len() as f64
+            }
+        })
+        .collect()
 }
 
 /// The rear view's belt slope from the differences (dx, dy) between consecutive opposite stance feet, image
@@ -1479,6 +1673,45 @@ mod tests {
         gravity_px_per_frame2: 1.0,
         flight_frames: None,
     };
+
+    /// Alternating contacts every `step_s` seconds, each `contact_s` long.
+    fn alternating(step_s: f64, contact_s: f64) -> Vec<FootContact> {
+        (0..8)
+            .map(|k| {
+                let ic_s = step_s * k as f64;
+                FootContact {
+                    side: if k % 2 == 0 { Side::Left } else { Side::Right },
+                    ic_s,
+                    to_s: ic_s + contact_s,
+                    midstance_s: ic_s + 0.5 * contact_s,
+                    ic_method: EventMethod::FootHeight,
+                    to_method: EventMethod::FootHeight,
+                    landmark_confidence: 0.9,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn double_support_is_walking_and_a_flight_phase_is_running() {
+        // Running: 170 steps/min, 250 ms contacts, a flight between them.
+        assert!(!looks_like_walking(&mut alternating(0.353, 0.25), 60.0));
+        // Walking at 110 steps/min: 650 ms contacts, each overlapping the next by about 100 ms.
+        assert!(looks_like_walking(&mut alternating(0.545, 0.65), 60.0));
+        // A slow jog with short contacts, none overlapping: running.
+        assert!(!looks_like_walking(&mut alternating(0.5, 0.45), 30.0));
+    }
+
+    #[test]
+    fn a_crossing_below_a_level_is_interpolated_either_way() {
+        let signal = [0.0, 1.0, 4.0, 9.0, 4.0, 1.0, 0.0];
+        // Going back from the peak at 3 to 0: 4 → 1 passes 2 a third of the way.
+        let lift = crossing_below(&signal, 3.0, 0.0, 2.0).expect("lift-off");
+        assert!((lift - (2.0 - 2.0 / 3.0)).abs() < 1e-12, "{lift}");
+        let land = crossing_below(&signal, 3.0, 6.0, 2.0).expect("landing");
+        assert!((land - (4.0 + 2.0 / 3.0)).abs() < 1e-12, "{land}");
+        assert_eq!(crossing_below(&signal, 3.0, 6.0, -1.0), None);
+    }
 
     #[test]
     fn the_rear_belt_slope_pools_pairs_and_refuses_an_uncertain_one() {

@@ -16,6 +16,7 @@
 //! docs/metrics.md gives the same figures.
 
 use runform::analysis::{Analysis, AnalysisSettings, ViewChoice, WarningKind, analyze_sequence};
+use runform::events::Gait;
 use runform::metrics::MetricId;
 use runform::metrics::frontal::MIN_FPS_FOR_HEEL_WHIP;
 use runform::synthetic::{
@@ -420,6 +421,71 @@ fn rear_view_pelvic_drop_survives_noise_dropouts_and_swaps() {
                 6.0,
                 NOISY_ANGLE_TOLERANCE_DEG,
             );
+        }
+    }
+}
+
+/// A gait seen from behind with a stride longer than running's (60 steps/min: slow walking, or a clip in slow
+/// motion) is measured as walking: the pelvis, knee and foot placement at the middle of each single support, within
+/// the same tolerances as a runner's, and running's times absent with the reason, clean and with noise, dropouts
+/// and swaps, at 30, 60 and 120 fps.
+#[test]
+fn a_slow_gait_from_behind_is_measured_as_walking() {
+    for fps in [30.0, 60.0, 120.0] {
+        for noisy in [false, true] {
+            let runner = SyntheticRunner {
+                fps,
+                view: SyntheticView::Rear,
+                cadence_steps_per_min: 60.0,
+                contact_time_ms: 900.0,
+                duration_s: 12.0,
+                pelvic_drop_deg: 5.0,
+                knee_valgus_deg: 4.0,
+                camera_roll_deg: 1.0,
+                ..SyntheticRunner::default()
+            };
+            let label = format!("slow gait from behind {fps} fps{}", if noisy { " noisy" } else { "" });
+            let corruption = if noisy {
+                Corruption {
+                    noise_px: NOISE_PX,
+                    dropout_frame_fraction: 0.02,
+                    low_visibility_fraction: 0.01,
+                    swap_episode_count: 2,
+                    seed: 11,
+                }
+            } else {
+                Corruption::default()
+            };
+            let clip = runner.generate(&corruption);
+            let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+            assert_eq!(analysis.gait, Some(Gait::Walking), "{label}");
+            assert!(analysis.has_warning(WarningKind::Walking), "{label}");
+            let degrees = if noisy {
+                NOISY_ANGLE_TOLERANCE_DEG
+            } else {
+                CLEAN_ANGLE_TOLERANCE_DEG
+            };
+            check_sides(&label, &analysis, MetricId::PelvicDropMidstanceDeg, 5.0, degrees);
+            check_sides(
+                &label,
+                &analysis,
+                MetricId::KneeProjectionAngleMidstanceDeg,
+                4.0,
+                degrees,
+            );
+            for metric in [
+                MetricId::CadenceStepsPerMin,
+                MetricId::ContactTimeMs,
+                MetricId::FlightTimeMs,
+            ] {
+                let summary = analysis.metric(metric).expect("listed");
+                assert!(
+                    summary.both.is_none() && summary.absent_reason.as_deref().is_some_and(|r| r.contains("walks")),
+                    "{label} {metric:?}: {:?}",
+                    summary.absent_reason
+                );
+            }
+            assert!(analysis.flags.is_empty(), "{label}: {:?}", analysis.flags);
         }
     }
 }

@@ -510,6 +510,9 @@ pub struct SummaryOptions {
     pub scale_given: bool,
     /// Why the clip gave no gait events at all, when it gave none: every event-based metric's absence reason.
     pub no_events_reason: Option<String>,
+    /// Why the contacts are not running's (the person walks), when so: the reason every running time (the
+    /// temporal family) is absent.
+    pub not_running_reason: Option<String>,
     /// Why the feet cannot be trusted in this clip (out of frame or hidden in most frames), when so: the reason
     /// every metric that rests on the feet or on their contacts is absent.
     pub feet_unreliable_reason: Option<String>,
@@ -609,6 +612,12 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
         .all(|side| side.as_ref().is_none_or(|s| s.n >= options.min_steps_per_metric))
         && both.is_some();
     let mut absent_reason = both.is_none().then(|| absence_reason(metric, options, excluded));
+    if absent_reason.is_none()
+        && metric.family() == MetricFamily::Temporal
+        && let Some(reason) = &options.not_running_reason
+    {
+        absent_reason = Some(reason.clone());
+    }
     // A number the clip cannot show is absent with its reason, never a number with a warning beside it.
     if absent_reason.is_none() {
         absent_reason = unreliable_reason(metric, options, excluded, all.len(), [&left, &right]);
@@ -888,6 +897,7 @@ mod tests {
             speed_given: false,
             scale_given: false,
             no_events_reason: None,
+            not_running_reason: None,
             feet_unreliable_reason: None,
             frame_rate_fps: 60.0,
         }
@@ -934,6 +944,38 @@ mod tests {
                 .iter()
                 .all(|step| step.withheld.is_empty() && step.values.len() == 1)
         );
+    }
+
+    #[test]
+    fn walking_leaves_out_the_running_times_but_keeps_the_angles() {
+        let mut steps = steps_with_contact();
+        let walking = SummaryOptions {
+            not_running_reason: Some("the person walks".into()),
+            ..options()
+        };
+        let contact = summarise_metric(&steps, MetricId::ContactTimeMs, &walking);
+        assert_eq!(contact.absent_reason.as_deref(), Some("the person walks"));
+        assert!(contact.both.is_none() && contact.left.is_none());
+        let angle = foot_strike(&steps, &walking);
+        assert!(angle.absent_reason.is_none(), "{:?}", angle.absent_reason);
+        withhold_untrusted(&mut steps, &[contact], 0.3);
+        assert!(steps.iter().all(|step| {
+            step.values.contains_key(&MetricId::FootStrikeAngleDeg)
+                && step.withheld.get(&MetricId::ContactTimeMs) == Some(&Withheld::MetricAbsent)
+        }));
+        // Running keeps them.
+        let running = summarise_metric(&steps_with_contact(), MetricId::ContactTimeMs, &options());
+        assert!(running.absent_reason.is_none(), "{:?}", running.absent_reason);
+    }
+
+    /// Eight steady steps with a contact time each.
+    fn steps_with_contact() -> Vec<Step> {
+        let mut steps = steps(&[12.0, 3.0, 13.0, 2.0, 11.5, 3.5, 12.5, 2.5], &[0.9; 8]);
+        for step in &mut steps {
+            step.values.insert(MetricId::ContactTimeMs, 250.0);
+            step.confidence.insert(MetricId::ContactTimeMs, 0.9);
+        }
+        steps
     }
 
     #[test]
