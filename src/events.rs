@@ -1500,7 +1500,8 @@ fn looks_like_walking(contacts: &mut [FootContact], fps: f64) -> bool {
 /// lands where it is within [`WALKING_SWING_EDGE`] of its peak's height from the belt. That swing is the other
 /// foot's single support, and its middle is that foot's midstance (a walking foot is highest early in its swing,
 /// so the peak itself would sample too early). The stance foot's IC is where its own previous swing landed and
-/// its TO where its next swing lifts off (the single support's own edges where a swing lies beyond the clip).
+/// its TO where its next swing lifts off, when those lie within 30 % of a stride outside the single support (10 %
+/// inside it); otherwise the single support's own edges stand in.
 /// Walking has double support, so stances overlap. `heights_of`: per side, pixels above the belt.
 fn walking_contacts(
     tracks: &Tracks,
@@ -1538,21 +1539,25 @@ fn walking_contacts(
         let own_swings = stance_side.of_pair(&swings);
         for &(lift, land) in swing_side.of_pair(&swings) {
             let middle = 0.5 * (lift + land);
+            // The stance foot lands a little before the other lifts off (double support) and lifts off a
+            // little after it lands; where its own swing is not found there, single support's edge stands in.
+            let (early, late) = (0.3 * stride_frames, 0.1 * stride_frames);
             let ic = own_swings
                 .iter()
                 .rev()
-                .find(|own| own.1 <= middle)
-                .map_or(lift, |own| own.1.max(lift - 0.5 * stride_frames));
+                .map(|own| own.1)
+                .find(|&landing| (lift - early..=lift + late).contains(&landing))
+                .unwrap_or(lift);
             let to = own_swings
                 .iter()
-                .find(|own| own.0 >= middle)
-                .map_or(land, |own| own.0.min(land + 0.5 * stride_frames));
+                .map(|own| own.0)
+                .find(|&lifting| (land - late..=land + early).contains(&lifting))
+                .unwrap_or(land);
             if !(ic < middle && middle < to) {
                 rejected.push(RejectedContact {
                     side: stance_side,
                     ic_s: time_of(lift, fps),
-                    reason: "both feet are in the air in the middle of the other foot's swing: a tracking glitch"
-                        .into(),
+                    reason: "the other foot's swing is too short to hold a midstance: a tracking glitch".into(),
                 });
                 continue;
             }

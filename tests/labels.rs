@@ -187,7 +187,26 @@ struct Score {
     to_errors: Vec<f64>,
     contact_ms: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
     strike_agreement: Vec<bool>,
+    /// Against the class the labelled angle gives by runform's thresholds (where the labeller's call rests on
+    /// something else, e.g. which end of the foot touched first at 30 fps).
+    strike_agreement_by_angle: Vec<bool>,
     angles: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+}
+
+/// Altman & Davis 2012's foot-strike thresholds on the sole-to-ground angle at contact, degrees (runform's
+/// defaults; `docs/metrics.md`).
+const REARFOOT_ABOVE_DEG: f64 = 8.0;
+const FOREFOOT_BELOW_DEG: f64 = -1.6;
+
+/// The strike class a labelled foot angle gives by [`REARFOOT_ABOVE_DEG`] and [`FOREFOOT_BELOW_DEG`].
+fn strike_class_of(angle_deg: f64) -> &'static str {
+    if angle_deg > REARFOOT_ABOVE_DEG {
+        "rearfoot"
+    } else if angle_deg < FOREFOOT_BELOW_DEG {
+        "forefoot"
+    } else {
+        "midfoot"
+    }
 }
 
 fn share_within_one(errors: &[f64]) -> f64 {
@@ -277,6 +296,9 @@ fn score(report: &serde_json::Value, labels: &[Stance], clip: &LabelledClip) -> 
         if let (Some(label), Some(class)) = (&stance.strike, step["foot_strike_class"].as_str()) {
             score.strike_agreement.push(label == class);
         }
+        if let (Some(angle), Some(class)) = (stance.foot_angle_deg, step["foot_strike_class"].as_str()) {
+            score.strike_agreement_by_angle.push(strike_class_of(angle) == class);
+        }
         if let (Some(label), Some(angle)) = (stance.foot_angle_deg, step["values"]["foot_strike_angle_deg"].as_f64()) {
             let entry = score.angles.entry(stance.side.clone()).or_default();
             entry.0.push(angle);
@@ -314,6 +336,14 @@ fn print_table(title: &str, score: &Score) {
             "  strike class agrees on {:.0} % of {} steps",
             100.0 * score.strike_agreement.iter().filter(|a| **a).count() as f64 / score.strike_agreement.len() as f64,
             score.strike_agreement.len()
+        );
+    }
+    if !score.strike_agreement_by_angle.is_empty() {
+        println!(
+            "  strike class agrees on {:.0} % of {} steps with the class of the labelled angle (rearfoot > {REARFOOT_ABOVE_DEG}°, forefoot < {FOREFOOT_BELOW_DEG}°)",
+            100.0 * score.strike_agreement_by_angle.iter().filter(|a| **a).count() as f64
+                / score.strike_agreement_by_angle.len() as f64,
+            score.strike_agreement_by_angle.len()
         );
     }
     for (side, (runform, labels)) in &score.angles {

@@ -395,6 +395,40 @@ fn synthetic_rear_view_report_has_the_pelvis_section() {
     );
 }
 
+/// A slow gait from behind (a 2 s stride) is measured as walking: the page reads none of its numbers against
+/// running's reference ranges, and says so, while a runner's page does.
+#[test]
+fn a_walking_report_reads_nothing_against_runnings_ranges() {
+    let settings = AnalysisSettings::default();
+    let pages = [(60.0, 900.0, true), (170.0, 250.0, false)].map(|(cadence, contact_ms, walks)| {
+        let runner = SyntheticRunner {
+            cadence_steps_per_min: cadence,
+            contact_time_ms: contact_ms,
+            pelvic_drop_deg: 3.0,
+            duration_s: 12.0,
+            ..small_runner(SyntheticView::Rear)
+        };
+        let sequence = runner.generate(&Corruption::default()).sequence;
+        let analysis = analyze_sequence(&sequence, &settings);
+        let page = ReportPage {
+            title: "synthetic gait from behind",
+            clip: None,
+            sequence: &sequence,
+            analysis: &analysis,
+            settings: &settings,
+            landmark_source: "runform::synthetic",
+        };
+        let html = visual::render_html(&page).expect("html");
+        (walks, html)
+    });
+    for (walks, html) in pages {
+        assert_self_contained(&html);
+        assert_eq!(html.contains("the clip shows walking"), walks);
+        assert_eq!(html.contains("No flag is raised on walking"), walks);
+        assert_eq!(html.contains("Within the reference range"), !walks);
+    }
+}
+
 /// What a report says of a clip that was never a file (the synthetic runner).
 fn synthetic_input(name: &str, runner: &SyntheticRunner, frames: usize) -> (VideoInfo, PoseSummary) {
     let input = VideoInfo {

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::analysis::{Analysis, AnalysisSettings, Flag, ReferenceRange, Thresholds};
+use crate::events::Gait;
 use crate::landmarks::{LandmarkId, PoseSequence};
 use crate::metrics::{MetricId, MetricSummary, Stats};
 use crate::output;
@@ -78,7 +79,11 @@ pub fn render_html(page: &ReportPage) -> Result<String, VisualError> {
     let metrics: Vec<CardMetric> = analysis
         .metrics
         .iter()
-        .map(|summary| CardMetric { summary, from: None })
+        .map(|summary| CardMetric {
+            summary,
+            from: None,
+            walking: walking(analysis),
+        })
         .collect();
     let flags: Vec<&Flag> = analysis.flags.iter().collect();
     let warnings: Vec<String> = analysis.warnings.iter().map(|w| w.message.clone()).collect();
@@ -101,6 +106,10 @@ pub fn render_session_html(page: &SessionPage) -> Result<String, VisualError> {
         .metrics
         .iter()
         .map(|metric| CardMetric {
+            walking: match metric.view {
+                View::Rear | View::Front => walking(page.rear.analysis),
+                _ => walking(page.side.analysis),
+            },
             summary: &metric.summary,
             from: Some(format!(
                 "{} view ({})",
@@ -361,7 +370,17 @@ fn header(out: &mut String, page: &ReportPage) {
 struct CardMetric<'a> {
     summary: &'a MetricSummary,
     from: Option<String>,
+    /// The clip it comes from shows walking, where running's reference ranges do not apply.
+    walking: bool,
 }
+
+/// Whether `analysis` measured walking: its numbers are not read against running's reference ranges.
+fn walking(analysis: &Analysis) -> bool {
+    analysis.gait == Some(Gait::Walking)
+}
+
+/// Said on a card instead of a reference range where the clip shows walking.
+const WALKING_RANGE_WORDS: &str = "Running's reference range not applied: the clip shows walking";
 
 fn summary_section(
     out: &mut String,
@@ -371,7 +390,9 @@ fn summary_section(
     thresholds: &Thresholds,
 ) {
     out.push_str("<section id=\"summary\"><h2>Summary</h2>");
-    if flags.is_empty() {
+    if flags.is_empty() && metrics.iter().any(|m| m.walking && m.summary.both.is_some()) {
+        out.push_str("<p>No flag is raised on walking: the reference ranges are running's.</p>");
+    } else if flags.is_empty() {
         out.push_str("<p>No value is outside its reference range.</p>");
     } else {
         out.push_str("<h3>What stands out</h3><ul class=\"flags\">");
@@ -392,10 +413,13 @@ fn summary_section(
     let mut shown: Vec<&CardMetric> = metrics.iter().filter(|m| m.summary.both.is_some()).collect();
     shown.sort_by_key(|m| {
         let flagged = flags.iter().any(|f| f.metric == m.summary.metric);
-        (!flagged, reference_range(thresholds, m.summary.metric).is_none())
+        (
+            !flagged,
+            m.walking || reference_range(thresholds, m.summary.metric).is_none(),
+        )
     });
     for metric in shown {
-        card(out, metric.summary, metric.from.as_deref(), flags, thresholds);
+        card(out, metric, flags, thresholds);
     }
     out.push_str("</div>");
     // Metrics absent for the same reason share a row (a rear view lacks every sagittal metric at once).
@@ -427,13 +451,14 @@ fn summary_section(
     out.push_str("</section>");
 }
 
-fn card(out: &mut String, summary: &MetricSummary, from: Option<&str>, flags: &[&Flag], thresholds: &Thresholds) {
+fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds: &Thresholds) {
+    let (summary, from) = (card_metric.summary, card_metric.from.as_deref());
     let Some(both) = &summary.both else {
         return;
     };
     let metric = summary.metric;
     let flags: Vec<_> = flags.iter().filter(|f| f.metric == metric).collect();
-    let range = reference_range(thresholds, metric);
+    let range = reference_range(thresholds, metric).filter(|_| !card_metric.walking);
     let class = if !flags.is_empty() {
         "card flagged"
     } else if range.is_none() {
@@ -488,6 +513,9 @@ fn card(out: &mut String, summary: &MetricSummary, from: Option<&str>, flags: &[
                 escape(&range.source),
                 escape(&range_text(range, metric.unit()))
             );
+        }
+        None if card_metric.walking && reference_range(thresholds, metric).is_some() => {
+            let _ = write!(out, "<div class=\"range\">{WALKING_RANGE_WORDS}</div>");
         }
         None => out.push_str("<div class=\"range\">No reference range: shown for context</div>"),
     }
@@ -633,7 +661,7 @@ fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> 
             plot.series.push(Series::new(name, color, style, points));
         }
     }
-    if let Some(range) = reference_range(thresholds, metric) {
+    if let Some(range) = reference_range(thresholds, metric).filter(|_| !walking(analysis)) {
         plot.band = Some(range_band(range, metric.unit()));
     }
     if metric == MetricId::FootStrikeAngleDeg {
@@ -764,7 +792,12 @@ fn rear_section(out: &mut String, id: &str, analysis: &Analysis, evidence: &Evid
     if let Some(summary) = analysis.metric(metric).filter(|s| s.both.is_some()) {
         out.push_str("<div class=\"cards\">");
         let flags: Vec<&Flag> = analysis.flags.iter().collect();
-        card(out, summary, None, &flags, thresholds);
+        let card_metric = CardMetric {
+            summary,
+            from: None,
+            walking: walking(analysis),
+        };
+        card(out, &card_metric, &flags, thresholds);
         out.push_str("</div>");
     } else if let Some(reason) = analysis.metric(metric).and_then(|s| s.absent_reason.as_deref()) {
         let _ = write!(
