@@ -10,8 +10,8 @@ Usage (from the repository root; writes only into --out):
     python3 tests/labels/tools/overground_side_openpose_overlay_radluy_sheets.py --out /tmp/radluy \
         [--events tests/labels/overground_side_openpose_overlay_radluy.events.csv]
 
-Without --events it writes `all_*.png` (every frame's feet, 2x) and `contact_map.txt` (per frame, the
-column runs where the lowest shoe pixel is within 12 px of a rough ground line) to find the stances.
+Without --events it writes only `contact_map.txt` (per frame, the runs of columns holding shoe pixels and
+the lowest shoe row of each run), which is how the stances were found.
 With --events it writes ic_<step>.png / to_<step>.png (4x crops around each call, true 0-based frame index
 and ruler numbers on every tile, the stance level as a dotted red line), `ruler.csv` (every frame of every
 stance window) and `evidence.csv` (the rows around each call, as committed).
@@ -28,7 +28,9 @@ CLIP = "../shared/videos/overground_side_openpose_overlay_radluy.mp4"
 # frames without the runner (he enters at frame 2 and leaves after 63)
 BG_FRAMES = list(range(0, 2)) + list(range(66, 88))
 Y0, Y1 = 530, 640  # band that holds every foot near the ground
+ZOOM, CROP_UP, CROP_PAD = 4, 75, 40  # sheet tiles: zoom, px shown above the level, px either side of the ROI
 DIFF_T = 40
+SHOE_COLS_H = 45  # a column belongs to the shoe if its lowest shoe pixel is this close to the level
 DIR = -1  # runner moves to image LEFT: the toe is the shoe's left end
 # per stance: step, planted-foot columns (xa, xb) seen in contact_map.txt, settled frames (foot flat and
 # still, chosen on the sheets), window (first, last frame rendered). Step 6 (the foot lands at the left image
@@ -90,8 +92,8 @@ def rulers(frames, bg, t, roi, level):
            "toe_x": "", "heel_x": "", "sole_angle_deg": ""}
     if (lc > 0).any():
         out["gap_any_px"] = int(level - lc[lc > 0].max())
-    # the shoe: columns whose lowest shoe pixel is within 45 px of the level
-    cols = np.nonzero((ls > 0) & (ls >= level - 45))[0]
+    # the shoe: columns whose lowest shoe pixel is within SHOE_COLS_H px of the level
+    cols = np.nonzero((ls > 0) & (ls >= level - SHOE_COLS_H))[0]
     if len(cols) >= 5:
         out["gap_shoe_px"] = int(level - ls[cols].max())
         x0, x1 = cols.min(), cols.max()
@@ -146,6 +148,25 @@ def main():
     bg = np.median(np.array([frames[i] for i in BG_FRAMES]), axis=0).astype(np.int16)
     W = frames[0].shape[1]
 
+    if not a.events:
+        # contact map: per frame, the runs of columns holding shoe pixels, with the lowest shoe row of each
+        # run (absolute y); a planted foot is a run that keeps its columns and its lowest row
+        with open(os.path.join(a.out, "contact_map.txt"), "w") as fh:
+            for t in range(len(frames)):
+                shoe, _ = shoe_mask(frames[t], bg)
+                low = lowest(shoe, 0, W)
+                runs, start = [], None
+                for x in range(W + 1):
+                    inside = x < W and low[x] > 0
+                    if inside and start is None:
+                        start = x
+                    if not inside and start is not None:
+                        if x - start >= 4:
+                            runs.append("%d-%d y%d" % (start, x - 1, low[start:x].max()))
+                        start = None
+                fh.write("%d %s\n" % (t, " | ".join(runs)))
+        return
+
     # stance level per stance: median lowest shoe pixel of the planted columns in the settled frames
     levels = {}
     for step, (xa, xb), settled, _ in STANCES:
@@ -162,24 +183,6 @@ def main():
     print("stance levels", {k: round(v, 1) for k, v in levels.items()})
     print("line through them: y = %.1f %+.4f x (tilt %.2f deg), residuals %s" % (
         p[1], p[0], math.degrees(math.atan(p[0])), np.round(ys - np.polyval(p, xs), 1).tolist()))
-
-    if not a.events:
-        line = lambda x: np.polyval(p, x)
-        with open(os.path.join(a.out, "contact_map.txt"), "w") as fh:
-            for t in range(len(frames)):
-                shoe, _ = shoe_mask(frames[t], bg)
-                g = np.where(lowest(shoe, 0, W) > 0, line(np.arange(W)) - lowest(shoe, 0, W), 99)
-                runs, start = [], None
-                for x in range(W + 1):
-                    inside = x < W and g[x] <= 12
-                    if inside and start is None:
-                        start = x
-                    if not inside and start is not None:
-                        if x - start >= 5:
-                            runs.append("%d-%d min%.0f" % (start, x, g[start:x].min()))
-                        start = None
-                fh.write("%d %s\n" % (t, " | ".join(runs)))
-        return
 
     calls = list(csv.DictReader(open(a.events)))
     ruler_rows, ev_rows = [], []
@@ -222,11 +225,11 @@ def main():
                 ev_rows.append(dict(step_index=step, foot=row["foot"], event=ev, call_frame=call, frame=t,
                                     rel=k, role=role, level_y=round(level, 1),
                                     **{c: r.get(c, "") for c in EVCOLS}))
-                cx0, cx1 = max(0, roi[0] - 40), min(W, roi[1] + 40)
-                cy0, cy1 = int(level) - 75, min(frames[0].shape[0], int(level) + 15)
+                cx0, cx1 = max(0, roi[0] - CROP_PAD), min(W, roi[1] + CROP_PAD)
+                cy0, cy1 = int(level) - CROP_UP, min(frames[0].shape[0], int(level) + 15)
                 crop = frames[t][cy0:cy1, cx0:cx1].copy()
-                z = cv2.resize(crop, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
-                ly = int((level - cy0) * 4 + 2)
+                z = cv2.resize(crop, None, fx=ZOOM, fy=ZOOM, interpolation=cv2.INTER_NEAREST)
+                ly = int((level - cy0) * ZOOM + ZOOM // 2)
                 z[ly, ::6] = (0, 0, 255)
                 z[ly + 1, ::6] = (0, 0, 255)
                 cv2.putText(z, "%d %s" % (t, role), (6, 30), 0, 1.0, (0, 255, 255), 2)
