@@ -201,6 +201,8 @@ pub enum Gait {
 pub struct NoEvents {
     /// Plain words.
     pub reason: String,
+    /// Side view: the spans left out and why (empty where the clip was never split into parts).
+    pub parts: ClipParts,
 }
 
 fn foot_ids(side: Side) -> (LandmarkId, LandmarkId, LandmarkId, LandmarkId) {
@@ -586,6 +588,7 @@ pub fn detect_events(tracks: &Tracks, view: View) -> Result<GaitEvents, NoEvents
     let Some(leg_px) = tracks.leg_length_px else {
         return Err(NoEvents {
             reason: "the legs were never found, so there is no leg length to work with".into(),
+            parts: ClipParts::default(),
         });
     };
     match view {
@@ -615,6 +618,7 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
             } else {
                 format!("no steady running was found: {}", reasons.join("; "))
             },
+            parts: clip_parts,
         });
     }
     // Measure every part, then calibrate: a part's own offsets when it has enough stances for a steady median,
@@ -675,6 +679,7 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
             .first()
             .cloned()
             .unwrap_or_else(|| "no gait events were found".into()),
+        parts: clip_parts.clone(),
     })?;
     events.contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
     events.rejected.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
@@ -724,6 +729,7 @@ fn measure_side_view(tracks: &Tracks, leg_px: f64) -> Result<MeasuredPart, NoEve
         stride_period_s(&[&left_series.heel_ahead, &right_series.heel_ahead], tracks.fps).ok_or_else(|| NoEvents {
             reason: "no repeating stride was found in the foot positions (no running, or the feet are not tracked)"
                 .into(),
+            parts: ClipParts::default(),
         })?;
     let stride_frames = stride_s * tracks.fps;
     let zeni = series.each_ref().map(|series| zeni_stances(series, stride_frames));
@@ -1337,6 +1343,7 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
                 reason: "no repeating stride was found in the foot heights (no running or walking, or the feet \
                          are not tracked)"
                     .into(),
+                parts: ClipParts::default(),
             })?,
             true,
         ),

@@ -35,11 +35,14 @@ pub const STEP_TOLERANCE_FRACTION: f64 = 0.3;
 pub const SAME_PACE_FRACTION: f64 = 0.08;
 /// A heel swing counts when its peak stands this fraction of the leg length above the troughs around it.
 pub const MIN_SWING_PER_LEG: f64 = 0.25;
-/// A scene cut: the median landmark moves more than this fraction of the leg length between two frames (a
-/// running body moves its landmarks a tenth of that).
+/// A scene cut: the median landmark moves more than this fraction of the leg length between two frames, beyond
+/// the runner's own steady motion across the picture (a running body moves its landmarks a tenth of that).
 pub const CUT_MEDIAN_JUMP_PER_LEG: f64 = 0.3;
-/// A scene cut: the trunk's centre jumps more than this fraction of the leg length between two frames.
+/// A scene cut: the trunk's centre jumps more than this fraction of the leg length between two frames, beyond the
+/// runner's own steady motion across the picture.
 pub const CUT_TRUNK_JUMP_PER_LEG: f64 = 0.12;
+/// How many of the trunk's last frame-to-frame moves give the motion a cut is a break in (their median).
+pub const RECENT_MOVES: usize = 3;
 /// A scene cut: the trunk's length changes by more than this factor between two frames (a zoom).
 pub const CUT_TRUNK_SCALE: f64 = 1.2;
 /// Hands on the rails: both wrists move less than this fraction of the leg length in the picture over a step (a
@@ -221,18 +224,25 @@ fn cut_free_pieces(tracks: &Tracks, leg_px: f64) -> Vec<(usize, usize)> {
     };
     let mut pieces = Vec::new();
     let mut start: Option<usize> = None;
+    // The trunk's last few frame-to-frame moves across the picture within the current piece: a runner crossing
+    // the picture moves steadily (a fast one by more than the jump limits every frame), so jumps are measured
+    // against the median of these, and only a break in that motion is a cut.
+    let mut recent_moves: Vec<f64> = Vec::new();
     for f in 0..count {
         let present = trunk(f).is_some();
         let cut = f > 0
             && present
             && match (trunk(f - 1), trunk(f)) {
                 (Some((a, la)), Some((b, lb))) => {
+                    // Across the picture only: up and down, the trunk bounces with every step and turns sharply
+                    // at each landing, which a median of recent moves does not follow.
+                    let expected = (median(&recent_moves).unwrap_or(0.0), 0.0);
                     let jumps: Vec<f64> = tracks
                         .raw
                         .iter()
                         .map(|track| {
                             let ((x0, y0), (x1, y1)) = (track.xy(f - 1), track.xy(f));
-                            (x1 - x0).hypot(y1 - y0)
+                            (x1 - x0 - expected.0).hypot(y1 - y0 - expected.1)
                         })
                         .collect();
                     let median_jump = median(&jumps).unwrap_or(0.0);
@@ -241,11 +251,26 @@ fn cut_free_pieces(tracks: &Tracks, leg_px: f64) -> Vec<(usize, usize)> {
                     } else {
                         1.0
                     };
-                    median_jump > CUT_MEDIAN_JUMP_PER_LEG * leg_px
-                        || (b.0 - a.0).hypot(b.1 - a.1) > CUT_TRUNK_JUMP_PER_LEG * leg_px
-                        || scale > CUT_TRUNK_SCALE
+                    let trunk_jump = (b.0 - a.0 - expected.0).hypot(b.1 - a.1 - expected.1);
+                    // The first move of a piece sets its motion: only a change of size can cut there.
+                    let jumped = !recent_moves.is_empty()
+                        && (median_jump > CUT_MEDIAN_JUMP_PER_LEG * leg_px
+                            || trunk_jump > CUT_TRUNK_JUMP_PER_LEG * leg_px);
+                    let cut = jumped || scale > CUT_TRUNK_SCALE;
+                    if cut {
+                        recent_moves.clear();
+                    } else {
+                        recent_moves.push(b.0 - a.0);
+                        if recent_moves.len() > RECENT_MOVES {
+                            recent_moves.remove(0);
+                        }
+                    }
+                    cut
                 }
-                _ => false,
+                _ => {
+                    recent_moves.clear();
+                    false
+                }
             };
         match (start, present, cut) {
             (None, true, _) => start = Some(f),
@@ -462,4 +487,59 @@ fn arm_swing_px(tracks: &Tracks, _frame: &BeltFrame, from: f64, until: f64) -> f
     }
     // Wrists never found: nothing says the arms are still.
     if seen { widest } else { f64::INFINITY }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::AnalysisSettings;
+    use crate::landmarks::PoseSequence;
+    use crate::synthetic::{Corruption, SyntheticRunner};
+    use crate::track::build_tracks;
+
+    /// Frames of the synthetic clip: two seconds at 30 fps.
+    const FRAMES: usize = 60;
+
+    /// A small synthetic runner's landmarks, each frame shifted sideways by `shift(frame, leg_px)` pixels, and
+    /// its leg length in pixels.
+    fn shifted(shift: impl Fn(usize, f64) -> f64) -> (PoseSequence, f64) {
+        let runner = SyntheticRunner {
+            duration_s: 2.0,
+            fps: 30.0,
+            px_per_m: 100.0,
+            ..SyntheticRunner::default()
+        };
+        let clip = runner.generate(&Corruption::default());
+        let leg_px = clip.truth.leg_length_px;
+        let mut sequence = clip.sequence;
+        for (f, frame) in sequence.frames.iter_mut().enumerate() {
+            if let Some(pose) = frame.pose.as_mut() {
+                for landmark in &mut pose.landmarks {
+                    landmark.x_px += shift(f, leg_px) as f32;
+                }
+            }
+        }
+        (sequence, leg_px)
+    }
+
+    fn pieces_of((sequence, leg_px): (PoseSequence, f64)) -> Vec<(usize, usize)> {
+        let tracks = build_tracks(&sequence, &AnalysisSettings::default().track_options());
+        cut_free_pieces(&tracks, leg_px)
+    }
+
+    #[test]
+    fn a_runner_crossing_the_picture_fast_is_one_piece_and_a_jump_cuts_it() {
+        // Crossing at a fifth of a leg length a frame (a 4.5 m/s runner filmed at 25 fps): faster than the
+        // jump limits, but steady, so no cut.
+        let crossing = |f: usize, leg_px: f64| 0.2 * leg_px * f as f64 - 500.0;
+        assert_eq!(pieces_of(shifted(crossing)), vec![(0, FRAMES)]);
+        // A jump of a leg length half-way (a cut between two takes): two pieces, on a treadmill or crossing.
+        let jump = |f: usize, leg_px: f64| if f >= FRAMES / 2 { leg_px } else { 0.0 };
+        let halves = vec![(0, FRAMES / 2), (FRAMES / 2, FRAMES)];
+        assert_eq!(pieces_of(shifted(jump)), halves);
+        assert_eq!(
+            pieces_of(shifted(|f, leg_px| crossing(f, leg_px) + jump(f, leg_px))),
+            halves
+        );
+    }
 }

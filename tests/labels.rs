@@ -39,7 +39,7 @@ struct LabelledClip {
 /// Every labelled clip. The floors are what the detector reaches today, rounded down: the closing note of issue
 /// 10 gives the measured values, and where they fall short of the issue's goal (90 % within ±1 frame, bias
 /// within ±0.5 frame, contact time within a frame) and why.
-const CLIPS: [LabelledClip; 6] = [
+const CLIPS: [LabelledClip; 9] = [
     LabelledClip {
         name: "treadmill_side_gym_portrait60",
         decimate: None,
@@ -100,6 +100,39 @@ const CLIPS: [LabelledClip; 6] = [
         max_bias_frames: 1.5,
         max_contact_difference_ms: 120.0,
         min_found: 0.15,
+    },
+    // Labelled after the detector was built, and never tuned on (see the closing note): overground, static
+    // cameras, the runner crossing the picture in under two seconds.
+    // Too few stances to calibrate the toe-offs (which land 2-4 frames late): its contact times are absent from
+    // the summary, which this test checks below; the per-step events are scored as they are.
+    LabelledClip {
+        name: "overground_side_openpose_overlay_radluy",
+        decimate: None,
+        min_ic_within_one: 0.6,
+        min_to_within_one: 0.0,
+        max_bias_frames: 3.0,
+        max_contact_difference_ms: 150.0,
+        min_found: 0.6,
+    },
+    // Under two seconds of running (three stances; the runner leaves the picture), and 15 frames of real-time
+    // running before a pause and slow motion: too little to measure, so every stance is left out with a reason.
+    LabelledClip {
+        name: "overground_side_run_sports2d_demo3",
+        decimate: None,
+        min_ic_within_one: 0.0,
+        min_to_within_one: 0.0,
+        max_bias_frames: 10.0,
+        max_contact_difference_ms: 1000.0,
+        min_found: 0.0,
+    },
+    LabelledClip {
+        name: "overground_side_track_screenrec",
+        decimate: None,
+        min_ic_within_one: 0.0,
+        min_to_within_one: 0.0,
+        max_bias_frames: 10.0,
+        max_contact_difference_ms: 1000.0,
+        min_found: 0.0,
     },
 ];
 
@@ -448,6 +481,17 @@ fn events_match_the_hand_labels_on_real_clips() {
                     check(sd <= limit, format!("{name} {side} SD {sd:.1} beyond {limit}"));
                 }
             }
+        }
+        if clip.name == "overground_side_openpose_overlay_radluy" {
+            // Its toe-offs could not be calibrated to the foot heights: contact times are absent with that reason.
+            let contact = metric("contact_time_ms");
+            check(
+                contact["both"].is_null()
+                    && contact["absent_reason"]
+                        .as_str()
+                        .is_some_and(|r| r.contains("pelvis-relative")),
+                format!("uncalibrated contact time: {contact}"),
+            );
         }
         if clip.name == "treadmill_oblique_sprint_with_coach" {
             // The sprint is measured on its running part, at a sprinter's cadence, and the rails are said.

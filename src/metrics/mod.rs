@@ -513,6 +513,9 @@ pub struct SummaryOptions {
     /// Why the contacts are not running's (the person walks), when so: the reason every running time (the
     /// temporal family) is absent.
     pub not_running_reason: Option<String>,
+    /// Why the contacts' toe-offs cannot be trusted (timed by Zeni's markers alone), when so: the reason the
+    /// contact-phase times ([`CONTACT_PHASE_METRICS`]) are absent.
+    pub contact_timing_reason: Option<String>,
     /// Why the feet cannot be trusted in this clip (out of frame or hidden in most frames), when so: the reason
     /// every metric that rests on the feet or on their contacts is absent.
     pub feet_unreliable_reason: Option<String>,
@@ -568,6 +571,10 @@ pub fn summarise(steps: &[Step], options: &SummaryOptions) -> Vec<MetricSummary>
         .collect()
 }
 
+/// The times that rest on both a contact's IC and its TO (step and stride times rest on ICs alone).
+pub const CONTACT_PHASE_METRICS: [MetricId; 3] =
+    [MetricId::ContactTimeMs, MetricId::FlightTimeMs, MetricId::DutyFactorPct];
+
 fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) -> MetricSummary {
     let mut per_side: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut confidences = Vec::new();
@@ -615,6 +622,12 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
     if absent_reason.is_none()
         && metric.family() == MetricFamily::Temporal
         && let Some(reason) = &options.not_running_reason
+    {
+        absent_reason = Some(reason.clone());
+    }
+    if absent_reason.is_none()
+        && CONTACT_PHASE_METRICS.contains(&metric)
+        && let Some(reason) = &options.contact_timing_reason
     {
         absent_reason = Some(reason.clone());
     }
@@ -898,6 +911,7 @@ mod tests {
             scale_given: false,
             no_events_reason: None,
             not_running_reason: None,
+            contact_timing_reason: None,
             feet_unreliable_reason: None,
             frame_rate_fps: 60.0,
         }
