@@ -759,6 +759,10 @@ fn cadence_stats(per_step_cadence: &[f64]) -> Option<Stats> {
 
 /// Why a metric that has values must still be absent: the feet cannot be trusted in this clip, most of its
 /// steps' landmarks were out of frame or hidden, or its steps disagree beyond what a steady runner shows.
+/// Two steps give only a rough standard deviation: a side with two steps is called unreliable when their SD is
+/// beyond this many times a steady runner's limit (two foot-strike angles more than 23° apart, say).
+pub const TWO_STEP_SPREAD_FACTOR: f64 = 2.0;
+
 fn unreliable_reason(
     metric: MetricId,
     options: &SummaryOptions,
@@ -789,7 +793,12 @@ fn unreliable_reason(
             } else {
                 (stats.sd, limit)
             };
-            (stats.n >= 3 && spread > allowed).then(|| {
+            let disagree = match stats.n {
+                0 | 1 => false,
+                2 => spread > TWO_STEP_SPREAD_FACTOR * allowed,
+                _ => spread > allowed,
+            };
+            disagree.then(|| {
                 let side = if side == Side::Left { "left" } else { "right" };
                 if metric == MetricId::ContactTimeMs {
                     format!("{side} SD {:.0} % of the mean", 100.0 * spread)
@@ -990,6 +999,17 @@ mod tests {
             step.confidence.insert(MetricId::ContactTimeMs, 0.9);
         }
         steps
+    }
+
+    #[test]
+    fn two_steps_far_apart_are_unreliable_and_two_close_ones_are_not() {
+        // Left: +12° then -30° (a glitched landing), 42° apart; right steady.
+        let glitched = foot_strike(&steps(&[12.0, 3.0, -30.0, 4.0], &[0.9; 4]), &options());
+        let reason = glitched.absent_reason.expect("absent");
+        assert!(reason.contains("left SD") && !reason.contains("right SD"), "{reason}");
+        // 8° apart: two steps are too few to call that unsteady.
+        let close = foot_strike(&steps(&[12.0, 3.0, 20.0, 4.0], &[0.9; 4]), &options());
+        assert!(close.absent_reason.is_none(), "{:?}", close.absent_reason);
     }
 
     #[test]
