@@ -1590,6 +1590,9 @@ fn crossing_below(signal: &[f64], from: f64, to: f64, level: f64) -> Option<f64>
     let step: isize = if to >= from { 1 } else { -1 };
     let mut previous = from.round() as isize;
     let last = to.round().clamp(0.0, signal.len().saturating_sub(1) as f64) as isize;
+    if (last - previous) * step < 0 {
+        return None;
+    }
     while previous != last {
         let next = previous + step;
         let (Ok(a), Ok(b)) = (usize::try_from(previous), usize::try_from(next)) else {
