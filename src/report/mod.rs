@@ -128,12 +128,12 @@ impl Report {
             .iter()
             .map(|w| format!("side clip: {}", w.message))
             .collect();
-        warnings.extend(
-            rear.analysis
-                .warnings
-                .iter()
-                .map(|w| format!("rear clip: {}", w.message)),
-        );
+        // The frontal clip is filmed from behind, or from in front where its landmarks say so.
+        let role = match rear.analysis.view.used {
+            crate::track::View::Front => "front clip",
+            _ => "rear clip",
+        };
+        warnings.extend(rear.analysis.warnings.iter().map(|w| format!("{role}: {}", w.message)));
         if let Some(agreement) = self.cadence_agreement.as_ref().filter(|a| a.agree == Some(false)) {
             warnings.push(agreement.message.clone());
         }
