@@ -1266,6 +1266,12 @@ fn make_contact(
     }
 }
 
+/// How far a landing may come before the other foot's toe-off and still count as running (one frame of timing, plus
+/// [`DOUBLE_SUPPORT_TOLERANCE_MS`]), seconds.
+fn double_support_slack_s(fps: f64) -> f64 {
+    DOUBLE_SUPPORT_TOLERANCE_MS / 1000.0 + 1.0 / fps
+}
+
 /// Drops contacts whose duration is implausible or that overlap the other foot's stance.
 fn reject_implausible(
     mut contacts: Vec<FootContact>,
@@ -1274,7 +1280,7 @@ fn reject_implausible(
 ) -> Vec<FootContact> {
     contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
     let mut kept: Vec<FootContact> = Vec::new();
-    let slack_s = DOUBLE_SUPPORT_TOLERANCE_MS / 1000.0 + 1.0 / fps;
+    let slack_s = double_support_slack_s(fps);
     for contact in contacts {
         let contact_ms = contact.contact_time_ms();
         let reason = if contact_ms < MIN_CONTACT_TIME_MS {
@@ -1486,7 +1492,7 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
 /// (double support). Sorts `contacts` by initial contact.
 fn looks_like_walking(contacts: &mut [FootContact], fps: f64) -> bool {
     contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
-    let slack_s = DOUBLE_SUPPORT_TOLERANCE_MS / 1000.0 + 1.0 / fps;
+    let slack_s = double_support_slack_s(fps);
     let walking = contacts
         .iter()
         .enumerate()
@@ -1519,24 +1525,21 @@ fn walking_contacts(
 ) -> Vec<FootContact> {
     let fps = tracks.fps;
     let smoothed = heights_of
-        .clone()
-        .map(|heights| moving_mean(&heights, (0.05 * stride_frames).round() as usize));
+        .each_ref()
+        .map(|heights| moving_mean(heights, (0.05 * stride_frames).round() as usize));
     let lowest_swing = SWING_HEIGHT_PER_LEG * leg_px;
     let half_window = (0.4 * stride_frames).round().max(1.0) as usize;
     let reach = 0.6 * stride_frames;
     // Per side, each swing as (lift-off, landing), fractional frames.
-    let swings = smoothed.clone().map(|heights| {
-        local_peaks(&heights, half_window, 1)
+    let swings = smoothed.each_ref().map(|heights| {
+        local_peaks(heights, half_window, 1)
             .into_iter()
             .filter_map(|peak| {
-                let height = sample_or_nan(&heights, peak.round() as usize);
+                let height = sample_or_nan(heights, peak.round() as usize);
                 if height.is_nan() || height < lowest_swing {
                     return None;
                 }
-                let level = WALKING_SWING_EDGE * height;
-                let lift = crossing_below(&heights, peak, peak - reach, level)?;
-                let land = crossing_below(&heights, peak, peak + reach, level)?;
-                Some((lift, land))
+                swing_edges(heights, peak, reach, WALKING_SWING_EDGE * height)
             })
             .collect::<Vec<(f64, f64)>>()
     });
@@ -1584,32 +1587,15 @@ fn walking_contacts(
     contacts
 }
 
-/// Where `signal` first falls below `level` going from `from` towards `to` (fractional frames, either
-/// direction), linearly interpolated between frames; `None` if it stays at or above it, or leaves the signal.
-fn crossing_below(signal: &[f64], from: f64, to: f64, level: f64) -> Option<f64> {
-    let step: isize = if to >= from { 1 } else { -1 };
-    let mut previous = from.round() as isize;
-    let last = to.round().clamp(0.0, signal.len().saturating_sub(1) as f64) as isize;
-    if (last - previous) * step < 0 {
-        return None;
-    }
-    while previous != last {
-        let next = previous + step;
-        let (Ok(a), Ok(b)) = (usize::try_from(previous), usize::try_from(next)) else {
-            return None;
-        };
-        let (high, low) = (sample_or_nan(signal, a), sample_or_nan(signal, b));
-        if low < level {
-            let fraction = if high.is_finite() && high > low {
-                ((high - level) / (high - low)).clamp(0.0, 1.0)
-            } else {
-                1.0
-            };
-            return Some(a as f64 + step as f64 * fraction);
-        }
-        previous = next;
-    }
-    None
+/// A swing's lift-off and landing around its peak (fractional frames): where `heights` comes down through `level`
+/// going back from the peak and going on from it, each within `reach` frames ([`first_crossing`] both ways, the
+/// way back on the reversed series). `None` where the foot stays above `level` within reach.
+fn swing_edges(heights: &[f64], peak: f64, reach: f64, level: f64) -> Option<(f64, f64)> {
+    let at_peak = peak.round() as usize;
+    let before: Vec<f64> = heights.iter().take(at_peak + 1).rev().copied().collect();
+    let back = first_crossing(&before, 0.0, reach, level, Hinge::Landing)?;
+    let land = first_crossing(heights, peak, peak + reach, level, Hinge::Landing)?;
+    Some((at_peak as f64 - back, land))
 }
 
 /// The mean of `signal` over ± `half_window` samples, ignoring NaN (NaN where the window holds no number).
@@ -1718,14 +1704,15 @@ mod tests {
     }
 
     #[test]
-    fn a_crossing_below_a_level_is_interpolated_either_way() {
+    fn a_swing_lifts_off_and_lands_where_it_crosses_the_level_either_way() {
         let signal = [0.0, 1.0, 4.0, 9.0, 4.0, 1.0, 0.0];
-        // Going back from the peak at 3 to 0: 4 → 1 passes 2 a third of the way.
-        let lift = crossing_below(&signal, 3.0, 0.0, 2.0).expect("lift-off");
+        // Back from the peak at 3: 4 → 1 passes 2 a third of the way from frame 2 to 1; on: from 4 to 5.
+        let (lift, land) = swing_edges(&signal, 3.0, 3.0, 2.0).expect("a swing");
         assert!((lift - (2.0 - 2.0 / 3.0)).abs() < 1e-12, "{lift}");
-        let land = crossing_below(&signal, 3.0, 6.0, 2.0).expect("landing");
         assert!((land - (4.0 + 2.0 / 3.0)).abs() < 1e-12, "{land}");
-        assert_eq!(crossing_below(&signal, 3.0, 6.0, -1.0), None);
+        // Never below the level within reach: no swing.
+        assert_eq!(swing_edges(&signal, 3.0, 3.0, -1.0), None);
+        assert_eq!(swing_edges(&signal, 3.0, 1.0, 2.0), None);
     }
 
     #[test]
