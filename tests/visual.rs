@@ -370,21 +370,25 @@ v.addEventListener('error', () => { out.textContent = 'error ' + (v.error && v.e
     assert!(plots >= 10, "{plots} plots");
 }
 
-#[test]
-fn synthetic_rear_view_report_has_the_pelvis_section() {
-    let runner = small_runner(SyntheticView::Rear);
+/// The HTML report of `runner`'s clean landmarks, analysed with the default settings and made without a video.
+fn synthetic_page_html(runner: &SyntheticRunner, title: &str) -> String {
     let sequence = runner.generate(&Corruption::default()).sequence;
     let settings = AnalysisSettings::default();
     let analysis = analyze_sequence(&sequence, &settings);
     let page = ReportPage {
-        title: "synthetic runner from behind",
+        title,
         clip: None,
         sequence: &sequence,
         analysis: &analysis,
         settings: &settings,
         landmark_source: "runform::synthetic",
     };
-    let html = visual::render_html(&page).expect("html");
+    visual::render_html(&page).expect("html")
+}
+
+#[test]
+fn synthetic_rear_view_report_has_the_pelvis_section() {
+    let html = synthetic_page_html(&small_runner(SyntheticView::Rear), "synthetic runner from behind");
     assert_self_contained(&html);
     assert_eq!(section_ids(&html), ["summary", "rear", "steps", "stills", "quality"]);
     assert!(html.contains("<title>Pelvic obliquity over the stride</title>"));
@@ -399,7 +403,6 @@ fn synthetic_rear_view_report_has_the_pelvis_section() {
 /// running's reference ranges, and says so, while a runner's page does.
 #[test]
 fn a_walking_report_reads_nothing_against_runnings_ranges() {
-    let settings = AnalysisSettings::default();
     let pages = [(60.0, 900.0, true), (170.0, 250.0, false)].map(|(cadence, contact_ms, walks)| {
         let runner = SyntheticRunner {
             cadence_steps_per_min: cadence,
@@ -408,18 +411,7 @@ fn a_walking_report_reads_nothing_against_runnings_ranges() {
             duration_s: 12.0,
             ..small_runner(SyntheticView::Rear)
         };
-        let sequence = runner.generate(&Corruption::default()).sequence;
-        let analysis = analyze_sequence(&sequence, &settings);
-        let page = ReportPage {
-            title: "synthetic gait from behind",
-            clip: None,
-            sequence: &sequence,
-            analysis: &analysis,
-            settings: &settings,
-            landmark_source: "runform::synthetic",
-        };
-        let html = visual::render_html(&page).expect("html");
-        (walks, html)
+        (walks, synthetic_page_html(&runner, "synthetic gait from behind"))
     });
     for (walks, html) in pages {
         assert_self_contained(&html);
