@@ -28,6 +28,8 @@ import os
 import cv2
 import numpy as np
 
+from static_camera_sheets import read_frames
+
 CLIP = "../shared/videos/overground_side_track_screenrec.mp4"
 Y0, Y1 = 380, 690  # rows below the shorts and above the bottom UI bar
 # per step: foot, frames tracked, seed point (x, y) on the shoe in the first frame, settled frames (flat and
@@ -37,17 +39,6 @@ STANCES = [
     (1, "right", (44, 56), (602, 450), [49, 50], list(range(45, 56))),
     (2, "left", (52, 62), (727, 420), [60, 61], list(range(54, 62))),
 ]
-
-
-def read_frames(path):
-    cap = cv2.VideoCapture(path)
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(f)
-    return frames
 
 
 def cyan(f):
