@@ -218,7 +218,7 @@ fn a_manifest_gives_one_report_per_session_names_its_bad_row_and_compare_groups_
     )
     .expect("write manifest");
     let out = dir.path().join("out");
-    let output = runform(&[
+    let batch = [
         "batch",
         "--manifest",
         text(&manifest),
@@ -226,7 +226,8 @@ fn a_manifest_gives_one_report_per_session_names_its_bad_row_and_compare_groups_
         text(&out),
         "--jobs",
         "2",
-    ]);
+    ];
+    let output = runform(&batch);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
@@ -285,15 +286,7 @@ fn a_manifest_gives_one_report_per_session_names_its_bad_row_and_compare_groups_
     );
 
     // A rerun redoes nothing and still names the bad row.
-    let again = runform(&[
-        "batch",
-        "--manifest",
-        text(&manifest),
-        "--out",
-        text(&out),
-        "--jobs",
-        "2",
-    ]);
+    let again = runform(&batch);
     assert_eq!(again.status.code(), Some(40));
     assert_eq!(read_json(&out.join("batch-summary.json"))["up_to_date"], 4);
 
