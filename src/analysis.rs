@@ -517,7 +517,8 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         metrics::withhold_hidden_far_leg(&mut steps, far);
     }
     let measured_steps: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
-    summary_options.contact_timing_reason = uncalibrated_timing_reason(&measured_steps);
+    summary_options.contact_timing_reason =
+        uncalibrated_timing_reason(&measured_steps).or_else(|| scattered_timing_reason(&events.calibration));
     let mut summaries = metrics::summarise(&measured_steps, &summary_options);
     if let Some(far) = far_side {
         for summary in &mut summaries {
@@ -859,6 +860,27 @@ fn uncalibrated_timing_reason(steps: &[metrics::Step]) -> Option<String> {
     })
 }
 
+/// Why contact times cannot be trusted, when a foot's contacts or toe-offs, read stance by stance from its
+/// landmarks' heights, scatter around their calibrated times by more than [`events::MAX_EVENT_SCATTER_MS`]: the
+/// landmarks do not follow that foot (swaps, occlusion where the legs cross), so the calibration rests on noise.
+fn scattered_timing_reason(calibration: &[events::SideCalibration]) -> Option<String> {
+    calibration.iter().find_map(|side| {
+        let (event, scatter_ms) = [("landings", side.ic_scatter_ms), ("toe-offs", side.to_scatter_ms)]
+            .into_iter()
+            .find_map(|(event, scatter)| {
+                scatter
+                    .filter(|&ms| ms > events::MAX_EVENT_SCATTER_MS)
+                    .map(|ms| (event, ms))
+            })?;
+        Some(format!(
+            "the {} foot's {event}, read from its landmarks stance by stance, scatter by ±{scatter_ms:.0} ms \
+             (more than {:.0} ms): its landmarks do not follow the foot closely enough to time its contacts",
+            side_name(side.side),
+            events::MAX_EVENT_SCATTER_MS
+        ))
+    })
+}
+
 /// Why running's times are absent in a walking clip: what showed that the person walks.
 fn walking_reason(stride_s: Option<f64>) -> String {
     match stride_s {
@@ -1124,6 +1146,37 @@ mod tests {
         assert!(analysis.steps.is_empty());
         let cadence = analysis.metric(MetricId::CadenceStepsPerMin).expect("listed");
         assert!(cadence.both.is_none() && cadence.absent_reason.is_some());
+    }
+
+    #[test]
+    fn contact_times_need_foot_height_events_that_agree() {
+        let side = |side: Side, ic_scatter_ms: f64, to_scatter_ms: f64| events::SideCalibration {
+            side,
+            ic_after_heel_peak_ms: Some(30.0),
+            ic_stances: 12,
+            to_after_toe_trough_ms: Some(-60.0),
+            to_after_hip_extension_peak_ms: Some(0.0),
+            to_stances: 12,
+            ic_scatter_ms: Some(ic_scatter_ms),
+            to_scatter_ms: Some(to_scatter_ms),
+        };
+        // Landmark jitter (the labelled clips: 8-45 ms) leaves contact time in.
+        let steady = [side(Side::Left, 20.0, 35.0), side(Side::Right, 45.0, 30.0)];
+        assert_eq!(scattered_timing_reason(&steady), None);
+        // Swapped or lost foot landmarks scatter toe-offs by over 100 ms: contact time is out, and the reason
+        // names the foot and the event.
+        let swapped = [side(Side::Left, 20.0, 35.0), side(Side::Right, 40.0, 120.0)];
+        let reason = scattered_timing_reason(&swapped).expect("scattered toe-offs");
+        assert!(
+            reason.contains("right foot's toe-offs") && reason.contains("±120 ms"),
+            "{reason}"
+        );
+        let uncalibrated = [events::SideCalibration {
+            ic_scatter_ms: None,
+            to_scatter_ms: None,
+            ..side(Side::Left, 0.0, 0.0)
+        }];
+        assert_eq!(scattered_timing_reason(&uncalibrated), None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::landmarks::LandmarkId;
 use crate::parts::{self, ClipParts};
-use crate::track::{BeltFrame, Side, Tracks, View, median, sample_or_nan};
+use crate::track::{BeltFrame, Side, Tracks, View, median, robust_sd, sample_or_nan};
 
 /// Shortest plausible running contact, milliseconds (sprinters ~80 ms).
 pub const MIN_CONTACT_TIME_MS: f64 = 80.0;
@@ -162,6 +162,15 @@ pub struct SideCalibration {
     pub to_after_hip_extension_peak_ms: Option<f64>,
     /// Stances the TO offsets rest on.
     pub to_stances: usize,
+    /// How far single stances' foot-height ICs fall from the calibrated IC: their robust SD (1.4826 × the median
+    /// absolute deviation), milliseconds. Landmark jitter gives about a frame; much more means the foot landmarks
+    /// do not follow the foot (swaps, occlusion), and contact time is then absent
+    /// (`events::MAX_EVENT_SCATTER_MS`).
+    #[serde(default)]
+    pub ic_scatter_ms: Option<f64>,
+    /// The same for toe-off, milliseconds.
+    #[serde(default)]
+    pub to_scatter_ms: Option<f64>,
 }
 
 /// Everything the event detector found.
@@ -810,6 +819,13 @@ pub const IC_HEEL_NOISE_FACTOR: f64 = 1.5;
 /// hand-labelled toe-offs (`tests/labels/`) fall where it has risen this far.
 pub const TO_TOE_HEIGHT_PER_LEG: f64 = 0.06;
 
+/// Contact times are absent when a foot's landings or toe-offs, read stance by stance from its landmarks' heights,
+/// scatter around their calibrated times by more than this (robust SD), milliseconds. BlazePose's foot jitter
+/// scatters them by 8-45 ms on the labelled clips whose contact times match the labels (`docs/metrics.md`,
+/// *Accuracy*); where the landmarks swap feet or lose the foot behind the other leg they scatter by over 100 ms, and
+/// the median the calibration takes is then not the foot's (the oblique clip: contact 34-73 ms too long).
+pub const MAX_EVENT_SCATTER_MS: f64 = 60.0;
+
 /// A foot's offsets need the foot-height events of at least this many stances (otherwise the other foot's, or
 /// none, are used).
 pub const MIN_CALIBRATION_STANCES: usize = 3;
@@ -843,6 +859,9 @@ struct Offsets {
     to_after_toe_trough: Option<f64>,
     to_after_hip_extension_peak: Option<f64>,
     to_stances: usize,
+    /// How far single stances' foot-height events fall from the calibrated events (robust SD, frames).
+    ic_scatter: Option<f64>,
+    to_scatter: Option<f64>,
 }
 
 impl Offsets {
@@ -864,13 +883,26 @@ impl Offsets {
                 .then(|| median(values))
                 .flatten()
         };
-        Offsets {
+        let mut offsets = Offsets {
             ic_after_heel_peak: enough(&ic),
             ic_stances: ic.len(),
             to_after_toe_trough: enough(&to_trough),
             to_after_hip_extension_peak: enough(&to_hip),
             to_stances: to_trough.len(),
-        }
+            ic_scatter: None,
+            to_scatter: None,
+        };
+        let ic_residuals: Vec<f64> = stances
+            .iter()
+            .filter_map(|s| Some(s.heel_contact? - (s.heel_peak + offsets.ic_after_heel_peak?)))
+            .collect();
+        let to_residuals: Vec<f64> = stances
+            .iter()
+            .filter_map(|s| Some(s.toe_off? - offsets.toe_off(s)?))
+            .collect();
+        offsets.ic_scatter = robust_sd(&ic_residuals);
+        offsets.to_scatter = robust_sd(&to_residuals);
+        offsets
     }
 
     fn report(&self, side: Side, fps: f64) -> SideCalibration {
@@ -882,6 +914,8 @@ impl Offsets {
             to_after_toe_trough_ms: ms(self.to_after_toe_trough),
             to_after_hip_extension_peak_ms: ms(self.to_after_hip_extension_peak),
             to_stances: self.to_stances,
+            ic_scatter_ms: ms(self.ic_scatter),
+            to_scatter_ms: ms(self.to_scatter),
         }
     }
 
@@ -919,15 +953,12 @@ fn stance_times(
         stances
             .iter()
             .map(|&(heel_peak, toe_trough)| {
-                // The part of the foot nearer the belt as it comes down lands first: the heel in a rearfoot
-                // strike, the ball of the foot in a forefoot strike.
-                let at = |above: &[f64]| crate::metrics::series::sample_at(above, heel_peak / tracks.fps, tracks.fps);
-                let toe_first = matches!((at(&heel_above), at(&toe_above)), (Some(heel), Some(toe)) if toe < heel);
-                let heel_contact = if toe_first {
-                    foot_contact(&toe_above, heel_peak, stride_frames, toe_threshold_px)
-                } else {
-                    foot_contact(&heel_above, heel_peak, stride_frames, heel_threshold_px)
-                };
+                // Contact begins when the first part of the foot reaches the belt: the heel in a rearfoot strike,
+                // the ball of the foot in a forefoot strike, whichever comes first in a midfoot strike.
+                let heel_contact = first_of(
+                    foot_contact(&heel_above, heel_peak, stride_frames, heel_threshold_px),
+                    foot_contact(&toe_above, heel_peak, stride_frames, toe_threshold_px),
+                );
                 StanceTimes {
                     heel_peak,
                     toe_trough,
@@ -1125,6 +1156,14 @@ fn foot_contact(above: &[f64], heel_peak: f64, stride_frames: f64, threshold_px:
     )
 }
 
+/// The earlier of two event times, or the one that exists.
+fn first_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The toe leaving the belt: the first frame after mid-stance where the toe rises [`TO_TOE_HEIGHT_PER_LEG`]
 /// above its level.
 fn toe_off(toe_above: &[f64], (heel_peak, toe_trough): (f64, f64), stride_frames: f64, leg_px: f64) -> Option<f64> {
@@ -1152,11 +1191,7 @@ fn on_belt_jitter_px(above: &[f64], leg_px: f64) -> f64 {
             _ => None,
         })
         .collect();
-    let Some(centre) = median(&second_differences) else {
-        return 0.0;
-    };
-    let deviations: Vec<f64> = second_differences.iter().map(|d| (d - centre).abs()).collect();
-    median(&deviations).map_or(0.0, |mad| 1.4826 * mad / 1.5f64.sqrt())
+    robust_sd(&second_differences).map_or(0.0, |sd| sd / 1.5f64.sqrt())
 }
 
 /// A foot landmark within this fraction of the leg length of its level counts as on the belt when its jitter

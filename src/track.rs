@@ -451,6 +451,14 @@ pub fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// The robust standard deviation of the finite `values`: 1.4826 × their median absolute deviation from their
+/// median (equal to the SD for normal data, and not moved by a few wild values). `None` when none are finite.
+pub fn robust_sd(values: &[f64]) -> Option<f64> {
+    let centre = median(values)?;
+    let deviations: Vec<f64> = values.iter().map(|v| (v - centre).abs()).collect();
+    median(&deviations).map(|mad| 1.4826 * mad)
+}
+
 fn distance(track_a: &LandmarkTrack, track_b: &LandmarkTrack, frame: usize) -> f64 {
     let ((ax, ay), (bx, by)) = (track_a.xy(frame), track_b.xy(frame));
     (ax - bx).hypot(ay - by)

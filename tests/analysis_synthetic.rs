@@ -337,6 +337,21 @@ fn noisy_grid_with_dropouts_and_swaps_stays_within_two_degrees() {
                     CADENCE_TOLERANCE_STEPS_PER_MIN,
                 );
                 check_angles(&label, &analysis, &clip.truth, &runner, NOISY_ANGLE_TOLERANCE_DEG);
+                // Landmark noise, dropouts and brief swaps scatter the single stances' foot-height events by
+                // far less than the limit that makes contact time absent.
+                if !forefoot(&runner) {
+                    for side in &analysis.event_calibration {
+                        for scatter in [side.ic_scatter_ms, side.to_scatter_ms] {
+                            let scatter = scatter.unwrap_or_else(|| panic!("{label}: {:?} uncalibrated", side.side));
+                            assert!(
+                                scatter < 0.5 * runform::events::MAX_EVENT_SCATTER_MS,
+                                "{label}: {scatter} ms"
+                            );
+                        }
+                    }
+                    let contact = analysis.metric(MetricId::ContactTimeMs).expect("listed");
+                    assert_eq!(contact.absent_reason, None, "{label}");
+                }
             }
         }
     }

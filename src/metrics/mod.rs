@@ -691,8 +691,7 @@ fn inlier_range(values: &[f64], metric: MetricId) -> Option<(f64, f64)> {
         return None;
     }
     let median = crate::track::median(values)?;
-    let deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
-    let robust_sd = 1.4826 * crate::track::median(&deviations).unwrap_or(0.0);
+    let robust_sd = crate::track::robust_sd(values).unwrap_or(0.0);
     let floor = if metric.is_ratio_scale() {
         OUTLIER_MIN_CUT_FRACTION * median.abs()
     } else {
