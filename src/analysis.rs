@@ -755,18 +755,30 @@ fn clip_warnings(
     feet_unreliable_reason
 }
 
+/// `items` as a list in words: "a", "a and b", "a, b and c".
+fn list_in_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// Says which seconds the report measures and what it left out, when it left anything out.
 fn parts_warning(parts: &crate::parts::ClipParts) -> Option<Warning> {
     if parts.skipped.is_empty() {
         return None;
     }
     let span = |start: f64, end: f64| format!("{start:.1}–{end:.1} s");
-    let measured: Vec<String> = parts
-        .parts
-        .iter()
-        .filter(|part| part.measured)
-        .map(|part| span(part.start_s, part.end_s))
-        .collect();
+    // Parts of one shot overlap by their margins (half a step before, a step and a half after): say them as one.
+    let mut measured_spans: Vec<(f64, f64)> = Vec::new();
+    for part in parts.parts.iter().filter(|part| part.measured) {
+        match measured_spans.last_mut() {
+            Some(last) if part.start_s < last.1 => last.1 = last.1.max(part.end_s),
+            _ => measured_spans.push((part.start_s, part.end_s)),
+        }
+    }
+    let measured: Vec<String> = measured_spans.iter().map(|&(start, end)| span(start, end)).collect();
     let cadence = parts
         .parts
         .iter()
@@ -782,7 +794,7 @@ fn parts_warning(parts: &crate::parts::ClipParts) -> Option<Warning> {
         kind: WarningKind::PartOfClipMeasured,
         message: format!(
             "the report measures {}{}; left out: {}",
-            measured.join(" and "),
+            list_in_words(&measured),
             cadence.map_or_else(String::new, |c| format!(" (steady running at about {c:.0} steps/min)")),
             left_out.join("; ")
         ),
@@ -1146,6 +1158,34 @@ mod tests {
         assert!(analysis.steps.is_empty());
         let cadence = analysis.metric(MetricId::CadenceStepsPerMin).expect("listed");
         assert!(cadence.both.is_none() && cadence.absent_reason.is_some());
+    }
+
+    #[test]
+    fn overlapping_measured_parts_are_said_as_one_span() {
+        use crate::parts::{ClipParts, RunningPart, SkippedSpan};
+        let part = |start_s: f64, end_s: f64| RunningPart {
+            start_s,
+            end_s,
+            cadence_steps_per_min: 170.0,
+            step_count: 10,
+            measured: true,
+        };
+        let parts = ClipParts {
+            parts: vec![part(0.0, 3.3), part(4.4, 8.9), part(9.3, 15.9), part(15.5, 21.5)],
+            skipped: vec![SkippedSpan {
+                start_s: 3.3,
+                end_s: 4.4,
+                reason: "no steady running".into(),
+            }],
+        };
+        let warning = parts_warning(&parts).expect("something left out");
+        assert!(
+            warning
+                .message
+                .starts_with("the report measures 0.0–3.3 s, 4.4–8.9 s and 9.3–21.5 s (steady"),
+            "{}",
+            warning.message
+        );
     }
 
     #[test]

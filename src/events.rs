@@ -691,6 +691,7 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
         parts: clip_parts.clone(),
     })?;
     events.contacts.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
+    events.contacts = without_repeated_stances(std::mem::take(&mut events.contacts));
     events.rejected.sort_by(|a, b| a.ic_s.total_cmp(&b.ic_s));
     // Parts calibrated on the pooled offsets all report the same calibration: list each once.
     let mut calibration: Vec<SideCalibration> = Vec::new();
@@ -702,6 +703,22 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
     events.calibration = calibration;
     events.parts = clip_parts;
     Ok(events)
+}
+
+/// `contacts` (in order of IC) with each stance once: running parts reach half a step before their first swing
+/// and a step and a half past their last, so two parts of one shot can overlap, and a stance in the overlap is
+/// found by both. The first found is kept.
+fn without_repeated_stances(contacts: Vec<FootContact>) -> Vec<FootContact> {
+    let mut kept: Vec<FootContact> = Vec::with_capacity(contacts.len());
+    for contact in contacts {
+        let repeated = kept
+            .iter()
+            .any(|k| k.side == contact.side && contact.ic_s < k.to_s && k.ic_s < contact.to_s);
+        if !repeated {
+            kept.push(contact);
+        }
+    }
+    kept
 }
 
 /// Coarse Zeni events of one foot: (IC, TO) as fractional frames, in pairs.
@@ -1726,6 +1743,20 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn a_stance_found_by_two_overlapping_parts_is_kept_once() {
+        let contacts = alternating(0.35, 0.25);
+        let mut twice = contacts.clone();
+        // The second part finds the fourth stance again, a little differently timed.
+        let mut again = contacts[3].clone();
+        again.ic_s += 0.01;
+        again.to_s += 0.02;
+        twice.insert(4, again);
+        assert_eq!(without_repeated_stances(twice), contacts);
+        // The other foot's stance overlapping in time (double support) is not a repeat.
+        assert_eq!(without_repeated_stances(alternating(0.545, 0.65)).len(), 8);
     }
 
     #[test]
