@@ -1040,16 +1040,22 @@ fn tentative_words(n: usize, min_steps: usize) -> String {
     }
 }
 
-/// Times from the gait events are good to about a frame (measured against the hand labels, `tests/labels.rs`):
-/// a time flag is raised only when its mean is outside the range by more than that, so that a number within a
-/// frame of the limit is not called abnormal.
-fn flag_margin(metric: MetricId, frame_interval_ms: f64) -> f64 {
-    match metric {
+/// One-sided 95 % normal quantile: a mean is past a limit with 95 % confidence when it is past it by this many
+/// standard errors.
+pub const FLAG_CONFIDENCE_Z: f64 = 1.645;
+
+/// How far past its limit a mean must be before it is flagged: its standard error's one-sided 95 % share (a mean
+/// of few, scattered steps past the limit by less is as likely inside it), plus, for times from the gait events,
+/// one frame (they are good to about a frame against the hand labels, `tests/labels.rs`). So a number within its
+/// uncertainty of the limit is not called abnormal.
+fn flag_margin(metric: MetricId, stats: &metrics::Stats, frame_interval_ms: f64) -> f64 {
+    let timing = match metric {
         MetricId::ContactTimeMs | MetricId::FlightTimeMs | MetricId::StepTimeMs | MetricId::StrideTimeMs => {
             frame_interval_ms
         }
         _ => 0.0,
-    }
+    };
+    timing + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
 }
 
 fn flags(
@@ -1066,20 +1072,20 @@ fn flags(
         ) else {
             continue;
         };
-        let margin = flag_margin(rule.metric, frame_interval_ms);
-        let outside = |value: f64| outside_by(range, value, margin);
+        let outside =
+            |stats: &metrics::Stats| outside_by(range, stats.mean, flag_margin(rule.metric, stats, frame_interval_ms));
         let sides = [(FlagSide::Left, &summary.left), (FlagSide::Right, &summary.right)];
         let out: Vec<(FlagSide, f64, usize, bool)> = sides
             .iter()
             .filter_map(|(side, stats)| {
                 let stats = stats.as_ref()?;
-                outside(stats.mean).map(|high| (*side, stats.mean, stats.n, high))
+                outside(stats).map(|high| (*side, stats.mean, stats.n, high))
             })
             .collect();
         let both_out = summary
             .both
             .as_ref()
-            .and_then(|stats| outside(stats.mean).map(|high| (FlagSide::Both, stats.mean, stats.n, high)));
+            .and_then(|stats| outside(stats).map(|high| (FlagSide::Both, stats.mean, stats.n, high)));
         let chosen: Vec<(FlagSide, f64, usize, bool)> = match (out.len(), both_out) {
             (2, Some(both)) | (0, Some(both)) => vec![both],
             _ => out,
@@ -1158,6 +1164,64 @@ mod tests {
         assert!(analysis.steps.is_empty());
         let cadence = analysis.metric(MetricId::CadenceStepsPerMin).expect("listed");
         assert!(cadence.both.is_none() && cadence.absent_reason.is_some());
+    }
+
+    #[test]
+    fn a_mean_is_flagged_only_when_it_is_past_its_limit_by_more_than_its_uncertainty() {
+        // Overstride's limit is 30 % of the leg length; steps spread by 3 % (SE 1.06 over 8 steps per side).
+        let stats = |mean: f64, n: usize| metrics::Stats {
+            mean,
+            sd: 3.0,
+            median: mean,
+            n,
+        };
+        let summary = |mean: f64| MetricSummary {
+            metric: MetricId::OverstridePctLegLength,
+            unit: "% leg length".into(),
+            left: Some(stats(mean, 8)),
+            right: Some(stats(mean, 8)),
+            both: Some(stats(mean, 16)),
+            asymmetry: None,
+            quality: metrics::MetricQuality {
+                steps_used: 16,
+                steps_excluded_low_confidence: 0,
+                steps_excluded_outlier: 0,
+                mean_landmark_confidence: Some(0.9),
+                enough_steps: true,
+            },
+            absent_reason: None,
+            side_absent_reason: None,
+        };
+        let thresholds = Thresholds::default();
+        let raised = |mean: f64| flags(&[summary(mean)], &thresholds, None, 1000.0 / 60.0);
+        // 30.9 is past 30 by less than 1.645 standard errors of either side or both (1.74, 1.23): as likely
+        // inside the range.
+        assert!(raised(30.9).is_empty());
+        // 32.5 is past it by more than either: flagged once, for both sides.
+        let flagged = raised(32.5);
+        assert_eq!(flagged.len(), 1, "{flagged:?}");
+        assert_eq!(flagged[0].side, FlagSide::Both);
+        // A time also needs a frame: 310 ms of contact against 300 with no spread is within a 30 fps frame,
+        // and past a 120 fps one.
+        let contact = |mean: f64| MetricSummary {
+            metric: MetricId::ContactTimeMs,
+            unit: "ms".into(),
+            left: Some(metrics::Stats {
+                sd: 0.0,
+                ..stats(mean, 8)
+            }),
+            right: Some(metrics::Stats {
+                sd: 0.0,
+                ..stats(mean, 8)
+            }),
+            both: Some(metrics::Stats {
+                sd: 0.0,
+                ..stats(mean, 16)
+            }),
+            ..summary(mean)
+        };
+        assert!(flags(&[contact(310.0)], &thresholds, None, 1000.0 / 30.0).is_empty());
+        assert_eq!(flags(&[contact(310.0)], &thresholds, None, 1000.0 / 120.0).len(), 1);
     }
 
     #[test]

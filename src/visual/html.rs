@@ -260,10 +260,10 @@ section{background:#fff;border-radius:8px;padding:12px 18px 18px;margin:16px 0;b
 h2{font-size:20px;margin:6px 0 10px}h3{font-size:15px;margin:10px 0 6px}\
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px}\
 .card{border:1px solid #ddd;border-left:6px solid var(--ok);border-radius:6px;padding:8px 12px}\
-.card.flagged{border-left-color:var(--flag)}.card.no-range{border-left-color:#999}\
+.card.flagged{border-left-color:var(--flag)}.card.no-range{border-left-color:#999}.card.near{border-left-color:#8a5300}\
 .card .name{font-weight:600}.card .value{font-size:24px;margin:4px 0}.card .unit{font-size:14px;color:var(--muted)}\
 .card .sides,.card .range,.card .n{font-size:13px;color:var(--muted)}.card .verdict{font-size:14px;margin-top:4px}\
-.card.flagged .verdict{color:var(--flag)}.card .verdict.ok{color:var(--ok)}\
+.card.flagged .verdict{color:var(--flag)}.card .verdict.ok{color:var(--ok)}.card .verdict.near{color:#8a5300}\
 .left{color:var(--left);font-weight:600}.right{color:var(--right);font-weight:600}\
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}\
 svg.plot{width:100%;height:auto;background:#fff;font-family:inherit}\
@@ -459,10 +459,22 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
     let metric = summary.metric;
     let flags: Vec<_> = flags.iter().filter(|f| f.metric == metric).collect();
     let range = reference_range(thresholds, metric).filter(|_| !card_metric.walking);
+    // A mean past its limit by less than its uncertainty raises no flag (`analysis::flag_margin`): say so.
+    let near_limit = flags.is_empty()
+        && range.is_some_and(|range| {
+            [Some(both), summary.left.as_ref(), summary.right.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|stats| {
+                    range.low.is_some_and(|low| stats.mean < low) || range.high.is_some_and(|high| stats.mean > high)
+                })
+        });
     let class = if !flags.is_empty() {
         "card flagged"
     } else if range.is_none() {
         "card no-range"
+    } else if near_limit {
+        "card near"
     } else {
         "card"
     };
@@ -520,7 +532,12 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
         None => out.push_str("<div class=\"range\">No reference range: shown for context</div>"),
     }
     if flags.is_empty() {
-        if range.is_some() {
+        if near_limit {
+            out.push_str(
+                "<div class=\"verdict near\">Past the limit by less than its uncertainty (the steps' spread, and a \
+                 frame for times): not flagged</div>",
+            );
+        } else if range.is_some() {
             out.push_str("<div class=\"verdict ok\">Within the reference range</div>");
         }
     } else {
@@ -983,6 +1000,56 @@ mod tests {
             "empty plots say why instead of drawing nothing"
         );
         assert!(html.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn a_card_past_its_limit_without_a_flag_says_so_instead_of_within_range() {
+        let stats = |mean: f64| Stats {
+            mean,
+            sd: 3.0,
+            median: mean,
+            n: 8,
+        };
+        let summary = |mean: f64| MetricSummary {
+            metric: MetricId::OverstridePctLegLength,
+            unit: "% leg length".into(),
+            left: Some(stats(mean)),
+            right: Some(stats(mean - 1.0)),
+            both: Some(stats(mean - 0.5)),
+            asymmetry: None,
+            quality: crate::metrics::MetricQuality {
+                steps_used: 16,
+                steps_excluded_low_confidence: 0,
+                steps_excluded_outlier: 0,
+                mean_landmark_confidence: Some(0.9),
+                enough_steps: true,
+            },
+            absent_reason: None,
+            side_absent_reason: None,
+        };
+        let render = |mean: f64| {
+            let summary = summary(mean);
+            let mut out = String::new();
+            let card_metric = CardMetric {
+                summary: &summary,
+                from: None,
+                walking: false,
+            };
+            card(&mut out, &card_metric, &[], &Thresholds::default());
+            out
+        };
+        // Left at 30.9 against a limit of 30, not flagged: not "within".
+        let near = render(30.9);
+        assert!(
+            near.contains("card near") && near.contains("less than its uncertainty"),
+            "{near}"
+        );
+        assert!(!near.contains("Within the reference range"), "{near}");
+        let inside = render(28.0);
+        assert!(
+            inside.contains("Within the reference range") && !inside.contains("card near"),
+            "{inside}"
+        );
     }
 
     #[test]
