@@ -1049,13 +1049,16 @@ pub const FLAG_CONFIDENCE_Z: f64 = 1.645;
 /// one frame (they are good to about a frame against the hand labels, `tests/labels.rs`). So a number within its
 /// uncertainty of the limit is not called abnormal.
 fn flag_margin(metric: MetricId, stats: &metrics::Stats, frame_interval_ms: f64) -> f64 {
-    let timing = match metric {
-        MetricId::ContactTimeMs | MetricId::FlightTimeMs | MetricId::StepTimeMs | MetricId::StrideTimeMs => {
-            frame_interval_ms
-        }
-        _ => 0.0,
-    };
+    let timing = if is_event_time(metric) { frame_interval_ms } else { 0.0 };
     timing + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
+}
+
+/// Whether `metric` is a time between gait events (good to about a frame).
+pub fn is_event_time(metric: MetricId) -> bool {
+    matches!(
+        metric,
+        MetricId::ContactTimeMs | MetricId::FlightTimeMs | MetricId::StepTimeMs | MetricId::StrideTimeMs
+    )
 }
 
 fn flags(

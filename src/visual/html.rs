@@ -533,9 +533,12 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
     }
     if flags.is_empty() {
         if near_limit {
-            out.push_str(
-                "<div class=\"verdict near\">Past the limit by less than its uncertainty (the steps' spread, and a \
-                 frame for times): not flagged</div>",
+            let timed = crate::analysis::is_event_time(metric);
+            let _ = write!(
+                out,
+                "<div class=\"verdict near\">Past the limit by less than its uncertainty (the steps' spread{}): \
+                 not flagged</div>",
+                if timed { ", and a frame" } else { "" }
             );
         } else if range.is_some() {
             out.push_str("<div class=\"verdict ok\">Within the reference range</div>");
