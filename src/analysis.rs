@@ -1053,6 +1053,12 @@ fn flag_margin(metric: MetricId, stats: &metrics::Stats, frame_interval_ms: f64)
     timing + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
 }
 
+/// The standard error of the difference between two sides' means.
+fn difference_standard_error(left: &metrics::Stats, right: &metrics::Stats) -> f64 {
+    let variance_of_mean = |stats: &metrics::Stats| stats.sd * stats.sd / (stats.n.max(1) as f64);
+    (variance_of_mean(left) + variance_of_mean(right)).sqrt()
+}
+
 /// Whether `metric` is a time between gait events (good to about a frame).
 pub fn is_event_time(metric: MetricId) -> bool {
     matches!(
@@ -1125,14 +1131,16 @@ fn flags(
             });
         }
     }
-    // The same for the asymmetry of contact time: a frame's share of the mean contact.
+    // The same for the asymmetry of contact time: a frame's share of the mean contact, plus the standard error of
+    // the left − right difference as a share of it.
     if let Some(summary) = summaries.iter().find(|s| s.metric == MetricId::ContactTimeMs)
         && let Some(index) = summary.asymmetry.as_ref().and_then(|a| a.symmetry_index_pct)
-        && let Some(mean_ms) = summary.both.as_ref().map(|stats| stats.mean)
+        && let (Some(both), Some(left), Some(right)) = (&summary.both, &summary.left, &summary.right)
         && outside_by(
             &thresholds.contact_time_asymmetry_pct,
             index,
-            100.0 * frame_interval_ms / mean_ms.max(1.0),
+            100.0 * (frame_interval_ms + FLAG_CONFIDENCE_Z * difference_standard_error(left, right))
+                / both.mean.max(1.0),
         )
         .is_some()
     {
@@ -1225,6 +1233,27 @@ mod tests {
         };
         assert!(flags(&[contact(310.0)], &thresholds, None, 1000.0 / 30.0).is_empty());
         assert_eq!(flags(&[contact(310.0)], &thresholds, None, 1000.0 / 120.0).len(), 1);
+        // Left 300 ms, right 240 ms: a 22 % asymmetry. With 8 steps a side spread by 30 ms the difference's
+        // standard error is 15 ms, and the limit becomes 10 % + (1 frame + 1.645 × 15 ms) / 270 ms = 25 % at 60 fps:
+        // not flagged. Spread by 5 ms it is 10 % + 8 %: flagged.
+        let asymmetric = |sd: f64| MetricSummary {
+            left: Some(metrics::Stats { sd, ..stats(300.0, 8) }),
+            right: Some(metrics::Stats { sd, ..stats(240.0, 8) }),
+            both: Some(metrics::Stats { sd, ..stats(270.0, 16) }),
+            asymmetry: Some(metrics::Asymmetry {
+                left_minus_right: 60.0,
+                symmetry_index_pct: Some(100.0 * 60.0 / 270.0),
+            }),
+            ..contact(270.0)
+        };
+        let asymmetry_flags = |sd: f64| {
+            flags(&[asymmetric(sd)], &thresholds, None, 1000.0 / 60.0)
+                .into_iter()
+                .filter(|flag| flag.threshold_name == "contact_time_asymmetry_pct")
+                .count()
+        };
+        assert_eq!(asymmetry_flags(30.0), 0);
+        assert_eq!(asymmetry_flags(5.0), 1);
     }
 
     #[test]
