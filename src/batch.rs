@@ -479,7 +479,48 @@ fn folder_entries(root: &Path, clips: Vec<PathBuf>) -> Vec<ClipEntry> {
             entries.push(ClipEntry::clip(path, key, size));
         }
     }
+    separate_output_folders(&mut entries);
     entries
+}
+
+/// Gives every session its own output folder. A folder's `run.mp4` and `run.mov` (or a pair `run_side` +
+/// `run_rear` next to a `run.mp4`) would share `run/`, and one report would overwrite the other: each clip of such a
+/// group keeps its extension in its folder's name (`run-mp4/`, `run-mov/`). Folder names are compared without
+/// regard to case (a case-insensitive disk would merge them), and the result depends only on the list of clips, so
+/// every shard agrees on it.
+fn separate_output_folders(entries: &mut [ClipEntry]) {
+    let folded = |key: &Path| key.to_string_lossy().to_lowercase();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for entry in entries.iter() {
+        *counts.entry(folded(&entry.out_key)).or_default() += 1;
+    }
+    for entry in entries.iter_mut() {
+        let shared = counts.get(&folded(&entry.out_key)).is_some_and(|&count| count > 1);
+        if let (true, Some(extension)) = (shared, entry.key.extension()) {
+            let name = entry
+                .out_key
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let renamed = format!("{name}-{}", extension.to_string_lossy());
+            entry.out_key = entry.out_key.with_file_name(renamed);
+        }
+    }
+    // A clip whose own name already ends so (`run-mp4.avi`) could still meet one: number the later ones, in key
+    // order.
+    let mut in_key_order: Vec<&mut ClipEntry> = entries.iter_mut().collect();
+    in_key_order.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut taken: HashSet<String> = HashSet::new();
+    for entry in in_key_order {
+        let base = entry.out_key.clone();
+        let mut number = 1;
+        while !taken.insert(folded(&entry.out_key)) {
+            number += 1;
+            let name = base.file_name().unwrap_or_default().to_string_lossy();
+            entry.out_key = base.with_file_name(format!("{name}-{number}"));
+        }
+    }
 }
 
 /// The sessions of a manifest, its bad rows included.
@@ -1061,6 +1102,52 @@ mod tests {
                 PathBuf::from("sub/deeper/c.webm")
             ]
         );
+    }
+
+    #[test]
+    fn clips_that_would_share_an_output_folder_each_get_their_own() {
+        let root = Path::new("/clips");
+        let clips = [
+            "mon/run.mp4",
+            "mon/run.MOV",
+            "mon/walk.mp4",
+            "tue/run.mp4",
+            "wed/a_side.mp4",
+            "wed/a_rear.mp4",
+            "wed/a.mp4",
+            "thu/x.mp4",
+            "thu/x.avi",
+            "thu/x-mp4.mkv",
+        ]
+        .map(|name| root.join(name))
+        .to_vec();
+        let entries = folder_entries(root, clips);
+        let out_key = |key: &str| {
+            entries
+                .iter()
+                .find(|entry| entry.key == Path::new(key))
+                .map(|entry| entry.out_key.to_string_lossy().into_owned())
+                .unwrap_or_else(|| panic!("{key} listed"))
+        };
+        assert_eq!(out_key("mon/run.mp4"), "mon/run-mp4");
+        assert_eq!(out_key("mon/run.MOV"), "mon/run-MOV");
+        // Alone in its folder's names: unchanged.
+        assert_eq!(out_key("mon/walk.mp4"), "mon/walk");
+        assert_eq!(out_key("tue/run.mp4"), "tue/run");
+        // A two-view session keeps NAME; the lone clip called NAME takes its extension.
+        assert_eq!(out_key("wed/a"), "wed/a");
+        assert_eq!(out_key("wed/a.mp4"), "wed/a-mp4");
+        // x.mp4 becomes x-mp4, which x-mp4.mkv already is: numbered in key order.
+        assert_eq!(out_key("thu/x.avi"), "thu/x-avi");
+        assert_eq!(out_key("thu/x-mp4.mkv"), "thu/x-mp4");
+        assert_eq!(out_key("thu/x.mp4"), "thu/x-mp4-2");
+        let mut folders: Vec<String> = entries
+            .iter()
+            .map(|e| e.out_key.to_string_lossy().to_lowercase())
+            .collect();
+        folders.sort();
+        folders.dedup();
+        assert_eq!(folders.len(), entries.len(), "every session has its own folder");
     }
 
     #[test]

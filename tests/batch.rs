@@ -70,6 +70,30 @@ fn bad_clips_are_named_good_ones_scored_and_a_rerun_redoes_nothing() {
 }
 
 #[test]
+fn two_clips_with_one_name_in_one_folder_both_keep_their_reports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(&clips).expect("mkdir");
+    common::make_clip(&clips, "run.mp4", 160, 120, 20);
+    common::make_clip(&clips, "run.mov", 160, 120, 25);
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = batch(&clips, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(summary(&out)["scored"], 2);
+    // Each report is its own clip's: neither overwrote the other.
+    for (folder, frames) in [("run-mp4", 20), ("run-mov", 25)] {
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(folder).join("report.json")).expect("report"))
+                .expect("JSON");
+        assert_eq!(report["input"]["frame_count"], frames, "{folder}");
+    }
+    assert!(!out.join("run").exists());
+    // A rerun finds both up to date.
+    assert_eq!(batch(&clips, &out).0, 0);
+    assert_eq!(summary(&out)["up_to_date"], 2);
+}
+
+#[test]
 fn a_changed_clip_is_scored_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let clips = dir.path().join("clips");
