@@ -359,7 +359,8 @@ fn contradicted_flags(report: &serde_json::Value, score: &Score) -> Vec<String> 
         .iter()
         .filter_map(|flag| {
             let side = flag["side"].as_str().unwrap_or("both");
-            let labelled = match flag["metric"].as_str()? {
+            // The asymmetry flag's metric is contact time; its threshold names what it measures.
+            let labelled = match flag["threshold_name"].as_str()? {
                 "contact_time_ms" => labelled_mean(side)?,
                 "contact_time_asymmetry_pct" => {
                     let (left, right) = (labelled_mean("left")?, labelled_mean("right")?);
