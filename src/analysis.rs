@@ -1014,7 +1014,7 @@ const FLAG_RULES: [FlagRule; 8] = [
 ];
 
 /// Whether `value` is outside `range` by more than `margin` (`Some(true)` above it, `Some(false)` below it).
-fn outside_by(range: &ReferenceRange, value: f64, margin: f64) -> Option<bool> {
+pub(crate) fn outside_by(range: &ReferenceRange, value: f64, margin: f64) -> Option<bool> {
     if range.low.is_some_and(|low| value < low - margin) {
         Some(false)
     } else if range.high.is_some_and(|high| value > high + margin) {
@@ -1186,22 +1186,13 @@ mod tests {
             median: mean,
             n,
         };
-        let summary = |mean: f64| MetricSummary {
-            metric: MetricId::OverstridePctLegLength,
-            unit: "% leg length".into(),
-            left: Some(stats(mean, 8)),
-            right: Some(stats(mean, 8)),
-            both: Some(stats(mean, 16)),
-            asymmetry: None,
-            quality: metrics::MetricQuality {
-                steps_used: 16,
-                steps_excluded_low_confidence: 0,
-                steps_excluded_outlier: 0,
-                mean_landmark_confidence: Some(0.9),
-                enough_steps: true,
-            },
-            absent_reason: None,
-            side_absent_reason: None,
+        let summary = |mean: f64| {
+            MetricSummary::of_stats(
+                MetricId::OverstridePctLegLength,
+                stats(mean, 8),
+                stats(mean, 8),
+                stats(mean, 16),
+            )
         };
         let thresholds = Thresholds::default();
         let raised = |mean: f64| flags(&[summary(mean)], &thresholds, None, 1000.0 / 60.0);
@@ -1214,22 +1205,12 @@ mod tests {
         assert_eq!(flagged[0].side, FlagSide::Both);
         // A time also needs a frame: 310 ms of contact against 300 with no spread is within a 30 fps frame,
         // and past a 120 fps one.
-        let contact = |mean: f64| MetricSummary {
-            metric: MetricId::ContactTimeMs,
-            unit: "ms".into(),
-            left: Some(metrics::Stats {
-                sd: 0.0,
-                ..stats(mean, 8)
-            }),
-            right: Some(metrics::Stats {
-                sd: 0.0,
-                ..stats(mean, 8)
-            }),
-            both: Some(metrics::Stats {
-                sd: 0.0,
-                ..stats(mean, 16)
-            }),
-            ..summary(mean)
+        let still = |mean: f64, n: usize| metrics::Stats {
+            sd: 0.0,
+            ..stats(mean, n)
+        };
+        let contact = |mean: f64| {
+            MetricSummary::of_stats(MetricId::ContactTimeMs, still(mean, 8), still(mean, 8), still(mean, 16))
         };
         assert!(flags(&[contact(310.0)], &thresholds, None, 1000.0 / 30.0).is_empty());
         assert_eq!(flags(&[contact(310.0)], &thresholds, None, 1000.0 / 120.0).len(), 1);

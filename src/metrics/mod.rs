@@ -660,6 +660,30 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
     }
 }
 
+#[cfg(test)]
+impl MetricSummary {
+    /// A present summary of `metric` with these per-side and pooled statistics (tests of what reads summaries).
+    pub(crate) fn of_stats(metric: MetricId, left: Stats, right: Stats, both: Stats) -> MetricSummary {
+        MetricSummary {
+            metric,
+            unit: metric.unit().to_owned(),
+            quality: MetricQuality {
+                steps_used: both.n,
+                steps_excluded_low_confidence: 0,
+                steps_excluded_outlier: 0,
+                mean_landmark_confidence: Some(0.9),
+                enough_steps: true,
+            },
+            left: Some(left),
+            right: Some(right),
+            both: Some(both),
+            asymmetry: None,
+            absent_reason: None,
+            side_absent_reason: None,
+        }
+    }
+}
+
 /// A per-step value further than this many robust standard deviations (1.4826 × the median absolute
 /// deviation) from its side's median is an outlier.
 pub const OUTLIER_MAD_FACTOR: f64 = 4.0;

@@ -465,9 +465,7 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
             [Some(both), summary.left.as_ref(), summary.right.as_ref()]
                 .into_iter()
                 .flatten()
-                .any(|stats| {
-                    range.low.is_some_and(|low| stats.mean < low) || range.high.is_some_and(|high| stats.mean > high)
-                })
+                .any(|stats| crate::analysis::outside_by(range, stats.mean, 0.0).is_some())
         });
     let class = if !flags.is_empty() {
         "card flagged"
@@ -1013,22 +1011,13 @@ mod tests {
             median: mean,
             n: 8,
         };
-        let summary = |mean: f64| MetricSummary {
-            metric: MetricId::OverstridePctLegLength,
-            unit: "% leg length".into(),
-            left: Some(stats(mean)),
-            right: Some(stats(mean - 1.0)),
-            both: Some(stats(mean - 0.5)),
-            asymmetry: None,
-            quality: crate::metrics::MetricQuality {
-                steps_used: 16,
-                steps_excluded_low_confidence: 0,
-                steps_excluded_outlier: 0,
-                mean_landmark_confidence: Some(0.9),
-                enough_steps: true,
-            },
-            absent_reason: None,
-            side_absent_reason: None,
+        let summary = |mean: f64| {
+            MetricSummary::of_stats(
+                MetricId::OverstridePctLegLength,
+                stats(mean),
+                stats(mean - 1.0),
+                stats(mean - 0.5),
+            )
         };
         let render = |mean: f64| {
             let summary = summary(mean);
