@@ -909,15 +909,13 @@ impl Offsets {
             ic_scatter: None,
             to_scatter: None,
         };
-        let ic_residuals: Vec<f64> = stances
-            .iter()
-            .filter_map(|s| Some(s.heel_contact? - (s.heel_peak + offsets.ic_after_heel_peak?)))
-            .collect();
+        // IC is its anchor plus the median offset, so the ICs' scatter is the offsets' own (robust SD ignores a
+        // shift); toe-off averages two anchors, so its residuals are taken from the calibrated toe-offs.
+        offsets.ic_scatter = offsets.ic_after_heel_peak.and_then(|_| robust_sd(&ic));
         let to_residuals: Vec<f64> = stances
             .iter()
             .filter_map(|s| Some(s.toe_off? - offsets.toe_off(s)?))
             .collect();
-        offsets.ic_scatter = robust_sd(&ic_residuals);
         offsets.to_scatter = robust_sd(&to_residuals);
         offsets
     }
