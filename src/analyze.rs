@@ -300,6 +300,13 @@ pub fn summary_text(report: &Report, report_path: &Path) -> String {
                 summary.absent_reason.as_deref().unwrap_or("no value")
             )),
         }
+        if metric == MetricId::FootStrikeAngleDeg && summary.both.is_some() {
+            text.push_str(&format!(
+                "  {:<26} {}\n",
+                "foot strike",
+                crate::metrics::foot::strike_pattern_words(&report.analysis.steps)
+            ));
+        }
     }
     if let Some(agreement) = &report.cadence_agreement {
         text.push_str(&format!("  cadence check: {}\n", agreement.message));

@@ -360,6 +360,11 @@ v.addEventListener('error', () => { out.textContent = 'error ' + (v.error && v.e
         "three key moments per foot"
     );
     assert!(html.contains("data-metric=\"cadence_steps_per_min\""));
+    // The synthetic runner lands heel first (12°) on both feet: the foot strike card says each leg's pattern.
+    assert!(
+        html.contains("Strike: left rearfoot on") && html.contains(", right rearfoot on"),
+        "the strike pattern under the foot strike card"
+    );
     let (images, plots) = check_in_chromium(
         &html,
         dir.path(),

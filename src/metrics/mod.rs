@@ -236,6 +236,19 @@ pub enum FootStrikeClass {
     Forefoot,
 }
 
+impl FootStrikeClass {
+    /// The class of a foot strike angle, given the (rearfoot above, forefoot below) thresholds in degrees.
+    pub fn of(angle_deg: f64, (rearfoot_above_deg, forefoot_below_deg): (f64, f64)) -> Self {
+        if angle_deg > rearfoot_above_deg {
+            FootStrikeClass::Rearfoot
+        } else if angle_deg < forefoot_below_deg {
+            FootStrikeClass::Forefoot
+        } else {
+            FootStrikeClass::Midfoot
+        }
+    }
+}
+
 /// One step: a foot's contact and what follows up to the other foot's next contact.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
@@ -256,7 +269,8 @@ pub struct Step {
     pub ic_method: EventMethod,
     /// How the toe-off was timed.
     pub to_method: EventMethod,
-    /// Foot strike class at initial contact (side view).
+    /// Foot strike class at initial contact (side view), read against its leg's median where the leg's steps spread no
+    /// more than the measurement noise (see [`foot::classify_strikes`]).
     pub foot_strike_class: Option<FootStrikeClass>,
     /// Mean visibility of the stance leg's landmarks over the stance, 0..1.
     pub landmark_confidence: f64,
@@ -971,6 +985,73 @@ mod tests {
                 confidence: BTreeMap::from([(MetricId::FootStrikeAngleDeg, confidence)]),
             })
             .collect()
+    }
+
+    /// The foot strike classes after [`foot::classify_strikes`] with the default thresholds, left then right.
+    fn classes_after_classifying(steps: &mut [Step]) -> [Vec<FootStrikeClass>; 2] {
+        foot::classify_strikes(steps, (8.0, -1.6));
+        [Side::Left, Side::Right].map(|side| {
+            steps
+                .iter()
+                .filter(|step| step.side == side)
+                .filter_map(|step| step.foot_strike_class)
+                .collect()
+        })
+    }
+
+    fn interleave(left: &[f64], right: &[f64]) -> Vec<f64> {
+        left.iter().zip(right).flat_map(|(&l, &r)| [l, r]).collect()
+    }
+
+    #[test]
+    fn a_steady_leg_near_a_class_line_gets_its_medians_class_on_every_step() {
+        // The gym clip's per-step angles: a far foot landing heel first (labels 9-17°) and a near foot landing flat
+        // (labels 0-4°) whose raw readings put 4 of 8 steps outside the midfoot band.
+        let left = [12.0, 17.3, 22.3, 15.5, 17.4, 16.5, 10.2, 13.5];
+        let right = [-3.8, 1.2, -6.4, 8.7, 3.1, -0.0, -2.3, 5.5];
+        let mut steps = steps(&interleave(&left, &right), &[0.9; 16]);
+        let raw: Vec<FootStrikeClass> = right.iter().map(|&a| FootStrikeClass::of(a, (8.0, -1.6))).collect();
+        assert_eq!(raw.iter().filter(|&&c| c == FootStrikeClass::Midfoot).count(), 4);
+        let [left_classes, right_classes] = classes_after_classifying(&mut steps);
+        assert_eq!(left_classes, vec![FootStrikeClass::Rearfoot; 8]);
+        assert_eq!(right_classes, vec![FootStrikeClass::Midfoot; 8]);
+        // The angles themselves stay as measured.
+        assert_eq!(steps[5].values[&MetricId::FootStrikeAngleDeg], -6.4);
+    }
+
+    #[test]
+    fn a_leg_that_mixes_patterns_keeps_each_steps_class() {
+        // Spread far beyond the noise: heel strikes at 18-20° and forefoot strikes at -8 to -10°.
+        let left = [18.0, -8.0, 20.0, -10.0, 19.0, -9.0];
+        let right = [12.0; 6];
+        let mut steps = steps(&interleave(&left, &right), &[0.9; 12]);
+        let [left_classes, _] = classes_after_classifying(&mut steps);
+        let expected: Vec<FootStrikeClass> = left.iter().map(|&a| FootStrikeClass::of(a, (8.0, -1.6))).collect();
+        assert_eq!(left_classes, expected);
+    }
+
+    #[test]
+    fn few_steps_and_unmeasured_steps_keep_their_own_angles_class() {
+        // Two steps a side: each keeps the class set from its own angle.
+        let mut few = steps(&[9.0, 0.0, 30.0, -5.0], &[0.9; 4]);
+        for step in &mut few {
+            step.foot_strike_class = Some(FootStrikeClass::of(
+                step.values[&MetricId::FootStrikeAngleDeg],
+                (8.0, -1.6),
+            ));
+        }
+        let before: Vec<_> = few.iter().map(|step| step.foot_strike_class).collect();
+        classes_after_classifying(&mut few);
+        assert_eq!(
+            few.iter().map(|step| step.foot_strike_class).collect::<Vec<_>>(),
+            before
+        );
+        // A step outside the measured running part is not pulled toward the running steps' median.
+        let mut steps = steps(&interleave(&[12.0, 13.0, 12.5, 0.0], &[3.0; 4]), &[0.9; 8]);
+        steps[6].measured = false;
+        steps[6].foot_strike_class = Some(FootStrikeClass::Midfoot);
+        classes_after_classifying(&mut steps);
+        assert_eq!(steps[6].foot_strike_class, Some(FootStrikeClass::Midfoot));
     }
 
     fn foot_strike(steps: &[Step], options: &SummaryOptions) -> MetricSummary {

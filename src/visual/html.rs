@@ -83,6 +83,7 @@ pub fn render_html(page: &ReportPage) -> Result<String, VisualError> {
             summary,
             from: None,
             walking: walking(analysis),
+            note: card_note(summary.metric, analysis),
         })
         .collect();
     let flags: Vec<&Flag> = analysis.flags.iter().collect();
@@ -110,6 +111,13 @@ pub fn render_session_html(page: &SessionPage) -> Result<String, VisualError> {
                 View::Rear | View::Front => walking(page.rear.analysis),
                 _ => walking(page.side.analysis),
             },
+            note: card_note(
+                metric.summary.metric,
+                match metric.view {
+                    View::Rear | View::Front => page.rear.analysis,
+                    _ => page.side.analysis,
+                },
+            ),
             summary: &metric.summary,
             from: Some(format!(
                 "{} view ({})",
@@ -372,6 +380,17 @@ struct CardMetric<'a> {
     from: Option<String>,
     /// The clip it comes from shows walking, where running's reference ranges do not apply.
     walking: bool,
+    /// A line under the numbers (the foot strike angle's per-leg strike pattern).
+    note: Option<String>,
+}
+
+/// The note a metric's card carries, from the steps of the analysis it comes from: each leg's strike pattern under
+/// the foot strike angle.
+fn card_note(metric: MetricId, analysis: &Analysis) -> Option<String> {
+    (metric == MetricId::FootStrikeAngleDeg)
+        .then(|| crate::metrics::foot::strike_pattern_words(&analysis.steps))
+        .filter(|words| !words.is_empty())
+        .map(|words| format!("Strike: {words}"))
 }
 
 /// Whether `analysis` measured walking: its numbers are not read against running's reference ranges.
@@ -512,6 +531,9 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
         " (too few for a reliable average)"
     };
     let _ = write!(out, "<div class=\"n\">{} steps{enough}</div>", both.n);
+    if let Some(note) = &card_metric.note {
+        let _ = write!(out, "<div class=\"n note\">{}</div>", escape(note));
+    }
     if let Some(from) = from {
         let _ = write!(out, "<div class=\"n from\">From the {}</div>", escape(from));
     }
@@ -814,6 +836,7 @@ fn rear_section(out: &mut String, id: &str, analysis: &Analysis, evidence: &Evid
             summary,
             from: None,
             walking: walking(analysis),
+            note: None,
         };
         card(out, &card_metric, &flags, thresholds);
         out.push_str("</div>");
@@ -1026,6 +1049,7 @@ mod tests {
                 summary: &summary,
                 from: None,
                 walking: false,
+                note: None,
             };
             card(&mut out, &card_metric, &[], &Thresholds::default());
             out
