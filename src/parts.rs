@@ -401,8 +401,10 @@ fn steady_runs(
                 skipped.push(SkippedSpan {
                     start_s: first.frame / fps,
                     end_s: last.frame / fps,
-                    reason: reason
-                        .unwrap_or_else(|| format!("only {steps} steps of running in a row, too few to measure")),
+                    reason: reason.unwrap_or_else(|| {
+                        let noun = if steps == 1 { "step" } else { "steps" };
+                        format!("only {steps} {noun} of running in a row, too few to measure")
+                    }),
                 });
             }
             current.clear();
