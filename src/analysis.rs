@@ -373,6 +373,10 @@ pub struct Analysis {
     pub warnings: Vec<Warning>,
     /// Values outside their reference ranges.
     pub flags: Vec<Flag>,
+    /// Side view: each leg's foot strike pattern over its measured steps (see
+    /// [`metrics::foot::classify_strikes`]); empty where the foot strike angle is absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strike_patterns: Vec<metrics::foot::StrikePattern>,
 }
 
 impl Analysis {
@@ -428,6 +432,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         metrics: Vec::new(),
         warnings: Vec::new(),
         flags: Vec::new(),
+        strike_patterns: Vec::new(),
     };
     let mut summary_options = SummaryOptions {
         view: used_view,
@@ -547,6 +552,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
             thresholds.forefoot_strike_below_deg,
         ),
     );
+    analysis.strike_patterns = metrics::foot::strike_patterns(&steps);
     analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
     analysis.camera_roll_measured = events.belt.roll_measured;
     if let Some(far) = far_side {

@@ -304,7 +304,7 @@ pub fn summary_text(report: &Report, report_path: &Path) -> String {
             text.push_str(&format!(
                 "  {:<26} {}\n",
                 "foot strike",
-                crate::metrics::foot::strike_pattern_words(&report.analysis.steps)
+                crate::metrics::foot::strike_pattern_words(&report.analysis.strike_patterns)
             ));
         }
     }

@@ -123,7 +123,23 @@ fn treadmill_fixture_report_validates_with_metrics_steps_and_units() {
     assert_eq!(
         printed["analysis"]["steps"], report["analysis"]["steps"],
         "same landmarks, same analysis"
-    );
+    ); // Both labellers of this clip (tests/labels, ../shared/labels) call every far-foot (left) landing rearfoot:
+    // the report's strike pattern says so in the JSON and in summary.csv.
+    let left = report["analysis"]["strike_patterns"]
+        .as_array()
+        .and_then(|patterns| patterns.iter().find(|p| p["side"] == "left"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(left["class"], "rearfoot", "{left}");
+    let mut summary =
+        csv::Reader::from_path(dir.path().join("treadmill_side_gym_portrait60/summary.csv")).expect("summary.csv");
+    let header = summary.headers().expect("header").clone();
+    let row = summary.records().next().expect("a row").expect("row");
+    let column = header
+        .iter()
+        .position(|h| h == "left_foot_strike_pattern")
+        .expect("column");
+    assert_eq!(&row[column], "rearfoot");
 }
 
 #[test]

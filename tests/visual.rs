@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use runform::analysis::ViewChoice;
 use runform::analysis::{Analysis, AnalysisSettings, Thresholds, analyze_sequence};
 use runform::landmarks::PoseSequence;
-use runform::metrics::MetricId;
+use runform::metrics::{FootStrikeClass, MetricId};
 use runform::peer::PeerFile;
 use runform::report::{ClipSection, PoseSummary, REPORT_SCHEMA, Report, ReportSettings, SessionInfo, Timings};
 use runform::synthetic::{Corruption, SyntheticRunner, SyntheticView};
@@ -252,6 +252,12 @@ fn synthetic_side_view_overlay_and_report() {
         "the synthetic runner gives steps: {:?}",
         analysis.warnings
     );
+    // It lands heel first (12°) on both feet, and every step says so.
+    for pattern in &analysis.strike_patterns {
+        assert_eq!(pattern.class, FootStrikeClass::Rearfoot, "{pattern:?}");
+        assert_eq!(pattern.steps, pattern.of, "{pattern:?}");
+    }
+    assert_eq!(analysis.strike_patterns.len(), 2);
 
     // Overlay: same size, rate and frame count, H.264 yuv420p, no temporary left behind.
     let overlay = dir.path().join("overlay.mp4");

@@ -13,6 +13,8 @@
 
 use super::series::{LegIds, mean_visibility, sample_at};
 use super::{FootStrikeClass, MetricId, Step, StepContext};
+use serde::{Deserialize, Serialize};
+
 use crate::track::Side;
 
 /// BlazePose's step-to-step error in the foot strike angle, degrees (SD). On the hand-labelled gym treadmill clip
@@ -104,10 +106,22 @@ pub fn step_metrics(context: &StepContext, step: &mut Step) {
     }
 }
 
-/// Each leg's foot strike class over its measured steps, in words: "left rearfoot on 9 of 9 steps, right midfoot
-/// on 8 of 8".
-pub fn strike_pattern_words(steps: &[Step]) -> String {
-    let legs: Vec<String> = [Side::Left, Side::Right]
+/// One leg's foot strike pattern over its measured steps: the commonest class among its steps' classes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StrikePattern {
+    /// The leg.
+    pub side: Side,
+    /// Its commonest foot strike class.
+    pub class: FootStrikeClass,
+    /// How many of its measured steps have that class.
+    pub steps: usize,
+    /// How many of its measured steps have a class.
+    pub of: usize,
+}
+
+/// Each leg's foot strike pattern over its measured steps (legs without a classed step are left out).
+pub fn strike_patterns(steps: &[Step]) -> Vec<StrikePattern> {
+    [Side::Left, Side::Right]
         .into_iter()
         .filter_map(|side| {
             let classes: Vec<FootStrikeClass> = steps
@@ -116,7 +130,7 @@ pub fn strike_pattern_words(steps: &[Step]) -> String {
                 .filter_map(|step| step.foot_strike_class)
                 .collect();
             let count = |class: FootStrikeClass| classes.iter().filter(|&&c| c == class).count();
-            let most = [
+            let class = [
                 FootStrikeClass::Rearfoot,
                 FootStrikeClass::Midfoot,
                 FootStrikeClass::Forefoot,
@@ -124,17 +138,32 @@ pub fn strike_pattern_words(steps: &[Step]) -> String {
             .into_iter()
             .max_by_key(|&class| count(class))
             .filter(|_| !classes.is_empty())?;
-            Some(format!(
-                "{} {} on {} of {} step{}",
-                crate::report::csv::enum_text(&side),
-                crate::report::csv::enum_text(&most),
-                count(most),
-                classes.len(),
-                if classes.len() == 1 { "" } else { "s" }
-            ))
+            Some(StrikePattern {
+                side,
+                class,
+                steps: count(class),
+                of: classes.len(),
+            })
         })
-        .collect();
-    legs.join(", ")
+        .collect()
+}
+
+/// Each leg's foot strike pattern in words: "left rearfoot on 9 of 9 steps, right midfoot on 8 of 8 steps".
+pub fn strike_pattern_words(patterns: &[StrikePattern]) -> String {
+    patterns
+        .iter()
+        .map(|pattern| {
+            format!(
+                "{} {} on {} of {} step{}",
+                crate::report::csv::enum_text(&pattern.side),
+                crate::report::csv::enum_text(&pattern.class),
+                pattern.steps,
+                pattern.of,
+                if pattern.of == 1 { "" } else { "s" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -175,10 +204,13 @@ mod tests {
             step(Side::Right, None, true),
         ];
         assert_eq!(
-            strike_pattern_words(&steps),
+            strike_pattern_words(&strike_patterns(&steps)),
             "left rearfoot on 2 of 3 steps, right midfoot on 1 of 1 step"
         );
-        assert_eq!(strike_pattern_words(&steps[5..6]), "right midfoot on 1 of 1 step");
-        assert_eq!(strike_pattern_words(&steps[6..]), "");
+        assert_eq!(
+            strike_pattern_words(&strike_patterns(&steps[5..6])),
+            "right midfoot on 1 of 1 step"
+        );
+        assert_eq!(strike_pattern_words(&strike_patterns(&steps[6..])), "");
     }
 }

@@ -388,7 +388,7 @@ struct CardMetric<'a> {
 /// the foot strike angle.
 fn card_note(metric: MetricId, analysis: &Analysis) -> Option<String> {
     (metric == MetricId::FootStrikeAngleDeg)
-        .then(|| crate::metrics::foot::strike_pattern_words(&analysis.steps))
+        .then(|| crate::metrics::foot::strike_pattern_words(&analysis.strike_patterns))
         .filter(|words| !words.is_empty())
         .map(|words| format!("Strike: {words}"))
 }
