@@ -11,10 +11,10 @@
 //! landmark line matches the hand-measured sole angle to a few degrees (`tests/labels/`, docs/metrics.md). So
 //! the subtraction added 12-25° to every step.
 
-use super::series::{LegIds, mean_visibility, sample_at};
-use super::{FootStrikeClass, MetricId, Step, StepContext};
 use serde::{Deserialize, Serialize};
 
+use super::series::{LegIds, mean_visibility, sample_at};
+use super::{FootStrikeClass, MetricId, Step, StepContext};
 use crate::track::Side;
 
 /// BlazePose's step-to-step error in the foot strike angle, degrees (SD). On the hand-labelled gym treadmill clip

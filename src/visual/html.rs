@@ -384,7 +384,7 @@ struct CardMetric<'a> {
     note: Option<String>,
 }
 
-/// The note a metric's card carries, from the steps of the analysis it comes from: each leg's strike pattern under
+/// The note a metric's card carries, from the analysis it comes from: each leg's strike pattern under
 /// the foot strike angle.
 fn card_note(metric: MetricId, analysis: &Analysis) -> Option<String> {
     (metric == MetricId::FootStrikeAngleDeg)
