@@ -24,6 +24,9 @@ struct LabelledClip {
     /// Analyse every `decimate`-th frame starting at `phase` (a lower frame rate of the same footage, made with
     /// ffmpeg), or the clip itself with `None`.
     decimate: Option<(u32, u32)>,
+    /// Analyse the footage at half its width and height, compressed harder (CRF 28): a phone clip sent on by a
+    /// messaging app.
+    half_size: bool,
     /// Least share of labelled ICs within ±1 frame.
     min_ic_within_one: f64,
     /// Least share of labelled TOs within ±1 frame.
@@ -41,10 +44,11 @@ struct LabelledClip {
 /// Every labelled clip. The floors are what the detector reaches today, rounded down: the closing note of issue
 /// 10 gives the measured values, and where they fall short of the issue's goal (90 % within ±1 frame, bias
 /// within ±0.5 frame, contact time within a frame) and why.
-const CLIPS: [LabelledClip; 9] = [
+const CLIPS: [LabelledClip; 11] = [
     LabelledClip {
         name: "treadmill_side_gym_portrait60",
         decimate: None,
+        half_size: false,
         min_ic_within_one: 0.9,
         min_to_within_one: 0.9,
         max_bias_frames: 0.5,
@@ -56,6 +60,7 @@ const CLIPS: [LabelledClip; 9] = [
     LabelledClip {
         name: "treadmill_side_gym_portrait60",
         decimate: Some((2, 0)),
+        half_size: false,
         min_ic_within_one: 0.9,
         min_to_within_one: 0.9,
         max_bias_frames: 0.5,
@@ -66,6 +71,7 @@ const CLIPS: [LabelledClip; 9] = [
     LabelledClip {
         name: "treadmill_side_gym_portrait60",
         decimate: Some((2, 1)),
+        half_size: false,
         min_ic_within_one: 0.9,
         min_to_within_one: 0.9,
         max_bias_frames: 0.5,
@@ -73,10 +79,37 @@ const CLIPS: [LabelledClip; 9] = [
         min_found: 0.85,
         min_strike_agreement: 0.9,
     },
+    // The same footage at half size and CRF 28 (x264 `fast`), at 60 fps and at 30 fps (even frames): what image
+    // quality costs. At 60 fps the ICs come half a frame late and the toe-offs 0.7 frame early, and the far foot's
+    // angle reads 6° low (7.8° against the labels' 14°), under the rearfoot line; at 30 fps the events hold, and
+    // the foot angle is absent (the near foot's steps spread by 9.8°). See docs/metrics.md, *Accuracy*.
+    LabelledClip {
+        name: "treadmill_side_gym_portrait60",
+        decimate: None,
+        half_size: true,
+        min_ic_within_one: 0.75,
+        min_to_within_one: 0.55,
+        max_bias_frames: 0.8,
+        max_contact_difference_ms: 30.0,
+        min_found: 0.85,
+        min_strike_agreement: 0.45,
+    },
+    LabelledClip {
+        name: "treadmill_side_gym_portrait60",
+        decimate: Some((2, 0)),
+        half_size: true,
+        min_ic_within_one: 0.9,
+        min_to_within_one: 0.9,
+        max_bias_frames: 0.5,
+        max_contact_difference_ms: 30.0,
+        min_found: 0.85,
+        min_strike_agreement: 0.0,
+    },
     // Five takes joined by cuts, one pace each: every take's steps are found, the summary measures one pace.
     LabelledClip {
         name: "overground_side_grass_pace_overlay",
         decimate: None,
+        half_size: false,
         min_ic_within_one: 0.85,
         min_to_within_one: 0.8,
         max_bias_frames: 0.5,
@@ -89,6 +122,7 @@ const CLIPS: [LabelledClip; 9] = [
     LabelledClip {
         name: "treadmill_oblique_tiktok",
         decimate: None,
+        half_size: false,
         min_ic_within_one: 0.5,
         min_to_within_one: 0.6,
         max_bias_frames: 1.0,
@@ -102,6 +136,7 @@ const CLIPS: [LabelledClip; 9] = [
     LabelledClip {
         name: "treadmill_oblique_sprint_with_coach",
         decimate: None,
+        half_size: false,
         min_ic_within_one: 0.25,
         min_to_within_one: 0.25,
         max_bias_frames: 1.5,
@@ -116,6 +151,7 @@ const CLIPS: [LabelledClip; 9] = [
     LabelledClip {
         name: "overground_side_openpose_overlay_radluy",
         decimate: None,
+        half_size: false,
         min_ic_within_one: 0.6,
         min_to_within_one: 0.0,
         max_bias_frames: 3.0,
@@ -128,6 +164,7 @@ const CLIPS: [LabelledClip; 9] = [
     LabelledClip {
         name: "overground_side_run_sports2d_demo3",
         decimate: None,
+        half_size: false,
         min_ic_within_one: 0.0,
         min_to_within_one: 0.0,
         max_bias_frames: 10.0,
@@ -138,6 +175,7 @@ const CLIPS: [LabelledClip; 9] = [
     LabelledClip {
         name: "overground_side_track_screenrec",
         decimate: None,
+        half_size: false,
         min_ic_within_one: 0.0,
         min_to_within_one: 0.0,
         max_bias_frames: 10.0,
@@ -196,27 +234,37 @@ fn read_labels(path: &Path) -> Vec<Stance> {
 /// The clip to analyse: the fixture itself, or a decimated copy of it in `dir`.
 fn clip_to_analyse(videos: &Path, clip: &LabelledClip, dir: &Path) -> PathBuf {
     let source = videos.join(format!("{}.mp4", clip.name));
-    let Some((every, phase)) = clip.decimate else {
+    if clip.decimate.is_none() && !clip.half_size {
         return source;
-    };
-    let derived = dir.join(format!("{}_every{every}_from{phase}.mp4", clip.name));
-    let select = format!("select='eq(mod(n\\,{every})\\,{phase})',setpts=N/(30*TB)");
-    common::ffmpeg(&[
-        "-i",
-        source.to_str().expect("utf-8"),
-        "-vf",
-        &select,
-        "-r",
-        "30",
-        "-an",
-        "-c:v",
-        "libx264",
-        "-crf",
-        "14",
-        "-preset",
-        "fast",
-        derived.to_str().expect("utf-8"),
-    ]);
+    }
+    let mut filters = Vec::new();
+    let mut name = clip.name.to_owned();
+    if let Some((every, phase)) = clip.decimate {
+        filters.push(format!("select='eq(mod(n\\,{every})\\,{phase})',setpts=N/(30*TB)"));
+        name.push_str(&format!("_every{every}_from{phase}"));
+    }
+    if clip.half_size {
+        filters.push("scale=iw/2:ih/2".to_owned());
+        name.push_str("_half");
+    }
+    let derived = dir.join(format!("{name}.mp4"));
+    let mut args = vec![
+        "-i".to_owned(),
+        source.to_str().expect("utf-8").to_owned(),
+        "-vf".to_owned(),
+        filters.join(","),
+    ];
+    if clip.decimate.is_some() {
+        args.extend(["-r".to_owned(), "30".to_owned()]);
+    }
+    let crf = if clip.half_size { "28" } else { "14" };
+    args.extend(
+        ["-an", "-c:v", "libx264", "-crf", crf, "-preset", "fast"]
+            .iter()
+            .map(|a| (*a).to_owned()),
+    );
+    args.push(derived.to_str().expect("utf-8").to_owned());
+    common::ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());
     derived
 }
 
@@ -472,10 +520,13 @@ fn events_match_the_hand_labels_on_real_clips() {
         let report: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join(&stem).join("report.json")).expect("report")).expect("JSON");
         let score = score(&report, &labels, clip);
-        let title = match clip.decimate {
+        let mut title = match clip.decimate {
             Some((every, phase)) => format!("{} (1 frame in {every}, from frame {phase})", clip.name),
             None => clip.name.to_owned(),
         };
+        if clip.half_size {
+            title.push_str(" at half size, CRF 28");
+        }
         print_table(&title, &score);
         let mut check = |ok: bool, what: String| {
             if !ok {
@@ -529,7 +580,7 @@ fn events_match_the_hand_labels_on_real_clips() {
         for contradiction in contradicted_flags(&report, &score) {
             check(false, contradiction);
         }
-        if clip.name == "treadmill_side_gym_portrait60" {
+        if clip.name == "treadmill_side_gym_portrait60" && !clip.half_size {
             // A steady runner on a clean side view: the foot and shank angles at contact do not swing from step
             // to step (they would be absent, with the spread in the reason, if they did).
             for name in ["foot_strike_angle_deg", "tibia_angle_ic_deg"] {
