@@ -545,14 +545,12 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         .map(|stride_s| 120.0 / stride_s);
     withhold_disagreeing_cadence(&mut summaries, analysis.cadence_check_steps_per_min, &mut warnings);
     metrics::withhold_untrusted(&mut steps, &summaries, thresholds.min_landmark_confidence);
-    metrics::foot::classify_strikes(
-        &mut steps,
-        (
-            thresholds.rearfoot_strike_above_deg,
-            thresholds.forefoot_strike_below_deg,
-        ),
+    let strike_thresholds_deg = (
+        thresholds.rearfoot_strike_above_deg,
+        thresholds.forefoot_strike_below_deg,
     );
-    analysis.strike_patterns = metrics::foot::strike_patterns(&steps);
+    metrics::foot::classify_strikes(&mut steps, strike_thresholds_deg);
+    analysis.strike_patterns = metrics::foot::strike_patterns(&steps, strike_thresholds_deg);
     analysis.camera_roll_deg = Some(events.belt.camera_roll_deg);
     analysis.camera_roll_measured = events.belt.roll_measured;
     if let Some(far) = far_side {

@@ -131,6 +131,8 @@ fn treadmill_fixture_report_validates_with_metrics_steps_and_units() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(left["class"], "rearfoot", "{left}");
+    // Both put it at 14-15°, far past the 8° line: not on the line with midfoot.
+    assert!(left["on_the_line_with"].is_null(), "{left}");
     let mut summary =
         csv::Reader::from_path(dir.path().join("treadmill_side_gym_portrait60/summary.csv")).expect("summary.csv");
     let header = summary.headers().expect("header").clone();

@@ -117,44 +117,92 @@ pub struct StrikePattern {
     pub steps: usize,
     /// How many of its measured steps have a class.
     pub of: usize,
+    /// The median of its measured steps' foot strike angles, degrees.
+    pub median_deg: f64,
+    /// The class across the nearest class line, when the median is within its uncertainty of that line: the
+    /// one-sided 95 % z times the median's standard error, [`MEDIAN_SE_FACTOR`] × SD / √n with the SD at least
+    /// [`FOOT_ANGLE_STEP_NOISE_DEG`]. The leg lands on the line between the two classes, and its class could be
+    /// either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_the_line_with: Option<FootStrikeClass>,
 }
 
-/// Each leg's foot strike pattern over its measured steps (legs without a classed step are left out).
-pub fn strike_patterns(steps: &[Step]) -> Vec<StrikePattern> {
+/// The standard error of a median of n normal values is this many times SD / √n.
+pub const MEDIAN_SE_FACTOR: f64 = 1.2533;
+
+/// Each leg's foot strike pattern over its measured steps (legs without a classed step are left out), given the
+/// (rearfoot above, forefoot below) thresholds in degrees.
+pub fn strike_patterns(steps: &[Step], thresholds_deg: (f64, f64)) -> Vec<StrikePattern> {
     [Side::Left, Side::Right]
         .into_iter()
         .filter_map(|side| {
-            let classes: Vec<FootStrikeClass> = steps
-                .iter()
-                .filter(|step| step.side == side && step.measured)
-                .filter_map(|step| step.foot_strike_class)
+            let measured = || steps.iter().filter(move |step| step.side == side && step.measured);
+            let classes: Vec<FootStrikeClass> = measured().filter_map(|step| step.foot_strike_class).collect();
+            let angles: Vec<f64> = measured()
+                .filter_map(|step| step.values.get(&MetricId::FootStrikeAngleDeg).copied())
                 .collect();
             let count = |class: FootStrikeClass| classes.iter().filter(|&&c| c == class).count();
+            let median_deg = crate::track::median(&angles)?;
+            // A tie goes to the median's class.
+            let median_class = FootStrikeClass::of(median_deg, thresholds_deg);
             let class = [
                 FootStrikeClass::Rearfoot,
                 FootStrikeClass::Midfoot,
                 FootStrikeClass::Forefoot,
             ]
             .into_iter()
-            .max_by_key(|&class| count(class))
+            .max_by_key(|&class| (count(class), class == median_class))
             .filter(|_| !classes.is_empty())?;
+            // The steps' spread, but never less than the pose model's own step-to-step noise: a few steps can
+            // agree by chance.
+            let sd = super::Stats::of(&angles).map_or(0.0, |stats| stats.sd.max(FOOT_ANGLE_STEP_NOISE_DEG));
+            let se = MEDIAN_SE_FACTOR * sd / (angles.len() as f64).sqrt();
+            let (rearfoot_above, forefoot_below) = thresholds_deg;
+            let margin = crate::analysis::FLAG_CONFIDENCE_Z * se;
+            let on_the_line_with = match class {
+                FootStrikeClass::Rearfoot => {
+                    (median_deg - rearfoot_above <= margin).then_some(FootStrikeClass::Midfoot)
+                }
+                FootStrikeClass::Forefoot => {
+                    (forefoot_below - median_deg <= margin).then_some(FootStrikeClass::Midfoot)
+                }
+                FootStrikeClass::Midfoot => {
+                    if rearfoot_above - median_deg <= margin {
+                        Some(FootStrikeClass::Rearfoot)
+                    } else if median_deg - forefoot_below <= margin {
+                        Some(FootStrikeClass::Forefoot)
+                    } else {
+                        None
+                    }
+                }
+            };
             Some(StrikePattern {
                 side,
                 class,
                 steps: count(class),
                 of: classes.len(),
+                median_deg,
+                on_the_line_with,
             })
         })
         .collect()
 }
 
-/// Each leg's foot strike pattern in words: "left rearfoot on 9 of 9 steps, right midfoot on 8 of 8 steps".
+/// Each leg's foot strike pattern in words: "left rearfoot on 9 of 9 steps, right midfoot on 8 of 8 steps", with
+/// "(median 8.2°: on the line with midfoot)" after a leg whose median is within its uncertainty of a class line.
 pub fn strike_pattern_words(patterns: &[StrikePattern]) -> String {
     patterns
         .iter()
         .map(|pattern| {
+            let line = pattern.on_the_line_with.map_or_else(String::new, |other| {
+                format!(
+                    " (median {:.1}°: on the line with {})",
+                    pattern.median_deg,
+                    crate::report::csv::enum_text(&other)
+                )
+            });
             format!(
-                "{} {} on {} of {} step{}",
+                "{} {} on {} of {} step{}{line}",
                 crate::report::csv::enum_text(&pattern.side),
                 crate::report::csv::enum_text(&pattern.class),
                 pattern.steps,
@@ -173,7 +221,10 @@ mod tests {
     use super::*;
     use crate::events::EventMethod;
 
-    fn step(side: Side, class: Option<FootStrikeClass>, measured: bool) -> Step {
+    const THRESHOLDS: (f64, f64) = (8.0, -1.6);
+
+    /// A step of `side` with this foot strike angle (and its own angle's class), or none.
+    fn step(side: Side, angle: Option<f64>, measured: bool) -> Step {
         Step {
             index: 0,
             measured,
@@ -183,34 +234,80 @@ mod tests {
             midstance_s: 0.12,
             ic_method: EventMethod::ZeniCalibratedByFootHeight,
             to_method: EventMethod::ZeniCalibratedByFootHeight,
-            foot_strike_class: class,
+            foot_strike_class: angle.map(|a| FootStrikeClass::of(a, THRESHOLDS)),
             landmark_confidence: 0.9,
-            values: BTreeMap::new(),
+            values: angle
+                .map(|a| BTreeMap::from([(MetricId::FootStrikeAngleDeg, a)]))
+                .unwrap_or_default(),
             withheld: BTreeMap::new(),
             confidence: BTreeMap::new(),
         }
     }
 
+    fn words(steps: &[Step]) -> String {
+        strike_pattern_words(&strike_patterns(steps, THRESHOLDS))
+    }
+
     #[test]
     fn the_strike_pattern_is_each_legs_commonest_class_over_its_measured_steps() {
-        use FootStrikeClass::{Forefoot, Midfoot, Rearfoot};
         let steps = [
-            step(Side::Left, Some(Rearfoot), true),
-            step(Side::Left, Some(Rearfoot), true),
-            step(Side::Left, Some(Midfoot), true),
-            step(Side::Left, Some(Forefoot), false),
-            step(Side::Left, Some(Forefoot), false),
-            step(Side::Right, Some(Midfoot), true),
+            step(Side::Left, Some(15.0), true),
+            step(Side::Left, Some(16.0), true),
+            step(Side::Left, Some(17.0), true),
+            step(Side::Left, Some(2.0), true),
+            step(Side::Left, Some(-10.0), false),
+            step(Side::Left, Some(-12.0), false),
+            step(Side::Right, Some(3.0), true),
             step(Side::Right, None, true),
         ];
+        // One step's median is no better than one reading: within its uncertainty of both lines.
         assert_eq!(
-            strike_pattern_words(&strike_patterns(&steps)),
-            "left rearfoot on 2 of 3 steps, right midfoot on 1 of 1 step"
+            words(&steps),
+            "left rearfoot on 3 of 4 steps, right midfoot on 1 of 1 step (median 3.0°: on the line with rearfoot)"
         );
+        assert_eq!(words(&steps[..3]), "left rearfoot on 3 of 3 steps");
+        // A tie goes to the class of the median (9.0°: rearfoot).
+        let tie = [step(Side::Left, Some(2.0), true), step(Side::Left, Some(16.0), true)];
+        assert!(
+            words(&tie).starts_with("left rearfoot on 1 of 2 steps"),
+            "{}",
+            words(&tie)
+        );
+        assert_eq!(words(&steps[7..]), "");
+    }
+
+    #[test]
+    fn a_legs_median_within_its_uncertainty_of_a_class_line_is_said_to_be_on_the_line() {
+        // The sprint's right leg: 6.8°, 8.2° and 11.8°, all read as rearfoot against their median, 0.2° past the
+        // line; the gym clip's far foot, 15.5° with SD 3.5°, is rearfoot beyond doubt.
+        let mut steps: Vec<Step> = [6.8, 8.2, 11.8]
+            .iter()
+            .map(|&a| step(Side::Right, Some(a), true))
+            .chain(
+                [12.0, 17.3, 22.3, 15.5, 17.4, 16.5, 10.2, 13.5]
+                    .iter()
+                    .map(|&a| step(Side::Left, Some(a), true)),
+            )
+            .collect();
+        classify_strikes(&mut steps, THRESHOLDS);
+        let patterns = strike_patterns(&steps, THRESHOLDS);
+        let right = patterns.iter().find(|p| p.side == Side::Right).expect("right");
         assert_eq!(
-            strike_pattern_words(&strike_patterns(&steps[5..6])),
-            "right midfoot on 1 of 1 step"
+            (right.class, right.steps, right.on_the_line_with),
+            (FootStrikeClass::Rearfoot, 3, Some(FootStrikeClass::Midfoot))
         );
-        assert_eq!(strike_pattern_words(&strike_patterns(&steps[6..])), "");
+        let left = patterns.iter().find(|p| p.side == Side::Left).expect("left");
+        assert_eq!((left.class, left.on_the_line_with), (FootStrikeClass::Rearfoot, None));
+        assert_eq!(
+            strike_pattern_words(&patterns),
+            "left rearfoot on 8 of 8 steps, right rearfoot on 3 of 3 steps (median 8.2°: on the line with midfoot)"
+        );
+        // A flat-footed leg close to the forefoot line is on that line.
+        let flat: Vec<Step> = [-1.0, 0.5, -2.5, 1.0]
+            .iter()
+            .map(|&a| step(Side::Left, Some(a), true))
+            .collect();
+        let pattern = &strike_patterns(&flat, THRESHOLDS)[0];
+        assert_eq!(pattern.on_the_line_with, Some(FootStrikeClass::Forefoot));
     }
 }

@@ -126,6 +126,7 @@ pub fn summary_header() -> Vec<String> {
     for side in ["left", "right"] {
         header.push(format!("{side}_foot_strike_pattern"));
         header.push(format!("{side}_foot_strike_pattern_share"));
+        header.push(format!("{side}_foot_strike_on_the_line_with"));
     }
     header
 }
@@ -199,8 +200,9 @@ pub fn summary_row(report: &Report) -> Vec<String> {
                 .unwrap_or_default(),
         );
     }
-    // Each leg's strike pattern (its commonest class) and the share of its classed steps that have it, from the
-    // clip that measures the foot strike (the side view).
+    // Each leg's strike pattern (its commonest class), the share of its classed steps that have it, and the class
+    // across the line its median is within its uncertainty of, from the clip that measures the foot strike (the
+    // side view).
     let patterns = clips
         .iter()
         .map(|clip| &clip.analysis.strike_patterns)
@@ -209,6 +211,11 @@ pub fn summary_row(report: &Report) -> Vec<String> {
         let pattern = patterns.and_then(|patterns| patterns.iter().find(|p| p.side == side));
         row.push(pattern.map_or_else(String::new, |p| enum_text(&p.class)));
         row.push(cell(pattern.map(|p| p.steps as f64 / p.of.max(1) as f64)));
+        row.push(
+            pattern
+                .and_then(|p| p.on_the_line_with.as_ref())
+                .map_or_else(String::new, enum_text),
+        );
     }
     row
 }
@@ -242,7 +249,7 @@ mod tests {
         assert_eq!(metric_name(MetricId::ContactTimeMs), "contact_time_ms");
         let header = summary_header();
         assert!(header.contains(&"contact_time_ms_mean".to_owned()));
-        assert_eq!(header.len(), 11 + 6 * MetricId::ALL.len() + 4);
+        assert_eq!(header.len(), 11 + 6 * MetricId::ALL.len() + 6);
         assert!(header.contains(&"left_foot_strike_pattern".to_owned()));
         assert!(header.contains(&"foot_strike_angle_deg_absent_reason".to_owned()));
     }
