@@ -41,11 +41,7 @@ pub const CLASSIFY_MIN_STEPS: usize = 3;
 /// keep their own angle's class.
 pub fn classify_strikes(steps: &mut [Step], thresholds_deg: (f64, f64)) {
     for side in [Side::Left, Side::Right] {
-        let angles: Vec<f64> = steps
-            .iter()
-            .filter(|step| step.side == side && step.measured)
-            .filter_map(|step| step.values.get(&MetricId::FootStrikeAngleDeg).copied())
-            .collect();
+        let angles = measured_angles(steps, side);
         if angles.len() < CLASSIFY_MIN_STEPS {
             continue;
         }
@@ -68,6 +64,15 @@ pub fn classify_strikes(steps: &mut [Step], thresholds_deg: (f64, f64)) {
             }
         }
     }
+}
+
+/// The foot strike angles of `side`'s measured steps that have one.
+fn measured_angles(steps: &[Step], side: Side) -> Vec<f64> {
+    steps
+        .iter()
+        .filter(|step| step.side == side && step.measured)
+        .filter_map(|step| step.values.get(&MetricId::FootStrikeAngleDeg).copied())
+        .collect()
 }
 
 /// Adds the foot metrics of one step.
@@ -136,11 +141,12 @@ pub fn strike_patterns(steps: &[Step], thresholds_deg: (f64, f64)) -> Vec<Strike
     [Side::Left, Side::Right]
         .into_iter()
         .filter_map(|side| {
-            let measured = || steps.iter().filter(move |step| step.side == side && step.measured);
-            let classes: Vec<FootStrikeClass> = measured().filter_map(|step| step.foot_strike_class).collect();
-            let angles: Vec<f64> = measured()
-                .filter_map(|step| step.values.get(&MetricId::FootStrikeAngleDeg).copied())
+            let classes: Vec<FootStrikeClass> = steps
+                .iter()
+                .filter(|step| step.side == side && step.measured)
+                .filter_map(|step| step.foot_strike_class)
                 .collect();
+            let angles = measured_angles(steps, side);
             let count = |class: FootStrikeClass| classes.iter().filter(|&&c| c == class).count();
             let median_deg = crate::track::median(&angles)?;
             // A tie goes to the median's class.

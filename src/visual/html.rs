@@ -106,26 +106,24 @@ pub fn render_session_html(page: &SessionPage) -> Result<String, VisualError> {
     let metrics: Vec<CardMetric> = report
         .metrics
         .iter()
-        .map(|metric| CardMetric {
-            walking: match metric.view {
-                View::Rear | View::Front => walking(page.rear.analysis),
-                _ => walking(page.side.analysis),
-            },
-            note: card_note(
-                metric.summary.metric,
-                match metric.view {
-                    View::Rear | View::Front => page.rear.analysis,
-                    _ => page.side.analysis,
-                },
-            ),
-            summary: &metric.summary,
-            from: Some(format!(
-                "{} view ({})",
-                view_name(metric.view),
-                Path::new(&metric.source_clip)
-                    .file_name()
-                    .map_or_else(|| metric.source_clip.clone(), |n| n.to_string_lossy().into_owned())
-            )),
+        .map(|metric| {
+            // The analysis of the view the metric comes from.
+            let analysis = match metric.view {
+                View::Rear | View::Front => page.rear.analysis,
+                _ => page.side.analysis,
+            };
+            CardMetric {
+                walking: walking(analysis),
+                note: card_note(metric.summary.metric, analysis),
+                summary: &metric.summary,
+                from: Some(format!(
+                    "{} view ({})",
+                    view_name(metric.view),
+                    Path::new(&metric.source_clip)
+                        .file_name()
+                        .map_or_else(|| metric.source_clip.clone(), |n| n.to_string_lossy().into_owned())
+                )),
+            }
         })
         .collect();
     let flags = report.session_flags();
