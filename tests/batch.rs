@@ -209,7 +209,17 @@ fn an_output_folder_removed_mid_batch_loses_nothing_that_a_rerun_cannot_redo() {
     while common::reports_below(&out).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    std::fs::remove_dir_all(&out).expect("remove the output folder mid-batch");
+    // The batch may be writing into the folder while it is removed, so a removal can meet a file
+    // created after it listed the folder (ENOTEMPTY); try again until the folder is gone.
+    let mut attempt = 0;
+    while let Err(err) = std::fs::remove_dir_all(&out) {
+        attempt += 1;
+        if err.kind() == std::io::ErrorKind::NotFound {
+            break;
+        }
+        assert!(attempt < 100, "remove the output folder mid-batch: {err}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let status = child.wait().expect("batch ends");
     assert!(
         matches!(status.code(), Some(0 | 40)),
