@@ -123,7 +123,8 @@ fn treadmill_fixture_report_validates_with_metrics_steps_and_units() {
     assert_eq!(
         printed["analysis"]["steps"], report["analysis"]["steps"],
         "same landmarks, same analysis"
-    ); // Both labellers of this clip (tests/labels, ../shared/labels) call every far-foot (left) landing rearfoot:
+    );
+    // Both labellers of this clip (tests/labels, ../shared/labels) call every far-foot (left) landing rearfoot:
     // the report's strike pattern says so in the JSON and in summary.csv.
     let left = report["analysis"]["strike_patterns"]
         .as_array()
