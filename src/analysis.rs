@@ -496,7 +496,8 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         });
         summary_options.not_running_reason = Some(reason);
     }
-    let kinematics = Kinematics::new(&tracks, &events.belt.frame);
+    let part_frames = events.parts.belt_frames(tracks.fps, events.belt.frame.forward_sign);
+    let kinematics = Kinematics::in_frames(&tracks, &events.belt.frame, &part_frames);
     let mut steps = metrics::compute_steps(
         &tracks,
         &kinematics,
@@ -1257,6 +1258,7 @@ mod tests {
             cadence_steps_per_min: 170.0,
             step_count: 10,
             measured: true,
+            camera_roll_deg: None,
         };
         let parts = ClipParts {
             parts: vec![part(0.0, 3.3), part(4.4, 8.9), part(9.3, 15.9), part(15.5, 21.5)],

@@ -609,7 +609,7 @@ pub fn detect_events(tracks: &Tracks, view: View) -> Result<GaitEvents, NoEvents
 /// Side view: the clip's running parts ([`parts`]), each analysed on its own (its own stride period, belt line
 /// and calibration), their events put back on the clip's time line.
 fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEvents> {
-    let clip_parts = parts::find_running_parts(tracks);
+    let mut clip_parts = parts::find_running_parts(tracks);
     if clip_parts.parts.is_empty() {
         let reasons: Vec<String> = clip_parts
             .skipped
@@ -634,10 +634,15 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
     // otherwise the offsets pooled over the measured parts (the same runner at the same pace).
     let mut measured_parts = Vec::new();
     let mut failures = Vec::new();
-    for (start, end, measured) in clip_parts.frame_ranges(tracks.fps) {
+    for (index, (start, end, measured)) in clip_parts.frame_ranges(tracks.fps).into_iter().enumerate() {
         let part_tracks = tracks.slice(start, end);
         match measure_side_view(&part_tracks, leg_px) {
-            Ok(part) => measured_parts.push((start, measured, part_tracks, part)),
+            Ok(part) => {
+                if let Some(running_part) = clip_parts.parts.get_mut(index) {
+                    running_part.camera_roll_deg = part.belt.roll_measured.then_some(part.belt.camera_roll_deg);
+                }
+                measured_parts.push((start, measured, part_tracks, part));
+            }
             Err(failure) => failures.push(failure.reason),
         }
     }

@@ -62,6 +62,12 @@ pub struct RunningPart {
     pub step_count: usize,
     /// Whether the report's averages use it.
     pub measured: bool,
+    /// The camera roll its stance feet show, degrees (as the analysis's `camera_roll_deg`). A clip joined from
+    /// several takes can be filmed at a different roll in each, so every part's angles are measured against its
+    /// own belt line. Absent where the part's roll was not measured (too few stance points): its angles are then
+    /// measured against the clip's belt line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_roll_deg: Option<f64>,
 }
 
 /// A stretch the analysis left out, and why.
@@ -95,6 +101,24 @@ impl ClipParts {
                     (part.end_s * fps).round().max(0.0) as usize,
                     part.measured,
                 )
+            })
+            .collect()
+    }
+
+    /// The belt frame of each running part whose camera roll was measured, as frame ranges (`start..end`): the
+    /// frames [`crate::metrics::series::Kinematics::in_frames`] measures in that part's own frame.
+    pub fn belt_frames(&self, fps: f64, forward_sign: f64) -> Vec<(usize, usize, BeltFrame)> {
+        self.frame_ranges(fps)
+            .into_iter()
+            .zip(&self.parts)
+            .filter_map(|((start, end, _), part)| {
+                part.camera_roll_deg.map(|roll_deg| {
+                    let frame = BeltFrame {
+                        roll_rad: roll_deg.to_radians(),
+                        forward_sign,
+                    };
+                    (start, end, frame)
+                })
             })
             .collect()
     }
@@ -151,6 +175,7 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
                 cadence_steps_per_min: 60.0 * fps / step_frames,
                 step_count: *steps,
                 measured: false,
+                camera_roll_deg: None,
             })
         })
         .collect();

@@ -708,6 +708,78 @@ fn frontal_measures_are_absent_with_the_reason_in_a_side_view() {
 }
 
 #[test]
+fn takes_filmed_at_different_camera_rolls_are_each_measured_against_their_own_belt() {
+    // One runner filmed twice, the camera rolled 4° one way and then the other, and the two takes joined with a
+    // cut (the second take also a little further across the picture). Measured against one belt line, the second
+    // take's angles would all be 8° off.
+    let runner = SyntheticRunner {
+        fps: 60.0,
+        duration_s: 6.0,
+        ..SyntheticRunner::default()
+    };
+    let rolls_deg = [4.0, -4.0];
+    let takes = rolls_deg.map(|camera_roll_deg| {
+        SyntheticRunner {
+            camera_roll_deg,
+            ..runner.clone()
+        }
+        .generate(&Corruption::default())
+    });
+    let mut sequence = takes[0].sequence.clone();
+    let first_take = sequence.frames.len();
+    let shift_px = 0.5 * takes[1].truth.leg_length_px;
+    for frame in &takes[1].sequence.frames {
+        let mut frame = frame.clone();
+        frame.index += first_take as u64;
+        frame.timestamp_s += runner.duration_s;
+        if let Some(pose) = frame.pose.as_mut() {
+            for landmark in &mut pose.landmarks {
+                landmark.x_px += shift_px as f32;
+            }
+        }
+        sequence.frames.push(frame);
+    }
+    let analysis = analyze_sequence(&sequence, &AnalysisSettings::default());
+    let parts = &analysis.running_parts.parts;
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    for (part, truth_deg) in parts.iter().zip(rolls_deg) {
+        assert!(part.measured, "{part:?}");
+        let roll_deg = part.camera_roll_deg.expect("each take's roll is measured");
+        assert!((roll_deg - truth_deg).abs() <= 0.3, "{part:?}: truth {truth_deg}°");
+    }
+    let truth = &takes[0].truth;
+    let split_s = runner.duration_s;
+    for take in [0.0..split_s, split_s..2.0 * split_s] {
+        let angles: Vec<f64> = analysis
+            .steps
+            .iter()
+            .filter(|step| take.contains(&step.ic_s))
+            .filter_map(|step| step.values.get(&MetricId::FootStrikeAngleDeg).copied())
+            .collect();
+        assert!(angles.len() >= 10, "{take:?}: {angles:?}");
+        for angle in angles {
+            assert!(
+                (angle - truth.foot_strike_angle_deg).abs() <= IC_ANGLE_TOLERANCE_DEG,
+                "{take:?}: foot strike angle {angle:.1}°, truth {}°",
+                truth.foot_strike_angle_deg
+            );
+        }
+        let trunk: Vec<f64> = analysis
+            .steps
+            .iter()
+            .filter(|step| take.contains(&step.ic_s))
+            .filter_map(|step| step.values.get(&MetricId::TrunkLeanMeanDeg).copied())
+            .collect();
+        let mean = trunk.iter().sum::<f64>() / trunk.len().max(1) as f64;
+        assert!(
+            (mean - truth.trunk_lean_mean_deg).abs() <= CLEAN_ANGLE_TOLERANCE_DEG,
+            "{take:?}: trunk lean {mean:.1}°, truth {}°",
+            truth.trunk_lean_mean_deg
+        );
+    }
+}
+
+#[test]
 fn unusable_clips_warn_instead_of_guessing() {
     // No runner at all.
     let mut empty = SyntheticRunner::default().generate(&Corruption::default()).sequence;

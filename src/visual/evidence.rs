@@ -47,7 +47,8 @@ impl Evidence {
             roll_rad: analysis.camera_roll_deg.unwrap_or(0.0).to_radians(),
             forward_sign,
         };
-        let kinematics = Kinematics::new(&tracks, &belt);
+        let part_frames = analysis.running_parts.belt_frames(tracks.fps, forward_sign);
+        let kinematics = Kinematics::in_frames(&tracks, &belt, &part_frames);
         let fps = tracks.fps;
         Evidence {
             tracks,
