@@ -496,8 +496,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         });
         summary_options.not_running_reason = Some(reason);
     }
-    let part_frames = events.parts.belt_frames(tracks.fps, events.belt.frame.forward_sign);
-    let kinematics = Kinematics::in_frames(&tracks, &events.belt.frame, &part_frames);
+    let kinematics = Kinematics::in_frames(&tracks, &events.parts.belt_frames(tracks.fps, events.belt.frame));
     let mut steps = metrics::compute_steps(
         &tracks,
         &kinematics,

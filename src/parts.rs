@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::{self, MAX_STRIDE_S, MIN_STRIDE_S};
 use crate::landmarks::LandmarkId;
-use crate::track::{BeltFrame, Side, Tracks, median, sample_or_nan};
+use crate::track::{BeltFrame, BeltFrames, Side, Tracks, median, sample_or_nan};
 
 /// Shortest step of running, seconds (400 steps/min, beyond any sprinter).
 pub const MIN_STEP_S: f64 = 0.5 * MIN_STRIDE_S * 0.75;
@@ -105,22 +105,24 @@ impl ClipParts {
             .collect()
     }
 
-    /// The belt frame of each running part whose camera roll was measured, as frame ranges (`start..end`): the
-    /// frames [`crate::metrics::series::Kinematics::in_frames`] measures in that part's own frame.
-    pub fn belt_frames(&self, fps: f64, forward_sign: f64) -> Vec<(usize, usize, BeltFrame)> {
-        self.frame_ranges(fps)
+    /// The belt frame of every frame: `clip`'s, and within each running part whose camera roll was measured,
+    /// that part's.
+    pub fn belt_frames(&self, fps: f64, clip: BeltFrame) -> BeltFrames {
+        let parts = self
+            .frame_ranges(fps)
             .into_iter()
             .zip(&self.parts)
             .filter_map(|((start, end, _), part)| {
                 part.camera_roll_deg.map(|roll_deg| {
                     let frame = BeltFrame {
                         roll_rad: roll_deg.to_radians(),
-                        forward_sign,
+                        forward_sign: clip.forward_sign,
                     };
                     (start, end, frame)
                 })
             })
-            .collect()
+            .collect();
+        BeltFrames { clip, parts }
     }
 
     /// Whether time `t_s` lies in a measured part.

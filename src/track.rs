@@ -843,6 +843,34 @@ impl BeltFrame {
     }
 }
 
+/// The belt frame of every frame of a clip: the clip's own, and within each running part whose camera roll was
+/// measured, that part's (an edited clip joins takes filmed at different rolls).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BeltFrames {
+    /// The clip's belt frame (its longest measured part's), used outside the parts.
+    pub clip: BeltFrame,
+    /// `(start, end, frame)`: frames `start..end` are measured in `frame`; the first part that holds a frame wins.
+    pub parts: Vec<(usize, usize, BeltFrame)>,
+}
+
+impl BeltFrames {
+    /// One belt frame for the whole clip.
+    pub fn single(clip: BeltFrame) -> BeltFrames {
+        BeltFrames {
+            clip,
+            parts: Vec::new(),
+        }
+    }
+
+    /// The belt frame frame `frame` is measured in.
+    pub fn at(&self, frame: usize) -> &BeltFrame {
+        self.parts
+            .iter()
+            .find(|(start, end, _)| (*start..*end).contains(&frame))
+            .map_or(&self.clip, |(_, _, part)| part)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

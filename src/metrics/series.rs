@@ -11,7 +11,7 @@
 //! - sole angle = `atan2(Δv, Δu)` of heel → toe, positive = toes up.
 
 use crate::landmarks::LandmarkId;
-use crate::track::{BeltFrame, LandmarkTrack, Side, Tracks};
+use crate::track::{BeltFrame, BeltFrames, LandmarkTrack, Side, Tracks};
 
 /// The leg landmarks of one side.
 #[derive(Clone, Copy, Debug)]
@@ -94,22 +94,15 @@ fn angle_from_vertical_down(upper: (f64, f64), lower: (f64, f64)) -> f64 {
 impl Kinematics {
     /// Computes every series from the filtered tracks in `frame`.
     pub fn new(tracks: &Tracks, frame: &BeltFrame) -> Kinematics {
-        Kinematics::in_frames(tracks, frame, &[])
+        Kinematics::in_frames(tracks, &BeltFrames::single(*frame))
     }
 
-    /// Computes every series from the filtered tracks, each frame in the belt frame of the first of `parts`
-    /// (`start..end` frame ranges) that holds it, and in `frame` outside them: a clip joined from takes filmed at
-    /// different camera rolls ([`crate::parts::ClipParts::belt_frames`]). The frontal-plane series, for rear and
-    /// front views (which are not split into parts), are in `frame`.
-    pub fn in_frames(tracks: &Tracks, frame: &BeltFrame, parts: &[(usize, usize, BeltFrame)]) -> Kinematics {
+    /// Computes every series from the filtered tracks, each frame in its own belt frame (a clip joined from takes
+    /// filmed at different camera rolls: [`crate::parts::ClipParts::belt_frames`]). The frontal-plane series, for
+    /// rear and front views (which are not split into parts), are in the clip's frame.
+    pub fn in_frames(tracks: &Tracks, frames: &BeltFrames) -> Kinematics {
         let count = tracks.frame_count();
-        let frame_at = |f: usize| {
-            parts
-                .iter()
-                .find(|(start, end, _)| (*start..*end).contains(&f))
-                .map_or(frame, |(_, _, part_frame)| part_frame)
-        };
-        let point = |track: &LandmarkTrack, f: usize| frame_at(f).point(track, f);
+        let point = |track: &LandmarkTrack, f: usize| frames.at(f).point(track, f);
         let smooth = |id: LandmarkId| tracks.smooth(id);
         // Filled by pushing one value per frame, so every series has exactly `count` entries.
         let mut trunk_lean_deg = Vec::with_capacity(count);
@@ -169,7 +162,7 @@ impl Kinematics {
             pelvis_up_px,
             pelvic_obliquity_deg,
             legs,
-            frontal: super::frontal::FrontalSeries::new(tracks, frame),
+            frontal: super::frontal::FrontalSeries::new(tracks, &frames.clip),
         }
     }
 

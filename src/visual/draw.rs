@@ -376,9 +376,9 @@ impl<'a> Annotator<'a> {
     }
 
     fn draw_side_angles(&self, image: &mut Mat, frame: usize, active: Option<Side>) -> opencv::Result<()> {
-        let up = belt_up_in_image(&self.evidence.belt);
+        let up = belt_up_in_image(self.evidence.belt.at(frame));
         let down = (-up.0, -up.1);
-        let forward = belt_forward_in_image(&self.evidence.belt);
+        let forward = belt_forward_in_image(self.evidence.belt.at(frame));
         let kinematics = &self.evidence.kinematics;
         let point = |id| self.evidence.point(id, frame);
         if let (Some(ls), Some(rs), Some(lh), Some(rh)) = (
@@ -431,7 +431,7 @@ impl<'a> Annotator<'a> {
         let (Some(left), Some(right)) = (point(LandmarkId::LeftHip), point(LandmarkId::RightHip)) else {
             return Ok(());
         };
-        let forward = belt_forward_in_image(&self.evidence.belt);
+        let forward = belt_forward_in_image(self.evidence.belt.at(frame));
         // Measure from the hip midpoint towards whichever hip lies in the +x direction of the belt.
         let centre = mid(left, right);
         let towards = if sub(right, left).0 * forward.0 >= 0.0 {
@@ -745,11 +745,11 @@ mod tests {
         let analysis = analyze_sequence(&sequence, &settings);
         let evidence = Evidence::new(&sequence, &analysis, &settings);
         assert!(
-            (evidence.belt.roll_rad.to_degrees() - 4.0).abs() < 1.5,
+            (evidence.belt.clip.roll_rad.to_degrees() - 4.0).abs() < 1.5,
             "roll {}",
-            evidence.belt.roll_rad
+            evidence.belt.clip.roll_rad
         );
-        assert_eq!(evidence.belt.forward_sign, -1.0);
+        assert_eq!(evidence.belt.clip.forward_sign, -1.0);
         let frame = 90;
         let mut image = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(0.0)).expect("image");
         let annotator = Annotator::new(&evidence, &analysis, 640, 480);

@@ -10,7 +10,7 @@ use crate::analysis::{Analysis, AnalysisSettings};
 use crate::landmarks::{LandmarkId, PoseSequence};
 use crate::metrics::Step;
 use crate::metrics::series::{Kinematics, sample_at};
-use crate::track::{self, BeltFrame, Side, Tracks, View};
+use crate::track::{self, BeltFrame, BeltFrames, Side, Tracks, View};
 
 /// Samples per stride-normalised curve: 0, 1, …, 100 % of the stride.
 pub const CYCLE_SAMPLE_COUNT: usize = 101;
@@ -25,8 +25,8 @@ pub struct Evidence {
     pub tracks: Tracks,
     /// Per-frame angles in the belt frame.
     pub kinematics: Kinematics,
-    /// The belt frame the angles are measured in.
-    pub belt: BeltFrame,
+    /// The belt frames the angles are measured in (one per running part with its own camera roll).
+    pub belt: BeltFrames,
     /// The view the metrics were computed for.
     pub view: View,
     /// Frame rate, frames per second (event times × this = frame positions).
@@ -47,8 +47,8 @@ impl Evidence {
             roll_rad: analysis.camera_roll_deg.unwrap_or(0.0).to_radians(),
             forward_sign,
         };
-        let part_frames = analysis.running_parts.belt_frames(tracks.fps, forward_sign);
-        let kinematics = Kinematics::in_frames(&tracks, &belt, &part_frames);
+        let belt = analysis.running_parts.belt_frames(tracks.fps, belt);
+        let kinematics = Kinematics::in_frames(&tracks, &belt);
         let fps = tracks.fps;
         Evidence {
             tracks,
