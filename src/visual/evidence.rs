@@ -105,10 +105,13 @@ impl Stride {
     }
 }
 
-/// The strides of `side`: consecutive initial contacts of that foot, without those whose duration is off the
-/// side's median by more than [`STRIDE_DURATION_TOLERANCE_FRACTION`] (a missed or spurious contact).
+/// The strides of `side` in the measured running parts (those the summaries use: a clip's other paces, and the
+/// seconds around a cut, stay out of its stride curves as they do out of its numbers): consecutive measured
+/// initial contacts of that foot, without those whose duration is off the side's median by more than
+/// [`STRIDE_DURATION_TOLERANCE_FRACTION`] (a missed or spurious contact).
 pub fn strides_of(steps: &[Step], side: Side) -> Vec<Stride> {
-    let own: Vec<&Step> = steps.iter().filter(|s| s.side == side).collect();
+    let measured: Vec<&Step> = steps.iter().filter(|s| s.measured).collect();
+    let own: Vec<&Step> = measured.iter().copied().filter(|s| s.side == side).collect();
     let candidates: Vec<Stride> = own
         .iter()
         .zip(own.iter().skip(1))
@@ -117,7 +120,7 @@ pub fn strides_of(steps: &[Step], side: Side) -> Vec<Stride> {
             ic_s: step.ic_s,
             to_s: step.to_s,
             next_ic_s: next.ic_s,
-            opposite_ic_s: steps
+            opposite_ic_s: measured
                 .iter()
                 .find(|s| s.side != side && s.ic_s > step.ic_s && s.ic_s < next.ic_s)
                 .map(|s| s.ic_s),
@@ -260,6 +263,22 @@ mod tests {
         let (to_pct, opposite_pct) = mean_event_percents(&strides);
         assert!((to_pct.expect("toe-off") - 100.0 * 0.25 / 0.7).abs() < 1e-9);
         assert!((opposite_pct.expect("opposite") - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn strides_leave_out_steps_outside_the_measured_parts() {
+        // The same runner at another pace after 3 s (a part the summaries leave out): its strides are not averaged
+        // with the measured ones.
+        let steps: Vec<Step> = [0.0, 0.7, 1.4, 2.1, 3.0, 3.75, 4.5, 5.25]
+            .iter()
+            .map(|&t| Step {
+                measured: t < 2.5,
+                ..step(Side::Left, t)
+            })
+            .collect();
+        let strides = strides_of(&steps, Side::Left);
+        assert_eq!(strides.len(), 3);
+        assert!(strides.iter().all(|s| s.next_ic_s < 2.5));
     }
 
     #[test]

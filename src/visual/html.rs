@@ -682,21 +682,31 @@ fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> 
         Axis::new("Initial contact time", "s"),
         Axis::new(metric_name(metric), metric.unit()).with_min_span(least_span(metric)),
     );
-    for side in [Side::Left, Side::Right] {
-        let (name, color) = side_style(side);
-        let points: Vec<(f64, f64)> = analysis
-            .steps
-            .iter()
-            .filter(|s| s.side == side)
-            .filter_map(|s| s.values.get(&metric).map(|v| (s.ic_s, *v)))
-            .collect();
-        if !points.is_empty() {
+    for measured in [true, false] {
+        for side in [Side::Left, Side::Right] {
+            let (name, color) = side_style(side);
+            let points: Vec<(f64, f64)> = analysis
+                .steps
+                .iter()
+                .filter(|s| s.side == side && s.measured == measured)
+                .filter_map(|s| s.values.get(&metric).map(|v| (s.ic_s, *v)))
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
             let style = if side == Side::Left {
                 SeriesStyle::Points
             } else {
                 SeriesStyle::Squares
             };
-            plot.series.push(Series::new(name, color, style, points));
+            // Steps outside the measured running parts (another pace, a warm-up) are shown, greyed: the numbers
+            // above leave them out.
+            let series = if measured {
+                Series::new(name, color, style, points)
+            } else {
+                Series::new(&format!("{name}, not measured"), UNMEASURED_CSS, style, points)
+            };
+            plot.series.push(series);
         }
     }
     if let Some(range) = reference_range(thresholds, metric).filter(|_| !walking(analysis)) {
@@ -722,6 +732,9 @@ fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> 
 
 /// Colour of guide lines (classification thresholds).
 const GUIDE_CSS: &str = "#6d4c41";
+
+/// Colour of the steps outside the measured running parts in the per-step plots.
+const UNMEASURED_CSS: &str = "#b0b0b0";
 
 /// The least y span of a per-step plot, in the metric's unit: about the smallest change a PT would act on, so
 /// that noise below it stays flat on the plot.
@@ -763,7 +776,8 @@ fn steps_section(out: &mut String, prefix: &str, analysis: &Analysis, thresholds
     let _ = write!(out, "<section id=\"{prefix}steps\">");
     out.push_str(
         "<h2>Step by step</h2><p class=\"note\">Each point is one step, at the time of its \
-         initial contact; the green band is the reference range. A drift or a lone outlier shows here.</p>\
+         initial contact; the green band is the reference range. A drift or a lone outlier shows here. Grey \
+         points are steps outside the measured running parts, left out of the numbers above.</p>\
          <div class=\"plots\">",
     );
     let metrics: &[MetricId] = if frontal {
@@ -1063,6 +1077,45 @@ mod tests {
         assert!(
             inside.contains("Within the reference range") && !inside.contains("card near"),
             "{inside}"
+        );
+    }
+
+    #[test]
+    fn steps_outside_the_measured_parts_are_greyed_in_the_step_plots() {
+        let runner = crate::synthetic::SyntheticRunner {
+            duration_s: 4.0,
+            ..Default::default()
+        };
+        let sequence = runner.generate(&crate::synthetic::Corruption::default()).sequence;
+        let mut analysis = analyze_sequence(&sequence, &AnalysisSettings::default());
+        assert!(analysis.steps.len() >= 6, "{} steps", analysis.steps.len());
+        for step in analysis.steps.iter_mut().take(2) {
+            step.measured = false;
+        }
+        let metric = MetricId::ContactTimeMs;
+        let with_value = |measured: bool| {
+            analysis
+                .steps
+                .iter()
+                .filter(|s| s.measured == measured && s.values.contains_key(&metric))
+                .count()
+        };
+        let plot = step_plot(&analysis, &Thresholds::default(), metric);
+        let points = |grey: bool| -> usize {
+            plot.series
+                .iter()
+                .filter(|s| (s.color == UNMEASURED_CSS) == grey)
+                .map(|s| s.points.len())
+                .sum()
+        };
+        assert!(with_value(false) > 0);
+        assert_eq!(points(true), with_value(false));
+        assert_eq!(points(false), with_value(true));
+        assert!(
+            plot.series
+                .iter()
+                .filter(|s| s.color == UNMEASURED_CSS)
+                .all(|s| s.name.ends_with(", not measured"))
         );
     }
 
