@@ -187,6 +187,34 @@ impl LandmarkTrack {
         }
     }
 
+    /// A copy without spikes: every sample further than `limit_px` from the median position of the
+    /// [`SPIKE_WINDOW_FRAMES`] frames centred on it is replaced by the straight line between its neighbours. A
+    /// spike can be at most two frames long (three outliers in five would be the median); a landmark moving
+    /// steadily, however fast, is never one (its median is its own position). Near the clip's ends the window
+    /// shrinks to stay centred, and the first and last frames are kept as they are.
+    pub(crate) fn without_spikes(&self, limit_px: f64) -> LandmarkTrack {
+        let count = self.x_px.len();
+        let half = SPIKE_WINDOW_FRAMES / 2;
+        let spikes: Vec<usize> = (0..count)
+            .filter(|&f| self.has(f))
+            .filter(|&f| {
+                let reach = half.min(f).min(count - 1 - f);
+                let window: Vec<usize> = (f - reach..=f + reach).filter(|&g| self.has(g)).collect();
+                let coordinate = |series: &[f64]| median(&window.iter().map(|&g| series[g]).collect::<Vec<f64>>());
+                match (window.len() > reach, coordinate(&self.x_px), coordinate(&self.y_px)) {
+                    (true, Some(x), Some(y)) => (self.x_px[f] - x).hypot(self.y_px[f] - y) > limit_px,
+                    _ => false,
+                }
+            })
+            .collect();
+        let mut clean = self.clone();
+        for &f in &spikes {
+            clean.set_sample(f, f64::NAN, f64::NAN, f64::NAN, 0.0);
+        }
+        fill_short_gaps(&mut clean, half);
+        clean
+    }
+
     fn swap_with(&mut self, other: &mut LandmarkTrack, frame: usize) {
         for (mine, theirs) in [
             (&mut self.x_px, &mut other.x_px),
@@ -556,6 +584,9 @@ fn repair_leg_swaps(raw: &mut [LandmarkTrack], leg_length_px: f64) -> usize {
     swapped
 }
 
+/// The window [`LandmarkTrack::without_spikes`] takes its median over, frames.
+pub const SPIKE_WINDOW_FRAMES: usize = 5;
+
 /// Linearly interpolates gaps of at most `max_gap_frames` inside the track; returns (filled, left missing).
 fn fill_short_gaps(track: &mut LandmarkTrack, max_gap_frames: usize) -> (usize, usize) {
     let frame_count = track.x_px.len();
@@ -896,6 +927,24 @@ mod tests {
         assert!(max_error < 0.03, "2 Hz passes with no lag: {max_error}");
         let max_fast = fast_out.iter().skip(20).take(200).map(|v| v.abs()).fold(0.0, f64::max);
         assert!(max_fast < 0.1, "25 Hz is removed: {max_fast}");
+    }
+
+    #[test]
+    fn a_two_frame_spike_is_bridged_and_fast_steady_motion_is_kept() {
+        let mut track = LandmarkTrack::with_len(12);
+        for f in 0..12 {
+            // 40 px a frame along x: fast, but steady.
+            track.set_sample(f, 40.0 * f as f64, 100.0, 0.0, 1.0);
+        }
+        assert_eq!(track.without_spikes(30.0).x_px, track.x_px);
+        // Frames 5-6 jump 120 px down and come back.
+        track.set_sample(5, 200.0, 220.0, 0.0, 1.0);
+        track.set_sample(6, 240.0, 220.0, 0.0, 1.0);
+        let clean = track.without_spikes(30.0);
+        assert_eq!(&clean.y_px[4..8], &[100.0, 100.0, 100.0, 100.0]);
+        assert_eq!(&clean.x_px[4..8], &[160.0, 200.0, 240.0, 280.0]);
+        // Below the limit, nothing changes.
+        assert_eq!(track.without_spikes(200.0).y_px, track.y_px);
     }
 
     #[test]
