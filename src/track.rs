@@ -200,9 +200,13 @@ impl LandmarkTrack {
             .filter(|&f| {
                 let reach = half.min(f).min(count - 1 - f);
                 let window: Vec<usize> = (f - reach..=f + reach).filter(|&g| self.has(g)).collect();
-                let coordinate = |series: &[f64]| median(&window.iter().map(|&g| series[g]).collect::<Vec<f64>>());
+                let coordinate =
+                    |series: &[f64]| median(&window.iter().map(|&g| sample_or_nan(series, g)).collect::<Vec<f64>>());
                 match (window.len() > reach, coordinate(&self.x_px), coordinate(&self.y_px)) {
-                    (true, Some(x), Some(y)) => (self.x_px[f] - x).hypot(self.y_px[f] - y) > limit_px,
+                    (true, Some(x), Some(y)) => {
+                        let (at_x, at_y) = self.xy(f);
+                        (at_x - x).hypot(at_y - y) > limit_px
+                    }
                     _ => false,
                 }
             })
