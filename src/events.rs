@@ -235,12 +235,12 @@ fn foot_ids(side: Side) -> (LandmarkId, LandmarkId, LandmarkId, LandmarkId) {
 /// of the leg length from its median over 5 frames ([`crate::track::LandmarkTrack::without_spikes`]), bridging it
 /// from its neighbours. At the far foot's landing BlazePose pulls both legs' foot landmarks towards the middle of
 /// the picture for 1-2 frames (7 of the 9 far-foot landings on the gym clip, 0.4-0.5 leg length; docs/metrics.md,
-/// *Accuracy*), and a landing still on its way down is then read 2-3 frames late. A real foot at a turning point
-/// of its swing lies within about 0.2 leg length of its 5-frame median even at 30 fps, and at 0.2 the grass clip's
-/// landings suffer (IC within a frame 91 → 86 %); at 0.3 no labelled clip's events get worse, and on the gym
-/// footage at half size the ICs within a frame go from 76 to 94 % and the far foot's angle from 7.8° to 14.2°
-/// (labels 14°). The filtered tracks (the Zeni anchors, the angles) keep every sample: the toe-off anchor
-/// depends on the glitch (docs/metrics.md).
+/// *Accuracy*), and a landing still on its way down is then read 2-3 frames late. A limit too tight also cuts
+/// real motion at the swing's turning points: at 0.2 the grass clip's ICs within a frame fall from 91 to 86 %, at
+/// 0.15 the gym clip's TOs from 94 to 82 %. At 0.3 no labelled clip's events get worse, and on the gym footage at
+/// half size the ICs within a frame go from 76 to 94 % and the far foot's angle from 7.8° to 14.2° (labels 14°).
+/// The filtered tracks (the Zeni anchors, the angles) keep every sample: the toe-off anchor depends on the glitch
+/// (docs/metrics.md).
 pub const FOOT_SPIKE_PER_LEG: f64 = 0.3;
 
 /// Per-frame series in the belt frame, for one foot.
