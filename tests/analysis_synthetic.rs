@@ -750,12 +750,15 @@ fn takes_filmed_at_different_camera_rolls_are_each_measured_against_their_own_be
     let truth = &takes[0].truth;
     let split_s = runner.duration_s;
     for take in [0.0..split_s, split_s..2.0 * split_s] {
-        let angles: Vec<f64> = analysis
-            .steps
-            .iter()
-            .filter(|step| take.contains(&step.ic_s))
-            .filter_map(|step| step.values.get(&MetricId::FootStrikeAngleDeg).copied())
-            .collect();
+        let values_in_take = |metric: MetricId| -> Vec<f64> {
+            analysis
+                .steps
+                .iter()
+                .filter(|step| take.contains(&step.ic_s))
+                .filter_map(|step| step.values.get(&metric).copied())
+                .collect()
+        };
+        let angles = values_in_take(MetricId::FootStrikeAngleDeg);
         assert!(angles.len() >= 10, "{take:?}: {angles:?}");
         for angle in angles {
             assert!(
@@ -764,12 +767,7 @@ fn takes_filmed_at_different_camera_rolls_are_each_measured_against_their_own_be
                 truth.foot_strike_angle_deg
             );
         }
-        let trunk: Vec<f64> = analysis
-            .steps
-            .iter()
-            .filter(|step| take.contains(&step.ic_s))
-            .filter_map(|step| step.values.get(&MetricId::TrunkLeanMeanDeg).copied())
-            .collect();
+        let trunk = values_in_take(MetricId::TrunkLeanMeanDeg);
         let mean = trunk.iter().sum::<f64>() / trunk.len().max(1) as f64;
         assert!(
             (mean - truth.trunk_lean_mean_deg).abs() <= CLEAN_ANGLE_TOLERANCE_DEG,
