@@ -211,12 +211,28 @@ impl LandmarkTrack {
                 }
             })
             .collect();
+        self.bridged_over(&spikes, half)
+    }
+
+    /// A copy with the samples at `frames` replaced by the straight line between their neighbours, where the
+    /// gap this leaves is at most `max_gap_frames` long (longer gaps are left missing).
+    pub(crate) fn bridged_over(&self, frames: &[usize], max_gap_frames: usize) -> LandmarkTrack {
         let mut clean = self.clone();
-        for &f in &spikes {
+        for &f in frames {
             clean.set_sample(f, f64::NAN, f64::NAN, f64::NAN, 0.0);
         }
-        fill_short_gaps(&mut clean, half);
+        fill_short_gaps(&mut clean, max_gap_frames);
         clean
+    }
+
+    /// The track low-pass filtered at `cutoff_hz` with [`butterworth_zero_lag`] (visibility as it is).
+    pub(crate) fn low_pass(&self, cutoff_hz: f64, fps: f64) -> LandmarkTrack {
+        LandmarkTrack {
+            x_px: butterworth_zero_lag(&self.x_px, cutoff_hz, fps),
+            y_px: butterworth_zero_lag(&self.y_px, cutoff_hz, fps),
+            z_px: butterworth_zero_lag(&self.z_px, cutoff_hz, fps),
+            visibility: self.visibility.clone(),
+        }
     }
 
     fn swap_with(&mut self, other: &mut LandmarkTrack, frame: usize) {
@@ -341,12 +357,7 @@ impl Tracks {
             .collect();
         let smooth = raw
             .iter()
-            .map(|track| LandmarkTrack {
-                x_px: butterworth_zero_lag(&track.x_px, self.cutoff_hz, self.fps),
-                y_px: butterworth_zero_lag(&track.y_px, self.cutoff_hz, self.fps),
-                z_px: butterworth_zero_lag(&track.z_px, self.cutoff_hz, self.fps),
-                visibility: track.visibility.clone(),
-            })
+            .map(|track| track.low_pass(self.cutoff_hz, self.fps))
             .collect();
         Tracks {
             fps: self.fps,
@@ -420,15 +431,7 @@ pub fn build_tracks(sequence: &PoseSequence, options: &TrackOptions) -> Tracks {
     let cutoff_hz = options
         .cutoff_hz
         .clamp(0.1, MAX_CUTOFF_PER_FPS * fps * DOUBLE_PASS_CORRECTION);
-    let smooth: Vec<LandmarkTrack> = raw
-        .iter()
-        .map(|track| LandmarkTrack {
-            x_px: butterworth_zero_lag(&track.x_px, cutoff_hz, fps),
-            y_px: butterworth_zero_lag(&track.y_px, cutoff_hz, fps),
-            z_px: butterworth_zero_lag(&track.z_px, cutoff_hz, fps),
-            visibility: track.visibility.clone(),
-        })
-        .collect();
+    let smooth: Vec<LandmarkTrack> = raw.iter().map(|track| track.low_pass(cutoff_hz, fps)).collect();
     let px_per_cm = match (options.height_cm, leg_length_px) {
         (Some(height_cm), Some(leg)) if height_cm > 0.0 => Some(leg / (THIGH_PLUS_SHANK_PER_HEIGHT * height_cm)),
         _ => None,

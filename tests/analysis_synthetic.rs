@@ -17,6 +17,7 @@
 
 use runform::analysis::{Analysis, AnalysisSettings, ViewChoice, WarningKind, analyze_sequence};
 use runform::events::Gait;
+use runform::landmarks::LandmarkId;
 use runform::metrics::MetricId;
 use runform::metrics::frontal::MIN_FPS_FOR_HEEL_WHIP;
 use runform::synthetic::{
@@ -773,6 +774,54 @@ fn takes_filmed_at_different_camera_rolls_are_each_measured_against_their_own_be
             (mean - truth.trunk_lean_mean_deg).abs() <= CLEAN_ANGLE_TOLERANCE_DEG,
             "{take:?}: trunk lean {mean:.1}°, truth {}°",
             truth.trunk_lean_mean_deg
+        );
+    }
+}
+
+#[test]
+fn a_heel_pulled_onto_the_ankle_at_contact_does_not_tip_the_foot_angle() {
+    // BlazePose's one-frame glitch at a landing, seen on real footage: the heel is pulled onto the ankle and the
+    // toe lifts. Read in that frame, the sole angle of a flat-footed landing would swing by 20° or more.
+    let runner = SyntheticRunner {
+        fps: 30.0,
+        duration_s: 6.0,
+        ..SyntheticRunner::default()
+    };
+    let mut clip = runner.generate(&Corruption::default());
+    let leg_px = clip.truth.leg_length_px;
+    let mut glitched = 0;
+    for contact in &clip.truth.contacts {
+        let (ankle, heel, toe) = match contact.side {
+            Side::Left => (LandmarkId::LeftAnkle, LandmarkId::LeftHeel, LandmarkId::LeftFootIndex),
+            Side::Right => (
+                LandmarkId::RightAnkle,
+                LandmarkId::RightHeel,
+                LandmarkId::RightFootIndex,
+            ),
+        };
+        let frame = (contact.ic_s * runner.fps).round() as usize;
+        let Some(pose) = clip.sequence.frames.get_mut(frame).and_then(|f| f.pose.as_mut()) else {
+            continue;
+        };
+        let ankle_at = pose.landmarks[ankle.index()];
+        pose.landmarks[heel.index()].x_px = ankle_at.x_px;
+        pose.landmarks[heel.index()].y_px = ankle_at.y_px + (0.01 * leg_px) as f32;
+        pose.landmarks[toe.index()].y_px -= (0.05 * leg_px) as f32;
+        glitched += 1;
+    }
+    assert!(glitched >= 10, "{glitched} contacts glitched");
+    let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+    let angles: Vec<f64> = analysis
+        .steps
+        .iter()
+        .filter_map(|step| step.values.get(&MetricId::FootStrikeAngleDeg).copied())
+        .collect();
+    assert!(angles.len() >= 10, "{angles:?}");
+    for angle in angles {
+        assert!(
+            (angle - clip.truth.foot_strike_angle_deg).abs() <= IC_ANGLE_TOLERANCE_AT_30_FPS_DEG,
+            "foot strike angle {angle:.1}°, truth {}°",
+            clip.truth.foot_strike_angle_deg
         );
     }
 }

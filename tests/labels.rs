@@ -80,8 +80,9 @@ const CLIPS: [LabelledClip; 11] = [
         min_strike_agreement: 0.9,
     },
     // The same footage at half size and CRF 28 (x264 `fast`), at 60 fps and at 30 fps (even frames): what image
-    // quality costs. At 60 fps the toe-offs come 0.8 frame early; at 30 fps the events hold, and the foot angle is
-    // absent (the near foot's steps spread by 9.8°). See docs/metrics.md, *Accuracy*.
+    // quality costs. At 60 fps the toe-offs come 0.8 frame early. At 30 fps the events hold, but the near foot's
+    // contacts come half a frame early, while its sole still turns up by 10-20° a frame, and its angles read 4-6°
+    // low: half its steps read forefoot where the labels say midfoot. See docs/metrics.md, *Accuracy*.
     LabelledClip {
         name: "treadmill_side_gym_portrait60",
         decimate: None,
@@ -102,7 +103,7 @@ const CLIPS: [LabelledClip; 11] = [
         max_bias_frames: 0.5,
         max_contact_difference_ms: 30.0,
         min_found: 0.85,
-        min_strike_agreement: 0.0,
+        min_strike_agreement: 0.5,
     },
     // Five takes joined by cuts, one pace each: every take's steps are found, the summary measures one pace.
     LabelledClip {
@@ -579,9 +580,11 @@ fn events_match_the_hand_labels_on_real_clips() {
         for contradiction in contradicted_flags(&report, &score) {
             check(false, contradiction);
         }
-        if clip.name == "treadmill_side_gym_portrait60" && !clip.half_size {
-            // A steady runner on a clean side view: the foot and shank angles at contact do not swing from step
-            // to step (they would be absent, with the spread in the reason, if they did).
+        if clip.name == "treadmill_side_gym_portrait60" {
+            // A steady runner on a clean side view, at any of its frame rates and sizes: the foot and shank angles
+            // at contact do not swing from step to step (they would be absent, with the spread in the reason, if
+            // they did). At half size and 30 fps the heel is pulled onto the ankle at 2 of the near foot's 8
+            // landings, which swung its foot angles by SD 9.8° until those frames were bridged.
             for name in ["foot_strike_angle_deg", "tibia_angle_ic_deg"] {
                 let summary = metric(name);
                 check(
