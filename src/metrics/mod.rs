@@ -589,6 +589,16 @@ pub fn summarise(steps: &[Step], options: &SummaryOptions) -> Vec<MetricSummary>
 pub const CONTACT_PHASE_METRICS: [MetricId; 3] =
     [MetricId::ContactTimeMs, MetricId::FlightTimeMs, MetricId::DutyFactorPct];
 
+/// The angles read up to each toe-off: the knee's peak over IC → TO and the hip's extension over terminal stance
+/// and at TO. Where the toe-offs cannot be trusted (the reason the [`CONTACT_PHASE_METRICS`] are absent), they are
+/// absent too: a toe-off frames late lets the stance window run into swing, where the knee flexes to 90° and
+/// more (the sprint clip read a peak stance knee flexion of 88°).
+pub const TOE_OFF_METRICS: [MetricId; 3] = [
+    MetricId::KneeFlexionPeakStanceDeg,
+    MetricId::HipExtensionPeakDeg,
+    MetricId::HipExtensionToeOffDeg,
+];
+
 fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) -> MetricSummary {
     let mut per_side: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut confidences = Vec::new();
@@ -640,10 +650,15 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
         absent_reason = Some(reason.clone());
     }
     if absent_reason.is_none()
-        && CONTACT_PHASE_METRICS.contains(&metric)
         && let Some(reason) = &options.contact_timing_reason
     {
-        absent_reason = Some(reason.clone());
+        if CONTACT_PHASE_METRICS.contains(&metric) {
+            absent_reason = Some(reason.clone());
+        } else if TOE_OFF_METRICS.contains(&metric) {
+            absent_reason = Some(format!(
+                "it is read up to each toe-off, and the toe-offs cannot be trusted: {reason}"
+            ));
+        }
     }
     // A number the clip cannot show is absent with its reason, never a number with a warning beside it.
     if absent_reason.is_none() {
@@ -1093,6 +1108,33 @@ mod tests {
         // Running keeps them.
         let running = summarise_metric(&steps_with_contact(), MetricId::ContactTimeMs, &options());
         assert!(running.absent_reason.is_none(), "{:?}", running.absent_reason);
+    }
+
+    #[test]
+    fn untrusted_toe_offs_leave_out_the_times_and_the_angles_read_up_to_them() {
+        let mut steps = steps_with_contact();
+        for step in &mut steps {
+            step.values.insert(MetricId::KneeFlexionPeakStanceDeg, 45.0);
+            step.confidence.insert(MetricId::KneeFlexionPeakStanceDeg, 0.9);
+        }
+        let untrusted = SummaryOptions {
+            contact_timing_reason: Some("the toe-offs are uncalibrated".into()),
+            ..options()
+        };
+        let contact = summarise_metric(&steps, MetricId::ContactTimeMs, &untrusted);
+        assert_eq!(contact.absent_reason.as_deref(), Some("the toe-offs are uncalibrated"));
+        let knee = summarise_metric(&steps, MetricId::KneeFlexionPeakStanceDeg, &untrusted);
+        let reason = knee.absent_reason.expect("absent");
+        assert!(
+            reason.starts_with("it is read up to each toe-off") && reason.ends_with("uncalibrated"),
+            "{reason}"
+        );
+        assert!(knee.both.is_none());
+        // The angles at contact do not rest on the toe-offs.
+        assert!(foot_strike(&steps, &untrusted).absent_reason.is_none());
+        // Trusted toe-offs keep the knee.
+        let trusted = summarise_metric(&steps, MetricId::KneeFlexionPeakStanceDeg, &options());
+        assert!(trusted.absent_reason.is_none(), "{:?}", trusted.absent_reason);
     }
 
     /// Eight steady steps with a contact time each.
