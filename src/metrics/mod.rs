@@ -879,7 +879,7 @@ fn absence_reason(metric: MetricId, options: &SummaryOptions, excluded: usize) -
     if !family.measurable_from(options.view) {
         return match family {
             MetricFamily::Pelvis => format!(
-                "pelvic drop is a frontal-plane angle and needs a rear view; this clip is a {} view, where it \
+                "pelvic drop is a frontal-plane angle and needs a rear view; this clip is {} view, where it \
                  cannot be measured honestly{}",
                 view_name(options.view),
                 if options.view == View::Side {
@@ -889,11 +889,11 @@ fn absence_reason(metric: MetricId, options: &SummaryOptions, excluded: usize) -
                 }
             ),
             MetricFamily::Frontal => format!(
-                "this is a frontal-plane measure of the leg and needs a rear view; this clip is a {} view",
+                "this is a frontal-plane measure of the leg and needs a rear view; this clip is {} view",
                 view_name(options.view)
             ),
             _ => format!(
-                "this is a sagittal-plane measure and needs a side view; this clip is a {} view",
+                "this is a sagittal-plane measure and needs a side view; this clip is {} view",
                 view_name(options.view)
             ),
         };
@@ -939,12 +939,13 @@ pub const PELVIC_DROP_FROM_THE_SIDE_STUDY: &str = ": estimated from the pose mod
      to +7.1 deg, r = −0.57), far beyond the 2.8 deg smallest detectable difference (docs/pelvic-drop-from-the-side.md); \
      film from behind to measure it";
 
+/// The view's name with its article, as in "this clip is an oblique view".
 fn view_name(view: View) -> &'static str {
     match view {
-        View::Side => "side",
-        View::Rear => "rear",
-        View::Front => "front",
-        View::Oblique => "oblique",
+        View::Side => "a side",
+        View::Rear => "a rear",
+        View::Front => "a front",
+        View::Oblique => "an oblique",
     }
 }
 
