@@ -612,7 +612,11 @@ fn events_match_the_hand_labels_on_real_clips() {
         };
         if let Some(words) = absent_because {
             // So are the angles read up to each toe-off.
-            for name in ["contact_time_ms", "knee_flexion_peak_stance_deg", "hip_extension_toe_off_deg"] {
+            for name in [
+                "contact_time_ms",
+                "knee_flexion_peak_stance_deg",
+                "hip_extension_toe_off_deg",
+            ] {
                 let summary = metric(name);
                 let reason = summary["absent_reason"].as_str().unwrap_or_default();
                 check(
