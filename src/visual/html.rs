@@ -592,7 +592,7 @@ fn cycle_plot(title: &str, y: Axis, series: [&[f64]; 2], analysis: &Analysis, ev
         line.band = curve.sd_band();
         plot.series.push(line);
         let (toe_off, opposite) = mean_event_percents(&strides);
-        if let Some(x) = toe_off {
+        if let Some(x) = toe_off.filter(|_| untrusted_toe_offs(analysis).is_none()) {
             plot.markers.push(Marker {
                 x,
                 label: format!("TO {}", &name[..1]),
@@ -608,6 +608,18 @@ fn cycle_plot(title: &str, y: Axis, series: [&[f64]; 2], analysis: &Analysis, ev
         }
     }
     plot
+}
+
+/// Why the stride-cycle plots mark no toe-off: in running, the reason contact time is absent (the toe-offs are
+/// uncalibrated or scatter, or the feet are hidden), since a marked toe-off is a number too. `None` where they
+/// are marked (walking keeps its toe-offs although its contact time, a running time, is absent).
+fn untrusted_toe_offs(analysis: &Analysis) -> Option<&str> {
+    if analysis.gait == Some(Gait::Walking) {
+        return None;
+    }
+    analysis
+        .metric(MetricId::ContactTimeMs)
+        .and_then(|summary| summary.absent_reason.as_deref())
 }
 
 fn side_style(side: Side) -> (&'static str, &'static str) {
@@ -635,8 +647,12 @@ fn cycle_section(out: &mut String, prefix: &str, analysis: &Analysis, evidence: 
     out.push_str(
         "<h2>Over the stride cycle</h2><p class=\"note\">Each curve is one foot's strides \
          averaged from its initial contact (0 %) to its next (100 %); the band is ±1 SD. Dashed lines: that foot's \
-         mean toe-off (TO) and the other foot's initial contact.</p><div class=\"plots\">",
+         mean toe-off (TO) and the other foot's initial contact.",
     );
+    if let Some(reason) = untrusted_toe_offs(analysis) {
+        let _ = write!(out, " Toe-offs are not marked: {}.", escape(reason));
+    }
+    out.push_str("</p><div class=\"plots\">");
     let k = &evidence.kinematics;
     let trunk: &[f64] = &k.trunk_lean_deg;
     let plots = [
@@ -1117,6 +1133,34 @@ mod tests {
                 .filter(|s| s.color == UNMEASURED_CSS)
                 .all(|s| s.name.ends_with(", not measured"))
         );
+    }
+
+    #[test]
+    fn toe_offs_are_marked_on_the_stride_cycle_only_where_they_are_trusted() {
+        let runner = crate::synthetic::SyntheticRunner {
+            duration_s: 4.0,
+            ..Default::default()
+        };
+        let sequence = runner.generate(&crate::synthetic::Corruption::default()).sequence;
+        let mut analysis = analyze_sequence(&sequence, &AnalysisSettings::default());
+        let toe_off_markers = |analysis: &Analysis| {
+            let evidence = Evidence::new(&sequence, analysis, &AnalysisSettings::default());
+            let trunk: &[f64] = &evidence.kinematics.trunk_lean_deg;
+            cycle_plot("Trunk", Axis::new("Trunk", "deg"), [trunk, trunk], analysis, &evidence)
+                .markers
+                .iter()
+                .filter(|marker| marker.label.starts_with("TO "))
+                .count()
+        };
+        assert_eq!(toe_off_markers(&analysis), 2);
+        let contact = analysis
+            .metrics
+            .iter_mut()
+            .find(|summary| summary.metric == MetricId::ContactTimeMs)
+            .expect("contact time");
+        contact.absent_reason = Some("the toe-offs are uncalibrated".into());
+        assert_eq!(toe_off_markers(&analysis), 0);
+        assert_eq!(untrusted_toe_offs(&analysis), Some("the toe-offs are uncalibrated"));
     }
 
     #[test]
