@@ -385,6 +385,18 @@ impl Analysis {
         self.metrics.iter().find(|summary| summary.metric == metric)
     }
 
+    /// Why the report shows no toe-off (no marks on the stride cycle, no toe-off stills): in running, the reason
+    /// contact time is absent (the toe-offs are uncalibrated or scatter, or the feet are hidden), since a shown
+    /// toe-off is a number too. `None` where they are shown (walking keeps its toe-offs although its contact time,
+    /// a running time, is absent).
+    pub fn untrusted_toe_offs(&self) -> Option<&str> {
+        if self.gait == Some(events::Gait::Walking) {
+            return None;
+        }
+        self.metric(MetricId::ContactTimeMs)
+            .and_then(|summary| summary.absent_reason.as_deref())
+    }
+
     /// Whether a warning of `kind` was raised.
     pub fn has_warning(&self, kind: WarningKind) -> bool {
         self.warnings.iter().any(|warning| warning.kind == kind)

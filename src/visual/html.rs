@@ -173,7 +173,13 @@ fn clip_sections(body: &mut String, page: &ReportPage, prefix: &str) -> Result<(
         cycle_section(body, prefix, analysis, &evidence);
     }
     steps_section(body, prefix, analysis, &page.settings.thresholds, frontal);
-    stills_section(body, prefix, stills.as_deref(), page.clip.is_some());
+    stills_section(
+        body,
+        prefix,
+        stills.as_deref(),
+        page.clip.is_some(),
+        analysis.untrusted_toe_offs(),
+    );
     quality_section(body, prefix, page, &evidence);
     Ok(())
 }
@@ -592,7 +598,7 @@ fn cycle_plot(title: &str, y: Axis, series: [&[f64]; 2], analysis: &Analysis, ev
         line.band = curve.sd_band();
         plot.series.push(line);
         let (toe_off, opposite) = mean_event_percents(&strides);
-        if let Some(x) = toe_off.filter(|_| untrusted_toe_offs(analysis).is_none()) {
+        if let Some(x) = toe_off.filter(|_| analysis.untrusted_toe_offs().is_none()) {
             plot.markers.push(Marker {
                 x,
                 label: format!("TO {}", &name[..1]),
@@ -608,18 +614,6 @@ fn cycle_plot(title: &str, y: Axis, series: [&[f64]; 2], analysis: &Analysis, ev
         }
     }
     plot
-}
-
-/// Why the stride-cycle plots mark no toe-off: in running, the reason contact time is absent (the toe-offs are
-/// uncalibrated or scatter, or the feet are hidden), since a marked toe-off is a number too. `None` where they
-/// are marked (walking keeps its toe-offs although its contact time, a running time, is absent).
-fn untrusted_toe_offs(analysis: &Analysis) -> Option<&str> {
-    if analysis.gait == Some(Gait::Walking) {
-        return None;
-    }
-    analysis
-        .metric(MetricId::ContactTimeMs)
-        .and_then(|summary| summary.absent_reason.as_deref())
 }
 
 fn side_style(side: Side) -> (&'static str, &'static str) {
@@ -649,7 +643,7 @@ fn cycle_section(out: &mut String, prefix: &str, analysis: &Analysis, evidence: 
          averaged from its initial contact (0 %) to its next (100 %); the band is ±1 SD. Dashed lines: that foot's \
          mean toe-off (TO) and the other foot's initial contact.",
     );
-    if let Some(reason) = untrusted_toe_offs(analysis) {
+    if let Some(reason) = analysis.untrusted_toe_offs() {
         let _ = write!(out, " Toe-offs are not marked: {}.", escape(reason));
     }
     out.push_str("</p><div class=\"plots\">");
@@ -816,7 +810,14 @@ fn steps_section(out: &mut String, prefix: &str, analysis: &Analysis, thresholds
     out.push_str("</section>");
 }
 
-fn stills_section(out: &mut String, prefix: &str, stills: Option<&[Still]>, clip_given: bool) {
+/// `no_toe_off`: why the stills have no toe-off, when they have none.
+fn stills_section(
+    out: &mut String,
+    prefix: &str,
+    stills: Option<&[Still]>,
+    clip_given: bool,
+    no_toe_off: Option<&str>,
+) {
     let _ = write!(out, "<section id=\"{prefix}stills\">");
     out.push_str(
         "<h2>Key moments</h2><p class=\"note\">A typical step of each foot (the one closest \
@@ -846,6 +847,9 @@ fn stills_section(out: &mut String, prefix: &str, stills: Option<&[Still]>, clip
         }
         _ if !clip_given => out.push_str("<p class=\"note\">No stills: the report was made without the video.</p>"),
         _ => out.push_str("<p class=\"note\">No stills: no step was found.</p>"),
+    }
+    if let Some(reason) = no_toe_off.filter(|_| stills.is_some_and(|stills| !stills.is_empty())) {
+        let _ = write!(out, "<p class=\"note\">No toe-off stills: {}.</p>", escape(reason));
     }
     out.push_str("</section>");
 }
@@ -1136,7 +1140,7 @@ mod tests {
     }
 
     #[test]
-    fn toe_offs_are_marked_on_the_stride_cycle_only_where_they_are_trusted() {
+    fn toe_offs_are_marked_and_shown_only_where_they_are_trusted() {
         let runner = crate::synthetic::SyntheticRunner {
             duration_s: 4.0,
             ..Default::default()
@@ -1152,7 +1156,14 @@ mod tests {
                 .filter(|marker| marker.label.starts_with("TO "))
                 .count()
         };
+        let toe_off_stills = |analysis: &Analysis| {
+            stills::key_moments(analysis, runner.fps)
+                .iter()
+                .filter(|(_, moment, _, _)| *moment == stills::Moment::ToeOff)
+                .count()
+        };
         assert_eq!(toe_off_markers(&analysis), 2);
+        assert_eq!(toe_off_stills(&analysis), 2);
         let contact = analysis
             .metrics
             .iter_mut()
@@ -1160,7 +1171,8 @@ mod tests {
             .expect("contact time");
         contact.absent_reason = Some("the toe-offs are uncalibrated".into());
         assert_eq!(toe_off_markers(&analysis), 0);
-        assert_eq!(untrusted_toe_offs(&analysis), Some("the toe-offs are uncalibrated"));
+        assert_eq!(toe_off_stills(&analysis), 0);
+        assert_eq!(analysis.untrusted_toe_offs(), Some("the toe-offs are uncalibrated"));
     }
 
     #[test]

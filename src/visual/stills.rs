@@ -99,18 +99,25 @@ pub fn typical_step(steps: &[Step], side: Side) -> Option<&Step> {
     own.get(own.len() / 2).copied()
 }
 
-/// The key moments to show: initial contact, midstance and toe-off of a typical step of each foot.
+/// The key moments to show: initial contact, midstance and toe-off of a typical step of each foot (no toe-off
+/// where the toe-offs cannot be trusted: [`Analysis::untrusted_toe_offs`]).
 pub fn key_moments(analysis: &Analysis, fps: f64) -> Vec<(Side, Moment, usize, &Step)> {
     let mut moments = Vec::new();
     for side in [Side::Left, Side::Right] {
         let Some(step) = typical_step(&analysis.steps, side) else {
             continue;
         };
+        let toe_off = analysis
+            .untrusted_toe_offs()
+            .is_none()
+            .then_some((Moment::ToeOff, step.to_s));
         for (moment, time_s) in [
             (Moment::InitialContact, step.ic_s),
             (Moment::Midstance, step.midstance_s),
-            (Moment::ToeOff, step.to_s),
-        ] {
+        ]
+        .into_iter()
+        .chain(toe_off)
+        {
             moments.push((side, moment, (time_s * fps).round().max(0.0) as usize, step));
         }
     }
