@@ -178,9 +178,9 @@ impl Kinematics {
 /// A frame whose heel landmark sits closer to its ankle than this share of the leg's median heel-to-ankle
 /// distance has the heel pulled onto the ankle: a one-frame BlazePose glitch that also lifts the toe. The
 /// heel-to-ankle distance of a side view hardly changes as the foot turns, and on the labelled clips it stays
-/// above 0.6 of its median in all but 1-5 frames a leg; at 2 of the 8 near-foot contacts of the gym clip's
-/// half-size 30 fps copy the heel sat at 0.33-0.39 of it, and the sole angle read -20° and -24° where the
-/// hand-measured soles were 0-1° (docs/metrics.md, *Foot strike angle*).
+/// above 0.6 of its median in all but 0-12 frames a leg (of 194-667); at 2 of the 8 near-foot contacts of the gym
+/// clip's half-size 30 fps copy the heel sat at 0.33-0.39 of it, and the sole angle read -20° and -24° where the
+/// hand-measured soles were 0-1° (docs/metrics.md, *A heel pulled onto the ankle*).
 pub const HEEL_ON_ANKLE_RATIO: f64 = 0.5;
 
 /// The longest run of frames with the heel on the ankle that is bridged for the sole angle; over a longer run
