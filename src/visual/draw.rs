@@ -95,6 +95,9 @@ const JOINTS: [LandmarkId; 16] = [
 /// The panel's last line: how to read the drawing.
 const PANEL_KEY: &str = "angles in deg vs belt; ! = flagged";
 
+/// The panel's line where the toe-offs cannot be trusted (the HTML report gives the reason).
+const UNTRUSTED_TOE_OFFS_LINE: &str = "Toe-offs not marked: untrusted";
+
 /// The metrics the panel lists, with short names, in order.
 const PANEL_METRICS: [(MetricId, &str); 10] = [
     (MetricId::CadenceStepsPerMin, "Cadence"),
@@ -463,29 +466,31 @@ impl<'a> Annotator<'a> {
     fn draw_events(&self, image: &mut Mat, frame: usize) -> opencv::Result<()> {
         let fps = self.evidence.fps;
         let hold = EVENT_MARKER_HOLD_S * fps;
-        for step in &self.analysis.steps {
-            let ids = LegIds::of(step.side);
-            let color = side_bgr(Some(step.side));
-            let side_letter = side_letter(step.side);
-            for (time_s, landmark, name) in [(step.ic_s, ids.heel, "IC"), (step.to_s, ids.toe, "TO")] {
-                let since = frame as f64 - time_s * fps;
-                if !(-0.5..hold).contains(&since) {
-                    continue;
-                }
-                let Some(p) = self.evidence.point(landmark, frame) else {
-                    continue;
-                };
-                let radius = self.thickness(16.0);
-                imgproc::circle(image, pt(p), radius, color, self.thickness(3.0), imgproc::LINE_AA, 0)?;
-                let label = format!("{name} {side_letter}");
-                self.draw_text(
-                    image,
-                    &label,
-                    (p.0 + 1.3 * f64::from(radius), p.1 + 1.8 * f64::from(radius)),
-                    color,
-                    true,
-                )?;
+        for (time_s, side, event) in shown_events(self.analysis) {
+            let ids = LegIds::of(side);
+            let color = side_bgr(Some(side));
+            let side_letter = side_letter(side);
+            let (landmark, name) = match event {
+                Event::InitialContact => (ids.heel, "IC"),
+                Event::ToeOff => (ids.toe, "TO"),
+            };
+            let since = frame as f64 - time_s * fps;
+            if !(-0.5..hold).contains(&since) {
+                continue;
             }
+            let Some(p) = self.evidence.point(landmark, frame) else {
+                continue;
+            };
+            let radius = self.thickness(16.0);
+            imgproc::circle(image, pt(p), radius, color, self.thickness(3.0), imgproc::LINE_AA, 0)?;
+            let label = format!("{name} {side_letter}");
+            self.draw_text(
+                image,
+                &label,
+                (p.0 + 1.3 * f64::from(radius), p.1 + 1.8 * f64::from(radius)),
+                color,
+                true,
+            )?;
         }
         Ok(())
     }
@@ -511,9 +516,12 @@ impl<'a> Annotator<'a> {
                 side_bgr(Some(side)),
                 false,
             )?;
-            for step in self.analysis.steps.iter().filter(|s| s.side == side) {
-                let x0 = x_of(step.ic_s * self.evidence.fps);
-                let x1 = x_of(step.to_s * self.evidence.fps).max(x0 + 1);
+            for (ic_s, to_s) in stance_spans(self.analysis, side) {
+                let x0 = x_of(ic_s * self.evidence.fps);
+                // A contact whose toe-off is not shown is a tick, not a bar.
+                let x1 = to_s.map_or(x0 + self.thickness(3.0), |to_s| {
+                    x_of(to_s * self.evidence.fps).max(x0 + 1)
+                });
                 let bar = Rect::new(x0, y + row_px / 4, x1 - x0, (row_px / 2).max(1));
                 imgproc::rectangle(image, bar, side_bgr(Some(side)), -1, imgproc::LINE_8, 0)?;
             }
@@ -643,7 +651,40 @@ fn side_letter(side: Side) -> &'static str {
     }
 }
 
-/// The panel's metric lines: (text, whether a flag was raised on the metric).
+/// A gait event the overlay marks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    InitialContact,
+    ToeOff,
+}
+
+/// The events the overlay marks, (time in seconds, foot, event): every initial contact, and every toe-off unless
+/// the toe-offs cannot be trusted ([`Analysis::untrusted_toe_offs`]) — a marked toe-off is a number too.
+fn shown_events(analysis: &Analysis) -> Vec<(f64, Side, Event)> {
+    let toe_offs = analysis.untrusted_toe_offs().is_none();
+    analysis
+        .steps
+        .iter()
+        .flat_map(|step| {
+            let toe_off = toe_offs.then_some((step.to_s, step.side, Event::ToeOff));
+            std::iter::once((step.ic_s, step.side, Event::InitialContact)).chain(toe_off)
+        })
+        .collect()
+}
+
+/// `side`'s stances on the timeline, (IC, TO) in seconds, with no TO where the toe-offs cannot be trusted.
+fn stance_spans(analysis: &Analysis, side: Side) -> Vec<(f64, Option<f64>)> {
+    let toe_offs = analysis.untrusted_toe_offs().is_none();
+    analysis
+        .steps
+        .iter()
+        .filter(|step| step.side == side)
+        .map(|step| (step.ic_s, toe_offs.then_some(step.to_s)))
+        .collect()
+}
+
+/// The panel's metric lines: (text, whether a flag was raised on the metric), and a line saying that toe-offs
+/// are not marked where they cannot be trusted.
 fn panel_lines(analysis: &Analysis) -> Vec<(String, bool)> {
     let mut lines = Vec::new();
     for (metric, name) in PANEL_METRICS {
@@ -666,6 +707,9 @@ fn panel_lines(analysis: &Analysis) -> Vec<(String, bool)> {
         };
         let flagged = analysis.flags.iter().any(|flag| flag.metric == metric);
         lines.push((if flagged { format!("{text}  !") } else { text }, flagged));
+    }
+    if analysis.untrusted_toe_offs().is_some() {
+        lines.push((UNTRUSTED_TOE_OFFS_LINE.to_owned(), false));
     }
     lines
 }
@@ -787,6 +831,60 @@ mod tests {
                     .is_ok_and(|p| p[0] < 60 && p[1] > 180 && p[2] > 200)
             });
         assert!(near_end, "the arc does not reach the shank at {end:?}");
+    }
+
+    #[test]
+    fn the_overlay_marks_toe_offs_and_stance_bars_only_where_the_toe_offs_are_trusted() {
+        let runner = SyntheticRunner {
+            width_px: 640,
+            height_px: 480,
+            duration_s: 4.0,
+            ..SyntheticRunner::default()
+        };
+        let sequence = runner.generate(&Corruption::default()).sequence;
+        let settings = AnalysisSettings::default();
+        let mut analysis = analyze_sequence(&sequence, &settings);
+        let evidence = Evidence::new(&sequence, &analysis, &settings);
+        // (toe-offs marked, left-foot pixels on the timeline, whether the panel says the toe-offs are not marked)
+        let shown = |analysis: &Analysis| {
+            let toe_offs = shown_events(analysis)
+                .iter()
+                .filter(|(_, _, event)| *event == Event::ToeOff)
+                .count();
+            let mut image = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(0.0)).expect("image");
+            Annotator::new(&evidence, analysis, 640, 480)
+                .draw_timeline(&mut image, 0)
+                .expect("timeline");
+            let left = side_bgr(Some(Side::Left));
+            let left_pixels = (0..480)
+                .flat_map(|y| (0..640).map(move |x| (y, x)))
+                .filter(|&(y, x)| {
+                    let pixel = image.at_2d::<Vec3b>(y, x).expect("pixel");
+                    (0..3).all(|channel| f64::from(pixel[channel]) == left[channel])
+                })
+                .count();
+            let noted = panel_lines(analysis)
+                .iter()
+                .any(|(text, _)| text == UNTRUSTED_TOE_OFFS_LINE);
+            (toe_offs, left_pixels, noted)
+        };
+        let (toe_offs, trusted_pixels, noted) = shown(&analysis);
+        assert_eq!(toe_offs, analysis.steps.len());
+        assert!(!noted);
+        let contact = analysis
+            .metrics
+            .iter_mut()
+            .find(|summary| summary.metric == MetricId::ContactTimeMs)
+            .expect("contact time");
+        contact.absent_reason = Some("the toe-offs are uncalibrated".into());
+        let (toe_offs, untrusted_pixels, noted) = shown(&analysis);
+        assert_eq!(toe_offs, 0);
+        assert!(noted);
+        // Stance bars cover about a third of the row; ticks of 3 px (at this scale 1 px) a small part of it.
+        assert!(
+            3 * untrusted_pixels < trusted_pixels,
+            "{untrusted_pixels} left pixels with ticks against {trusted_pixels} with bars"
+        );
     }
 
     #[test]
