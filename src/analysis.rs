@@ -879,8 +879,9 @@ const CONTACT_COUNT_METRICS: [MetricId; 5] = [
 /// or mistimed: cadence, step and stride times and lengths are absent with that reason (and a warning says so),
 /// not numbers beside a warning.
 /// Why contact times cannot be trusted, when most measured steps' events come from Zeni's pelvis-relative
-/// markers alone: with too few stances showing the foot reach the ground, they could not be calibrated, and
-/// uncalibrated Zeni toe-offs miss running's by frames (the labelled clips: `docs/metrics.md`, *Accuracy*).
+/// markers alone: with too few stances showing the foot reach the ground, they could not be calibrated to this
+/// runner, and with the offsets typical of the labelled clips single toe-offs still miss by up to two frames
+/// (`docs/metrics.md`, *Honest absence*).
 fn uncalibrated_timing_reason(steps: &[metrics::Step]) -> Option<String> {
     let uncalibrated = steps
         .iter()
@@ -888,8 +889,9 @@ fn uncalibrated_timing_reason(steps: &[metrics::Step]) -> Option<String> {
         .count();
     (2 * uncalibrated > steps.len()).then(|| {
         format!(
-            "{uncalibrated} of {} contacts are timed by the pelvis-relative markers alone (too few stances showed \
-             the foot reaching the ground to calibrate them), and those miss a running toe-off by frames",
+            "{uncalibrated} of {} contacts are timed by the pelvis-relative markers with offsets typical of other \
+             runners (too few stances showed the foot reaching the ground to calibrate them to this one), and \
+             those miss single toe-offs by up to two frames",
             steps.len()
         )
     })

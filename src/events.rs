@@ -85,7 +85,8 @@ pub enum EventMethod {
     ZeniCalibratedByFootHeight,
     /// Zeni's anchors shifted by the *other* foot's offsets (this foot had too few stances to calibrate).
     ZeniCalibratedByOtherFoot,
-    /// Zeni's position peak alone (no foot-height calibration was possible).
+    /// Zeni's anchors alone (no foot-height calibration was possible), shifted by the offsets typical of the
+    /// labelled clips ([`TYPICAL_IC_AFTER_HEEL_PEAK_PER_STRIDE`], [`TYPICAL_TO_AFTER_TOE_TROUGH_PER_STRIDE`]).
     Zeni,
     /// Foot height above the belt alone (rear view).
     FootHeight,
@@ -807,7 +808,7 @@ fn measure_side_view(tracks: &Tracks, leg_px: f64) -> Result<MeasuredPart, NoEve
         }
         times = stance_times(tracks, &belt.frame, &zeni, stride_frames, leg_px);
         let offsets = times.each_ref().map(|stances| Offsets::of(stances));
-        let calibrated = calibrated_contacts(tracks, &times, &offsets);
+        let calibrated = calibrated_contacts(tracks, &times, &offsets, stride_frames);
         stances = [Side::Left, Side::Right].map(|side| {
             calibrated
                 .contacts
@@ -822,7 +823,7 @@ fn measure_side_view(tracks: &Tracks, leg_px: f64) -> Result<MeasuredPart, NoEve
 
 /// The events of a measured part, calibrated with `offsets`.
 fn part_events(tracks: &Tracks, part: MeasuredPart, offsets: &[Offsets; 2]) -> GaitEvents {
-    let calibrated = calibrated_contacts(tracks, &part.times, offsets);
+    let calibrated = calibrated_contacts(tracks, &part.times, offsets, part.stride_s * tracks.fps);
     let mut rejected = Vec::new();
     let contacts = reject_implausible(calibrated.contacts, tracks.fps, &mut rejected);
     GaitEvents {
@@ -862,6 +863,19 @@ pub const TO_TOE_HEIGHT_PER_LEG: f64 = 0.06;
 /// *Accuracy*); where the landmarks swap feet or lose the foot behind the other leg they scatter by over 100 ms, and
 /// the median the calibration takes is then not the foot's (the oblique clip: contact 34-73 ms too long).
 pub const MAX_EVENT_SCATTER_MS: f64 = 60.0;
+
+/// Where neither foot can be calibrated, IC is the heel peak shifted by this fraction of the stride: the median
+/// of the calibrated feet's offsets on the labelled clips (gym treadmill 60 fps: +0.029 and +0.036 of a 713 ms
+/// stride; grass overground 30 fps: +0.056 and +0.059 of 620 ms). Zeni's heel peak comes a little before the
+/// foot lands, by about the same part of the stride at any pace.
+pub const TYPICAL_IC_AFTER_HEEL_PEAK_PER_STRIDE: f64 = 0.046;
+
+/// Where neither foot can be calibrated, TO is the toe's trough (its most backward point relative to the pelvis)
+/// shifted by this fraction of the stride: the median of the calibrated feet's offsets on the same clips (gym:
+/// −0.154 and −0.116; grass: −0.164 and −0.143). The foot goes on moving back after it leaves the belt, so the
+/// trough comes late; as a fraction of the stride the lag holds from 620 to 713 ms strides. Contact times stay
+/// absent under these offsets (`analysis::uncalibrated_timing_reason`): they are typical, not this runner's.
+pub const TYPICAL_TO_AFTER_TOE_TROUGH_PER_STRIDE: f64 = -0.149;
 
 /// A foot's offsets need the foot-height events of at least this many stances (otherwise the other foot's, or
 /// none, are used).
@@ -1008,7 +1022,12 @@ fn stance_times(
 
 /// The contacts of stances whose anchors are shifted by `offsets` (each foot's own, or the other foot's where
 /// its own are missing), with the calibration each foot used.
-fn calibrated_contacts(tracks: &Tracks, times: &[Vec<StanceTimes>; 2], offsets: &[Offsets; 2]) -> Calibrated {
+fn calibrated_contacts(
+    tracks: &Tracks,
+    times: &[Vec<StanceTimes>; 2],
+    offsets: &[Offsets; 2],
+    stride_frames: f64,
+) -> Calibrated {
     let mut calibrated = Calibrated::default();
     for side in [Side::Left, Side::Right] {
         let own = side.of_pair(offsets);
@@ -1018,12 +1037,18 @@ fn calibrated_contacts(tracks: &Tracks, times: &[Vec<StanceTimes>; 2], offsets: 
             let (ic_frame, ic_method) = match (own.ic_after_heel_peak, other.ic_after_heel_peak) {
                 (Some(offset), _) => (stance.heel_peak + offset, EventMethod::ZeniCalibratedByFootHeight),
                 (None, Some(offset)) => (stance.heel_peak + offset, EventMethod::ZeniCalibratedByOtherFoot),
-                (None, None) => (stance.heel_peak, EventMethod::Zeni),
+                (None, None) => (
+                    stance.heel_peak + TYPICAL_IC_AFTER_HEEL_PEAK_PER_STRIDE * stride_frames,
+                    EventMethod::Zeni,
+                ),
             };
             let (to_frame, to_method) = match (own.toe_off(stance), other.toe_off(stance)) {
                 (Some(to), _) => (to, EventMethod::ZeniCalibratedByFootHeight),
                 (None, Some(to)) => (to, EventMethod::ZeniCalibratedByOtherFoot),
-                (None, None) => (stance.toe_trough, EventMethod::Zeni),
+                (None, None) => (
+                    stance.toe_trough + TYPICAL_TO_AFTER_TOE_TROUGH_PER_STRIDE * stride_frames,
+                    EventMethod::Zeni,
+                ),
             };
             if to_frame > ic_frame {
                 calibrated
@@ -1761,6 +1786,50 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn uncalibrated_events_are_the_anchors_shifted_by_the_typical_share_of_the_stride() {
+        use crate::synthetic::{Corruption, SyntheticRunner};
+        let sequence = SyntheticRunner {
+            duration_s: 6.0,
+            ..SyntheticRunner::default()
+        }
+        .generate(&Corruption::default())
+        .sequence;
+        let settings = crate::analysis::AnalysisSettings::default();
+        let tracks = crate::track::build_tracks(&sequence, &settings.track_options());
+        let leg_px = tracks.leg_length_px.expect("leg length");
+        let part = measure_side_view(&tracks, leg_px).expect("a running part");
+        let stride_frames = part.stride_s * tracks.fps;
+        // No foot calibrated: every stance's events are its anchors shifted by the typical offsets. (They are
+        // not compared with the synthetic runner's calibrated events: its toe and heel points are drawn, not a
+        // pose model's, and sit differently at contact; the typical offsets are checked on real footage, in
+        // tests/labels.rs.)
+        let typical = calibrated_contacts(&tracks, &part.times, &[Offsets::default(); 2], stride_frames);
+        assert!(typical.contacts.len() >= 12, "{} contacts", typical.contacts.len());
+        let stances: Vec<&StanceTimes> = part.times.iter().flatten().collect();
+        assert_eq!(typical.contacts.len(), stances.len());
+        for (contact, stance) in typical.contacts.iter().zip(stances) {
+            assert_eq!(
+                (contact.ic_method, contact.to_method),
+                (EventMethod::Zeni, EventMethod::Zeni)
+            );
+            let ic_shift = contact.ic_s * tracks.fps - stance.heel_peak;
+            let to_shift = contact.to_s * tracks.fps - stance.toe_trough;
+            assert!((ic_shift - TYPICAL_IC_AFTER_HEEL_PEAK_PER_STRIDE * stride_frames).abs() < 1e-6);
+            assert!((to_shift - TYPICAL_TO_AFTER_TOE_TROUGH_PER_STRIDE * stride_frames).abs() < 1e-6);
+        }
+        // One foot calibrated: the other foot takes its offsets, not the typical ones.
+        let own = Offsets::of(part.times.first().expect("left stances"));
+        let by_other = calibrated_contacts(&tracks, &part.times, &[own, Offsets::default()], stride_frames);
+        assert!(
+            by_other
+                .contacts
+                .iter()
+                .filter(|contact| contact.side == Side::Right)
+                .all(|contact| contact.ic_method == EventMethod::ZeniCalibratedByOtherFoot)
+        );
     }
 
     #[test]

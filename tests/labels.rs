@@ -137,25 +137,28 @@ const CLIPS: [LabelledClip; 11] = [
         name: "treadmill_oblique_sprint_with_coach",
         decimate: None,
         half_size: false,
-        min_ic_within_one: 0.25,
-        min_to_within_one: 0.25,
-        max_bias_frames: 1.5,
-        max_contact_difference_ms: 120.0,
-        min_found: 0.15,
+        min_ic_within_one: 0.6,
+        min_to_within_one: 0.6,
+        max_bias_frames: 1.0,
+        max_contact_difference_ms: 60.0,
+        // 3 of 22: the last real-time stance (frames 91-93) has its toe's trough a frame before the labelled
+        // toe-off, so the typical offset leaves a 19 ms contact, which is rejected with its reason.
+        min_found: 0.13,
         min_strike_agreement: 0.0,
     },
     // Labelled after the detector was built, and never tuned on (see the closing note): overground, static
     // cameras, the runner crossing the picture in under two seconds.
-    // Too few stances to calibrate the toe-offs (which land 2-4 frames late): its contact times are absent from
-    // the summary, which this test checks below; the per-step events are scored as they are.
+    // Too few stances to calibrate the events, so they take the offsets typical of the labelled clips (fitted on
+    // the gym and grass clips only): its contact times are absent from the summary, which this test checks below;
+    // the per-step events are scored as they are.
     LabelledClip {
         name: "overground_side_openpose_overlay_radluy",
         decimate: None,
         half_size: false,
         min_ic_within_one: 0.6,
-        min_to_within_one: 0.0,
-        max_bias_frames: 3.0,
-        max_contact_difference_ms: 150.0,
+        min_to_within_one: 0.3,
+        max_bias_frames: 1.0,
+        max_contact_difference_ms: 120.0,
         min_found: 0.6,
         min_strike_agreement: 0.0,
     },
