@@ -397,6 +397,18 @@ impl Analysis {
             .and_then(|summary| summary.absent_reason.as_deref())
     }
 
+    /// The same analysis with its toe-offs distrusted for `reason` (contact time absent), as the tests of the
+    /// outputs that hide untrusted toe-offs need.
+    #[cfg(test)]
+    pub fn with_toe_offs_distrusted(mut self, reason: &str) -> Analysis {
+        for summary in &mut self.metrics {
+            if summary.metric == MetricId::ContactTimeMs {
+                summary.absent_reason = Some(reason.to_owned());
+            }
+        }
+        self
+    }
+
     /// Whether a warning of `kind` was raised.
     pub fn has_warning(&self, kind: WarningKind) -> bool {
         self.warnings.iter().any(|warning| warning.kind == kind)

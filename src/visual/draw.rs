@@ -200,6 +200,10 @@ pub struct Annotator<'a> {
     evidence: &'a Evidence,
     analysis: &'a Analysis,
     panel_lines: Vec<(String, bool)>,
+    /// The events marked, see [`shown_events`].
+    events: Vec<(f64, Side, Event)>,
+    /// The stances on the timeline, see [`stance_spans`].
+    stances: Vec<(Side, f64, Option<f64>)>,
     scale: f64,
     arc_radius_px: f64,
 }
@@ -215,6 +219,8 @@ impl<'a> Annotator<'a> {
             evidence,
             analysis,
             panel_lines: panel_lines(analysis),
+            events: shown_events(analysis),
+            stances: stance_spans(analysis),
             scale,
             arc_radius_px,
         }
@@ -466,7 +472,7 @@ impl<'a> Annotator<'a> {
     fn draw_events(&self, image: &mut Mat, frame: usize) -> opencv::Result<()> {
         let fps = self.evidence.fps;
         let hold = EVENT_MARKER_HOLD_S * fps;
-        for (time_s, side, event) in shown_events(self.analysis) {
+        for &(time_s, side, event) in &self.events {
             let ids = LegIds::of(side);
             let color = side_bgr(Some(side));
             let side_letter = side_letter(side);
@@ -516,7 +522,7 @@ impl<'a> Annotator<'a> {
                 side_bgr(Some(side)),
                 false,
             )?;
-            for (ic_s, to_s) in stance_spans(self.analysis, side) {
+            for &(_, ic_s, to_s) in self.stances.iter().filter(|(foot, _, _)| *foot == side) {
                 let x0 = x_of(ic_s * self.evidence.fps);
                 // A contact whose toe-off is not shown is a tick, not a bar.
                 let x1 = to_s.map_or(x0 + self.thickness(3.0), |to_s| {
@@ -672,14 +678,13 @@ fn shown_events(analysis: &Analysis) -> Vec<(f64, Side, Event)> {
         .collect()
 }
 
-/// `side`'s stances on the timeline, (IC, TO) in seconds, with no TO where the toe-offs cannot be trusted.
-fn stance_spans(analysis: &Analysis, side: Side) -> Vec<(f64, Option<f64>)> {
+/// The stances on the timeline, (foot, IC, TO) in seconds, with no TO where the toe-offs cannot be trusted.
+fn stance_spans(analysis: &Analysis) -> Vec<(Side, f64, Option<f64>)> {
     let toe_offs = analysis.untrusted_toe_offs().is_none();
     analysis
         .steps
         .iter()
-        .filter(|step| step.side == side)
-        .map(|step| (step.ic_s, toe_offs.then_some(step.to_s)))
+        .map(|step| (step.side, step.ic_s, toe_offs.then_some(step.to_s)))
         .collect()
 }
 
@@ -773,6 +778,15 @@ mod tests {
     use crate::track::Facing;
     use opencv::core::{CV_8UC3, Vec3b};
 
+    /// `runner`'s clean clip analysed with the default settings, and its evidence.
+    fn analysed(runner: &SyntheticRunner) -> (Analysis, Evidence) {
+        let sequence = runner.generate(&Corruption::default()).sequence;
+        let settings = AnalysisSettings::default();
+        let analysis = analyze_sequence(&sequence, &settings);
+        let evidence = Evidence::new(&sequence, &analysis, &settings);
+        (analysis, evidence)
+    }
+
     #[test]
     fn drawn_arcs_sit_at_the_joints_of_a_rolled_left_facing_runner() {
         let runner = SyntheticRunner {
@@ -784,10 +798,7 @@ mod tests {
             duration_s: 3.0,
             ..SyntheticRunner::default()
         };
-        let sequence = runner.generate(&Corruption::default()).sequence;
-        let settings = AnalysisSettings::default();
-        let analysis = analyze_sequence(&sequence, &settings);
-        let evidence = Evidence::new(&sequence, &analysis, &settings);
+        let (analysis, evidence) = analysed(&runner);
         assert!(
             (evidence.belt.clip.roll_rad.to_degrees() - 4.0).abs() < 1.5,
             "roll {}",
@@ -841,10 +852,7 @@ mod tests {
             duration_s: 4.0,
             ..SyntheticRunner::default()
         };
-        let sequence = runner.generate(&Corruption::default()).sequence;
-        let settings = AnalysisSettings::default();
-        let mut analysis = analyze_sequence(&sequence, &settings);
-        let evidence = Evidence::new(&sequence, &analysis, &settings);
+        let (analysis, evidence) = analysed(&runner);
         // (toe-offs marked, left-foot pixels on the timeline, whether the panel says the toe-offs are not marked)
         let shown = |analysis: &Analysis| {
             let toe_offs = shown_events(analysis)
@@ -871,12 +879,7 @@ mod tests {
         let (toe_offs, trusted_pixels, noted) = shown(&analysis);
         assert_eq!(toe_offs, analysis.steps.len());
         assert!(!noted);
-        let contact = analysis
-            .metrics
-            .iter_mut()
-            .find(|summary| summary.metric == MetricId::ContactTimeMs)
-            .expect("contact time");
-        contact.absent_reason = Some("the toe-offs are uncalibrated".into());
+        let analysis = analysis.with_toe_offs_distrusted("the toe-offs are uncalibrated");
         let (toe_offs, untrusted_pixels, noted) = shown(&analysis);
         assert_eq!(toe_offs, 0);
         assert!(noted);
