@@ -931,6 +931,22 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// A one-byte clip's session for `athlete`, uploaded by "pt".
+    fn session_of(athlete: i64, height_cm: Option<f64>) -> NewSession<'static> {
+        NewSession {
+            athlete_id: athlete,
+            session_date: "2026-01-02",
+            notes: "",
+            clip_name: "run.mp4",
+            clip_ext: "mp4",
+            clip_bytes: 1,
+            clip_sha256: "00",
+            uploaded_by: "pt",
+            options_json: "{}",
+            height_cm,
+        }
+    }
+
     #[test]
     fn migrations_run_once_and_reopening_keeps_the_data() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -952,18 +968,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("opens");
         let athlete = store.add_athlete("B", None).expect("athlete");
-        let new = NewSession {
-            athlete_id: athlete,
-            session_date: "2026-01-02",
-            notes: "",
-            clip_name: "run.mp4",
-            clip_ext: "mp4",
-            clip_bytes: 1,
-            clip_sha256: "00",
-            uploaded_by: "pt",
-            options_json: "{}",
-            height_cm: Some(180.0),
-        };
+        let new = session_of(athlete, Some(180.0));
         let (_, job) = store
             .add_session(&new, |_| Ok::<(), ()>(()))
             .expect("db")
@@ -988,18 +993,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("opens");
         let athlete = store.add_athlete("C", None).expect("athlete");
-        let new = NewSession {
-            athlete_id: athlete,
-            session_date: "2026-01-02",
-            notes: "",
-            clip_name: "run.mp4",
-            clip_ext: "mp4",
-            clip_bytes: 1,
-            clip_sha256: "00",
-            uploaded_by: "pt",
-            options_json: "{}",
-            height_cm: None,
-        };
+        let new = session_of(athlete, None);
         let outcome = store.add_session(&new, |_| Err("disk full")).expect("db");
         assert_eq!(outcome, Err("disk full"));
         assert!(store.athlete_sessions(athlete).expect("db").is_empty());
