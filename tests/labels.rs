@@ -254,6 +254,10 @@ struct Score {
     missed: usize,
     ic_errors: Vec<f64>,
     to_errors: Vec<f64>,
+    /// Per foot: (IC errors, TO errors), frames.
+    side_errors: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+    /// The foot nearer the camera, as the report says.
+    near_side: Option<String>,
     contact_ms: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
     strike_agreement: Vec<bool>,
     /// Against the class the labelled angle gives by runform's thresholds (where the labeller's call rests on
@@ -325,7 +329,10 @@ fn score(report: &serde_json::Value, labels: &[Stance], clip: &LabelledClip) -> 
         .flatten()
         .filter_map(|r| r["ic_s"].as_f64())
         .collect();
-    let mut score = Score::default();
+    let mut score = Score {
+        near_side: analysis["near_side"].as_str().map(str::to_owned),
+        ..Score::default()
+    };
     for stance in labels {
         let ic_s = stance.ic_frame.map(|f| label_s(f - 0.5));
         let to_s = stance.to_frame.map(|f| label_s(f + 0.5));
@@ -356,11 +363,14 @@ fn score(report: &serde_json::Value, labels: &[Stance], clip: &LabelledClip) -> 
             step["ic_s"].as_f64().unwrap_or(f64::NAN),
             step["to_s"].as_f64().unwrap_or(f64::NAN),
         );
+        let side_errors = score.side_errors.entry(stance.side.clone()).or_default();
         if let Some(ic) = ic_s {
             score.ic_errors.push((step_ic - ic) * fps);
+            side_errors.0.push((step_ic - ic) * fps);
         }
         if let Some(to) = to_s {
             score.to_errors.push((step_to - to) * fps);
+            side_errors.1.push((step_to - to) * fps);
         }
         if let (Some(ic), Some(to)) = (ic_s, to_s) {
             let entry = score.contact_ms.entry(stance.side.clone()).or_default();
@@ -436,6 +446,20 @@ fn print_table(title: &str, score: &Score) {
         score.to_errors.len(),
         mean(&score.to_errors)
     );
+    for (side, (ic, to)) in &score.side_errors {
+        let near = match &score.near_side {
+            Some(near) if near == side => " (near)",
+            Some(_) => " (far)",
+            None => "",
+        };
+        println!(
+            "  {side:<5}{near:<7} IC bias {:+.2} frames (n {}), TO bias {:+.2} frames (n {})",
+            mean(ic),
+            ic.len(),
+            mean(to),
+            to.len()
+        );
+    }
     for (side, (runform, labels)) in &score.contact_ms {
         println!(
             "  contact {side:<5} runform {:>5.0} ms, labels {:>5.0} ms ({:+.0} ms, n {})",
