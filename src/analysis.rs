@@ -805,7 +805,7 @@ fn parts_warning(parts: &crate::parts::ClipParts) -> Option<Warning> {
         return None;
     }
     let span = |start: f64, end: f64| format!("{start:.1}–{end:.1} s");
-    // Parts of one shot overlap by their margins (half a step before, a step and a half after): say them as one.
+    // Parts of one shot overlap by their margins (half a step before, two steps after): say them as one.
     let mut measured_spans: Vec<(f64, f64)> = Vec::new();
     for part in parts.parts.iter().filter(|part| part.measured) {
         match measured_spans.last_mut() {

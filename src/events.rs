@@ -727,8 +727,8 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
 }
 
 /// `contacts` (in order of IC) with each stance once: running parts reach half a step before their first swing
-/// and a step and a half past their last, so two parts of one shot can overlap, and a stance in the overlap is
-/// found by both. The first found is kept.
+/// and two steps past their last ([`crate::parts::PART_END_AFTER_LAST_SWING_STEPS`]), so two parts of one shot can
+/// overlap, and a stance in the overlap is found by both. The first found is kept.
 fn without_repeated_stances(contacts: Vec<FootContact>) -> Vec<FootContact> {
     let mut kept: Vec<FootContact> = Vec::with_capacity(contacts.len());
     for contact in contacts {
