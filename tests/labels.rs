@@ -116,7 +116,7 @@ const CLIPS: [LabelledClip; 11] = [
         min_to_within_one: 0.6,
         max_bias_frames: 1.0,
         max_contact_difference_ms: 80.0,
-        min_found: 0.88,
+        min_found: 0.85,
         min_strike_agreement: 0.0,
         ..GYM
     },
