@@ -772,7 +772,7 @@ fn zeni_stances(series: &FootSeries, stride_frames: f64) -> Vec<(f64, f64)> {
 
 /// A toe trough within a peak window of the end of the frames, and sooner after its heel peak than this fraction of
 /// the foot's median, is taken for the end of the frames, not the trough. On the tiktok clip two such troughs came
-/// 0.41 and 0.60 of the median after their heel peaks and gave toe-offs 5 frames early; the other 136 stances of the
+/// 0.41 and 0.60 of the median after their heel peaks and gave toe-offs 5 frames early; the other 135 stances of the
 /// gym, grass, tiktok and sprint clips have theirs 0.75-1.55 of the median after (all but 3 within 0.8-1.25).
 pub const CUT_SHORT_TROUGH_FRACTION: f64 = 0.75;
 
