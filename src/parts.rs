@@ -48,7 +48,7 @@ pub const CUT_TRUNK_SCALE: f64 = 1.2;
 /// A part ends this many steps after its last swing peak (that stance's initial contact), so that the stance's
 /// toe-off is measured too: the toe's trough behind the pelvis, toe-off's anchor, comes 0.9-1.15 steps after the
 /// heel's peak on the labelled clips (gym, grass, tiktok), and a trough is only found a third of a step inside the
-/// frames measured. At 1.5 steps the tiktok clip lost the last stance of 4 running parts (50 of its 60 labelled
+/// frames measured. At 1.5 steps the tiktok clip lost the last stance of 2 running parts (50 of its 60 labelled
 /// stances found, 5 missed without a reason); at 2 steps, with the stances that begin after the last swing and have
 /// their troughs cut short by the end of the frames dropped ([`events::CUT_SHORT_TROUGH_FRACTION`]), 52 are found
 /// and 3 missed, and no other labelled clip's events change.
