@@ -252,8 +252,6 @@ struct Score {
     found: usize,
     left_out: usize,
     missed: usize,
-    ic_errors: Vec<f64>,
-    to_errors: Vec<f64>,
     /// Per foot: (IC errors, TO errors), frames.
     side_errors: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
     /// The foot nearer the camera, as the report says.
@@ -264,6 +262,24 @@ struct Score {
     /// something else, e.g. which end of the foot touched first at 30 fps).
     strike_agreement_by_angle: Vec<bool>,
     angles: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+}
+
+impl Score {
+    /// Both feet's IC errors, frames.
+    fn ic_errors(&self) -> Vec<f64> {
+        self.side_errors
+            .values()
+            .flat_map(|(ic, _)| ic.iter().copied())
+            .collect()
+    }
+
+    /// Both feet's TO errors, frames.
+    fn to_errors(&self) -> Vec<f64> {
+        self.side_errors
+            .values()
+            .flat_map(|(_, to)| to.iter().copied())
+            .collect()
+    }
 }
 
 /// Altman & Davis 2012's foot-strike thresholds on the sole-to-ground angle at contact, degrees (runform's
@@ -365,11 +381,9 @@ fn score(report: &serde_json::Value, labels: &[Stance], clip: &LabelledClip) -> 
         );
         let side_errors = score.side_errors.entry(stance.side.clone()).or_default();
         if let Some(ic) = ic_s {
-            score.ic_errors.push((step_ic - ic) * fps);
             side_errors.0.push((step_ic - ic) * fps);
         }
         if let Some(to) = to_s {
-            score.to_errors.push((step_to - to) * fps);
             side_errors.1.push((step_to - to) * fps);
         }
         if let (Some(ic), Some(to)) = (ic_s, to_s) {
@@ -437,14 +451,15 @@ fn print_table(title: &str, score: &Score) {
         "{title}: {} labelled stances, {} found, {} left out with a reason, {} missed",
         score.labelled, score.found, score.left_out, score.missed
     );
+    let (ic_errors, to_errors) = (score.ic_errors(), score.to_errors());
     println!(
         "  IC within ±1 frame {:>4.0} % (n {}, bias {:+.2} frames) | TO within ±1 frame {:>4.0} % (n {}, bias {:+.2} frames)",
-        100.0 * share_within_one(&score.ic_errors),
-        score.ic_errors.len(),
-        mean(&score.ic_errors),
-        100.0 * share_within_one(&score.to_errors),
-        score.to_errors.len(),
-        mean(&score.to_errors)
+        100.0 * share_within_one(&ic_errors),
+        ic_errors.len(),
+        mean(&ic_errors),
+        100.0 * share_within_one(&to_errors),
+        to_errors.len(),
+        mean(&to_errors)
     );
     for (side, (ic, to)) in &score.side_errors {
         let near = match &score.near_side {
@@ -534,7 +549,8 @@ fn events_match_the_hand_labels_on_real_clips() {
                 failures.push(format!("{title}: {what}"));
             }
         };
-        let (ic, to) = (share_within_one(&score.ic_errors), share_within_one(&score.to_errors));
+        let (ic_errors, to_errors) = (score.ic_errors(), score.to_errors());
+        let (ic, to) = (share_within_one(&ic_errors), share_within_one(&to_errors));
         check(
             ic >= clip.min_ic_within_one,
             format!("IC within ±1 frame {ic:.2} < {}", clip.min_ic_within_one),
@@ -543,7 +559,7 @@ fn events_match_the_hand_labels_on_real_clips() {
             to >= clip.min_to_within_one,
             format!("TO within ±1 frame {to:.2} < {}", clip.min_to_within_one),
         );
-        for (what, errors) in [("IC", &score.ic_errors), ("TO", &score.to_errors)] {
+        for (what, errors) in [("IC", &ic_errors), ("TO", &to_errors)] {
             let bias = mean(errors);
             check(
                 errors.is_empty() || bias.abs() <= clip.max_bias_frames,
