@@ -318,6 +318,13 @@ pub(crate) fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
     stride_period_between(signals, fps, (MIN_STRIDE_S, MAX_STRIDE_S))
 }
 
+/// The autocorrelation's local maximum at half the lag of the best-scoring one is taken as the stride when it scores
+/// at least this fraction of the best (a signal's own stride always scores positive; half a true stride scores
+/// negative). On the tiktok clip the 3-second windows around 3.3-3.9 s, where BlazePose mixes up the feet for a few
+/// frames, scored two strides (36 frames) 0.54-0.58 and one stride (18) 0.36-0.44, 0.67-0.76 of it: the rhythm then
+/// read a step of 18 frames, the next step's swing was dropped as too soon, and running was split there.
+pub const HALF_STRIDE_MIN_SCORE_FRACTION: f64 = 0.5;
+
 /// The stride period from the autocorrelation of a periodic signal, seconds, searched between `range` (seconds).
 fn stride_period_between(signals: &[&[f64]], fps: f64, range: (f64, f64)) -> Option<f64> {
     let min_lag = (range.0 * fps).floor() as usize;
@@ -358,12 +365,23 @@ fn stride_period_between(signals: &[&[f64]], fps: f64, range: (f64, f64)) -> Opt
     let score_before = |k: usize| k.checked_sub(1).and_then(|before| scores.get(before)).copied();
     // A true local maximum: the first lag of the range is not one (the autocorrelation may still be falling
     // from lag 0 there), nor is the last.
-    let index = scores.iter().enumerate().position(|(k, &(_, here))| {
-        let (Some(previous), Some(next)) = (score_before(k), scores.get(k + 1)) else {
+    let local_maximum = |k: usize| {
+        let (Some(previous), Some(next), Some(here)) = (score_before(k), scores.get(k + 1), scores.get(k)) else {
             return false;
         };
-        here >= 0.85 * best && here >= previous.1 && here >= next.1
-    })?;
+        here.1 >= previous.1 && here.1 >= next.1
+    };
+    let mut index =
+        (0..scores.len()).position(|k| local_maximum(k) && scores.get(k).is_some_and(|s| s.1 >= 0.85 * best))?;
+    // Half the lag found repeats too: that lag is two strides, found because a short window's autocorrelation
+    // can score the second stride above the first. One foot's signal half a stride on is anti-correlated (the
+    // foot in swing against in stance), so no lag that is only half the stride scores positive at all.
+    let &(found_lag, _) = scores.get(index)?;
+    if let Some(half) = scores.iter().enumerate().position(|(k, &(lag, score))| {
+        (2 * lag).abs_diff(found_lag) <= 2 && local_maximum(k) && score >= HALF_STRIDE_MIN_SCORE_FRACTION * best
+    }) {
+        index = half;
+    }
     let &(lag, score) = scores.get(index)?;
     // Parabolic interpolation between the neighbouring lags gives a sub-frame period.
     let offset = match (score_before(index), scores.get(index + 1)) {
@@ -1956,5 +1974,34 @@ mod tests {
         // 50 passes for a trough half as far after the heel's peak as the others, and that stance is dropped.
         let held: Vec<f64> = (0..54).map(|f| ahead(f.min(50))).collect();
         assert_eq!(rounded(&zeni_stances(&series(held), 20.0)), vec![(5, 15), (25, 35)]);
+    }
+
+    #[test]
+    fn a_stride_is_not_read_as_two_when_the_second_scores_higher() {
+        // 25 fps, a stride of 18 frames, and a component that repeats only every two strides (as where the pose model
+        // mixes up the feet for a few frames of one stride): the autocorrelation scores lag 36 at 1.0 and lag 18 at
+        // (1 - 0.5²) / (1 + 0.5²) = 0.6, under the 0.85 of the best that the first stride needed before.
+        let signal: Vec<f64> = (0..300)
+            .map(|f| {
+                let phase = 2.0 * std::f64::consts::PI * f as f64 / 18.0;
+                phase.sin() + 0.5 * (0.5 * phase).sin()
+            })
+            .collect();
+        let stride_s = stride_period_s(&[&signal], 25.0).expect("a stride");
+        assert!(
+            (stride_s * 25.0 - 18.0).abs() < 0.5,
+            "stride {:.1} frames",
+            stride_s * 25.0
+        );
+        // A signal that only repeats every 36 frames scores negative at 18 and keeps its stride.
+        let slow: Vec<f64> = (0..300)
+            .map(|f| (2.0 * std::f64::consts::PI * f as f64 / 36.0).sin())
+            .collect();
+        let stride_s = stride_period_s(&[&slow], 25.0).expect("a stride");
+        assert!(
+            (stride_s * 25.0 - 36.0).abs() < 0.5,
+            "stride {:.1} frames",
+            stride_s * 25.0
+        );
     }
 }

@@ -50,8 +50,9 @@ pub const CUT_TRUNK_SCALE: f64 = 1.2;
 /// heel's peak on the labelled clips (gym, grass, tiktok), and a trough is only found a third of a step inside the
 /// frames measured. At 1.5 steps the tiktok clip lost the last stance of 2 running parts (50 of its 60 labelled
 /// stances found, 5 missed without a reason); at 2 steps, with the stances that begin after the last swing and have
-/// their troughs cut short by the end of the frames dropped ([`events::CUT_SHORT_TROUGH_FRACTION`]), 52 are found
-/// and 3 missed, and no other labelled clip's events change.
+/// their troughs cut short by the end of the frames dropped ([`events::CUT_SHORT_TROUGH_FRACTION`]), 52 were found
+/// and 3 missed (56 since the rhythm stopped reading two strides as one,
+/// [`events::HALF_STRIDE_MIN_SCORE_FRACTION`]), and no other labelled clip's events change.
 pub const PART_END_AFTER_LAST_SWING_STEPS: f64 = 2.0;
 /// Hands on the rails: both wrists move less than this fraction of the leg length in the picture over a step (a
 /// running arm moves them a fifth to a half of one on the labelled clips; hands on the rails, under a tenth).

@@ -113,10 +113,10 @@ const CLIPS: [LabelledClip; 11] = [
     LabelledClip {
         name: "treadmill_oblique_tiktok",
         min_ic_within_one: 0.5,
-        min_to_within_one: 0.6,
+        min_to_within_one: 0.7,
         max_bias_frames: 1.0,
         max_contact_difference_ms: 80.0,
-        min_found: 0.85,
+        min_found: 0.9,
         min_strike_agreement: 0.0,
         ..GYM
     },
