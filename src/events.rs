@@ -319,8 +319,8 @@ pub(crate) fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
 }
 
 /// The autocorrelation's local maximum at half the lag of the best-scoring one is taken as the stride when it scores
-/// at least this fraction of the best (a signal's own stride always scores positive; half a true stride scores
-/// negative). On the tiktok clip the 3-second windows around 3.3-3.9 s, where BlazePose mixes up the feet for a few
+/// at least this fraction of the best (one foot's signal scores positive at its stride and negative at half of it:
+/// swing against stance). On the tiktok clip the 3-second windows around 3.3-3.9 s, where BlazePose mixes up the feet for a few
 /// frames, scored two strides (36 frames) 0.54-0.58 and one stride (18) 0.36-0.44, 0.67-0.76 of it: the rhythm then
 /// read a step of 18 frames, the next step's swing was dropped as too soon, and running was split there.
 pub const HALF_STRIDE_MIN_SCORE_FRACTION: f64 = 0.5;
