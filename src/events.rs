@@ -320,9 +320,10 @@ pub(crate) fn stride_period_s(signals: &[&[f64]], fps: f64) -> Option<f64> {
 
 /// The autocorrelation's local maximum at half the lag of the best-scoring one is taken as the stride when it scores
 /// at least this fraction of the best (one foot's signal scores positive at its stride and negative at half of it:
-/// swing against stance). On the tiktok clip the 3-second windows around 3.3-3.9 s, where BlazePose mixes up the feet for a few
-/// frames, scored two strides (36 frames) 0.54-0.58 and one stride (18) 0.36-0.44, 0.67-0.76 of it: the rhythm then
-/// read a step of 18 frames, the next step's swing was dropped as too soon, and running was split there.
+/// swing against stance). On the tiktok clip the 3-second windows around 3.3-3.9 s, where BlazePose mixes up the
+/// feet for a few frames, scored two strides (36 frames) 0.54-0.58 and one stride (18) 0.36-0.44, 0.67-0.76 of it:
+/// the rhythm then read a step of 18 frames, the next step's swing was dropped as too soon, and running was split
+/// there.
 pub const HALF_STRIDE_MIN_SCORE_FRACTION: f64 = 0.5;
 
 /// The stride period from the autocorrelation of a periodic signal, seconds, searched between `range` (seconds).
@@ -371,17 +372,19 @@ fn stride_period_between(signals: &[&[f64]], fps: f64, range: (f64, f64)) -> Opt
         };
         here.1 >= previous.1 && here.1 >= next.1
     };
-    let mut index =
-        (0..scores.len()).position(|k| local_maximum(k) && scores.get(k).is_some_and(|s| s.1 >= 0.85 * best))?;
+    // The first local maximum whose (lag, score) passes `accept`.
+    let first_peak = |accept: &dyn Fn(&(usize, f64)) -> bool| {
+        (0..scores.len()).position(|k| local_maximum(k) && scores.get(k).is_some_and(accept))
+    };
+    let found = first_peak(&|&(_, score)| score >= 0.85 * best)?;
     // Half the lag found repeats too: that lag is two strides, found because a short window's autocorrelation
     // can score the second stride above the first. One foot's signal half a stride on is anti-correlated (the
     // foot in swing against in stance), so no lag that is only half the stride scores positive at all.
-    let &(found_lag, _) = scores.get(index)?;
-    if let Some(half) = scores.iter().enumerate().position(|(k, &(lag, score))| {
-        (2 * lag).abs_diff(found_lag) <= 2 && local_maximum(k) && score >= HALF_STRIDE_MIN_SCORE_FRACTION * best
-    }) {
-        index = half;
-    }
+    let &(found_lag, _) = scores.get(found)?;
+    let index = first_peak(&|&(lag, score)| {
+        (2 * lag).abs_diff(found_lag) <= 2 && score >= HALF_STRIDE_MIN_SCORE_FRACTION * best
+    })
+    .unwrap_or(found);
     let &(lag, score) = scores.get(index)?;
     // Parabolic interpolation between the neighbouring lags gives a sub-frame period.
     let offset = match (score_before(index), scores.get(index + 1)) {
@@ -1987,21 +1990,14 @@ mod tests {
                 phase.sin() + 0.5 * (0.5 * phase).sin()
             })
             .collect();
-        let stride_s = stride_period_s(&[&signal], 25.0).expect("a stride");
-        assert!(
-            (stride_s * 25.0 - 18.0).abs() < 0.5,
-            "stride {:.1} frames",
-            stride_s * 25.0
-        );
+        let stride_frames = |signal: &[f64]| 25.0 * stride_period_s(&[signal], 25.0).expect("a stride");
+        let stride = stride_frames(&signal);
+        assert!((stride - 18.0).abs() < 0.5, "stride {stride:.1} frames");
         // A signal that only repeats every 36 frames scores negative at 18 and keeps its stride.
         let slow: Vec<f64> = (0..300)
             .map(|f| (2.0 * std::f64::consts::PI * f as f64 / 36.0).sin())
             .collect();
-        let stride_s = stride_period_s(&[&slow], 25.0).expect("a stride");
-        assert!(
-            (stride_s * 25.0 - 36.0).abs() < 0.5,
-            "stride {:.1} frames",
-            stride_s * 25.0
-        );
+        let stride = stride_frames(&slow);
+        assert!((stride - 36.0).abs() < 0.5, "stride {stride:.1} frames");
     }
 }
