@@ -260,6 +260,9 @@ pub enum WarningKind {
     RejectedContacts,
     /// The camera roll could not be measured; angles assume a level camera.
     RollNotMeasured,
+    /// Side view: the stance feet do not slide along one line (a camera that moves, or loose foot landmarks), so
+    /// the angles from the vertical are measured against the picture, a level camera.
+    BeltLineUnsteady,
     /// The runner is small in the frame: a pixel of landmark error is a large angle.
     RunnerSmall,
     /// Side view: the far leg is partly hidden, its landmarks are less reliable.
@@ -520,7 +523,11 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         });
         summary_options.not_running_reason = Some(reason);
     }
-    let kinematics = Kinematics::in_frames(&tracks, &events.parts.belt_frames(tracks.fps, events.belt.frame));
+    let kinematics = Kinematics::in_frames(
+        &tracks,
+        &events.parts.belt_frames(tracks.fps, events.belt.frame),
+        &events.parts.upright_frames(tracks.fps, events.belt.frame),
+    );
     let mut steps = metrics::compute_steps(
         &tracks,
         &kinematics,
@@ -860,6 +867,17 @@ fn event_warnings(events: &GaitEvents, view: View, warnings: &mut Vec<Warning>) 
         warnings.push(Warning {
             kind: WarningKind::RollNotMeasured,
             message: "the belt line could not be measured from the stance feet; angles assume a level camera".into(),
+        });
+    }
+    if let Some(error_deg) = events.parts.unsteady_belt_line_deg() {
+        warnings.push(Warning {
+            kind: WarningKind::BeltLineUnsteady,
+            message: format!(
+                "the stance feet do not slide along one line (its angle moves by ±{error_deg:.1} deg between \
+                 steps: a camera that moves, or loose foot landmarks), so it is not taken as the level: trunk, \
+                 thigh and shank angles are measured against the picture's vertical (a level camera), the foot \
+                 angle and overstride against the stance feet's line; film from a tripod, level"
+            ),
         });
     }
     if matches!(view, View::Rear | View::Front) && !events.belt.roll_measured && !events.contacts.is_empty() {
@@ -1284,6 +1302,7 @@ mod tests {
             step_count: 10,
             measured: true,
             camera_roll_deg: None,
+            camera_roll_error_deg: None,
         };
         let parts = ClipParts {
             parts: vec![part(0.0, 3.3), part(4.4, 8.9), part(9.3, 15.9), part(15.5, 21.5)],

@@ -145,7 +145,18 @@ pub struct BeltLine {
     pub roll_measured: bool,
     /// Stance-phase foot points the line rests on.
     pub point_count: usize,
+    /// How far the line's angle moves with the stances it is measured from, degrees (side view; absent with too
+    /// few stances): see [`MAX_UPRIGHT_ROLL_ERROR_DEG`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roll_error_deg: Option<f64>,
 }
+
+/// A side view's belt line is taken as the level, for the angles from the vertical, only where its angle moves by at
+/// most this between stances (jackknife standard error, degrees): its 95 % interval (±1.96 standard errors) then
+/// stays within the 2.3° smallest detectable difference of a 2D running angle (foot strike angle, Dingenen et al.
+/// 2018). The gym clip's tripod camera gives 0.27° (0.38-0.55° for its 30 fps and half-size copies, 0.31-1.05° on
+/// MediaPipe's landmarks); the grass clip's camera, which follows the runner, 1.7-8.8° in its takes.
+pub const MAX_UPRIGHT_ROLL_ERROR_DEG: f64 = 2.3 / 1.96;
 
 /// How one foot's Zeni anchors were shifted onto its foot-height events (side view): the median offsets and how
 /// many stances each rests on. Milliseconds, positive = the event comes after its anchor.
@@ -677,6 +688,8 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
             Ok(part) => {
                 if let Some(running_part) = clip_parts.parts.get_mut(index) {
                     running_part.camera_roll_deg = part.belt.roll_measured.then_some(part.belt.camera_roll_deg);
+                    running_part.camera_roll_error_deg =
+                        part.belt.roll_measured.then_some(part.belt.roll_error_deg).flatten();
                 }
                 measured_parts.push((start, measured, part_tracks, part));
             }
@@ -828,6 +841,7 @@ fn measure_side_view(tracks: &Tracks, leg_px: f64) -> Result<MeasuredPart, NoEve
         camera_roll_deg: 0.0,
         roll_measured: false,
         point_count: 0,
+        roll_error_deg: None,
     };
     let mut times = [Vec::new(), Vec::new()];
     for pass in 0..BELT_FIT_PASSES {
@@ -837,6 +851,12 @@ fn measure_side_view(tracks: &Tracks, leg_px: f64) -> Result<MeasuredPart, NoEve
         let fraction = if pass == 0 { (0.3, 0.7) } else { (0.1, 0.9) };
         let points = stance_points(&lowest, &stances, fraction);
         belt.point_count = points.len();
+        // Only the last pass's line is kept, and so only its spread is measured.
+        belt.roll_error_deg = if pass + 1 == BELT_FIT_PASSES {
+            belt_roll_error_deg(&points, leg_px)
+        } else {
+            None
+        };
         if let Some(slope) = belt_slope(&points, leg_px) {
             belt.frame = BeltFrame {
                 roll_rad: slope.atan(),
@@ -1297,14 +1317,24 @@ fn on_belt_jitter_px(above: &[f64], leg_px: f64) -> f64 {
 /// is measured (a generous bound: the jitter itself is 1-2 %).
 pub const ON_BELT_PER_LEG: f64 = 0.05;
 
-/// The image positions of each foot's lowest point over the `(start, end)` fraction of each stance, grouped by
-/// foot and landmark (heel or toe: their landmarks sit at different heights on the same flat foot).
+/// One stance foot's lowest point in the image, with its group (foot × landmark: the heel and toe landmarks sit at
+/// different heights on the same flat foot) and the stance it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct StancePoint {
+    group: usize,
+    stance: usize,
+    x: f64,
+    y: f64,
+}
+
+/// The image positions of each foot's lowest point over the `(start, end)` fraction of each stance.
 fn stance_points(
     lowest: &[Vec<(f64, f64, usize)>; 2],
     stances: &[Vec<(f64, f64)>; 2],
     fraction: (f64, f64),
-) -> Vec<(usize, f64, f64)> {
+) -> Vec<StancePoint> {
     let mut points = Vec::new();
+    let mut stance = 0;
     for (side_index, (stances, lowest)) in stances.iter().zip(lowest).enumerate() {
         for &(ic, to) in stances {
             let (from, until) = (ic + fraction.0 * (to - ic), ic + fraction.1 * (to - ic));
@@ -1313,9 +1343,15 @@ fn stance_points(
                     && x.is_finite()
                     && y.is_finite()
                 {
-                    points.push((2 * side_index + landmark, x, y));
+                    points.push(StancePoint {
+                        group: 2 * side_index + landmark,
+                        stance,
+                        x,
+                        y,
+                    });
                 }
             }
+            stance += 1;
         }
     }
     points
@@ -1323,7 +1359,7 @@ fn stance_points(
 
 /// Least-squares slope dy/dx through points with a separate offset per group (foot × landmark); `None` when the points span
 /// too little of the image to tell.
-fn belt_slope(points: &[(usize, f64, f64)], leg_px: f64) -> Option<f64> {
+fn belt_slope(points: &[StancePoint], leg_px: f64) -> Option<f64> {
     // Theil–Sen: the median of the slopes between pairs of points of the same group that are far enough apart
     // along the belt, robust to the pose model's occasional wild foot landmark.
     let min_dx = MIN_BELT_PAIR_SPAN_PER_LEG * leg_px;
@@ -1331,14 +1367,14 @@ fn belt_slope(points: &[(usize, f64, f64)], leg_px: f64) -> Option<f64> {
     let mut x_min = f64::INFINITY;
     let mut x_max = f64::NEG_INFINITY;
     for group in 0..4 {
-        let members: Vec<(f64, f64)> = points.iter().filter(|p| p.0 == group).map(|p| (p.1, p.2)).collect();
+        let members: Vec<&StancePoint> = points.iter().filter(|p| p.group == group).collect();
         for (k, a) in members.iter().enumerate() {
-            x_min = x_min.min(a.0);
-            x_max = x_max.max(a.0);
+            x_min = x_min.min(a.x);
+            x_max = x_max.max(a.x);
             for b in members.iter().skip(k + 1) {
-                let dx = b.0 - a.0;
+                let dx = b.x - a.x;
                 if dx.abs() >= min_dx {
-                    slopes.push((b.1 - a.1) / dx);
+                    slopes.push((b.y - a.y) / dx);
                 }
             }
         }
@@ -1348,6 +1384,44 @@ fn belt_slope(points: &[(usize, f64, f64)], leg_px: f64) -> Option<f64> {
     }
     median(&slopes)
 }
+
+/// How far the belt line's angle moves with the stances it is measured from, degrees: the jackknife standard error
+/// of [`belt_slope`]'s angle, leaving out one stance at a time (one group of every [`ROLL_JACKKNIFE_GROUPS`]th stance
+/// at a time where there are more, so that a long clip costs no more than that many fits). A camera that stands
+/// still sees every stance foot slide back along the same line, the belt; a camera that follows the runner and
+/// bobs, or loose foot landmarks, put each stance on a line of its own. (A camera that pans at a steady rate moves
+/// every stance along the same tilted line, and is not told apart.) `None` with fewer than
+/// [`MIN_CALIBRATION_STANCES`] stances.
+fn belt_roll_error_deg(points: &[StancePoint], leg_px: f64) -> Option<f64> {
+    let stances: Vec<usize> = points
+        .iter()
+        .map(|p| p.stance)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let groups = stances.len().min(ROLL_JACKKNIFE_GROUPS);
+    let group_of = |stance: usize| stances.binary_search(&stance).map_or(0, |rank| rank % groups.max(1));
+    let angles: Vec<f64> = (0..groups)
+        .filter_map(|left_out| {
+            let rest: Vec<StancePoint> = points
+                .iter()
+                .copied()
+                .filter(|p| group_of(p.stance) != left_out)
+                .collect();
+            belt_slope(&rest, leg_px).map(|slope| slope.atan().to_degrees())
+        })
+        .collect();
+    if angles.len() < MIN_CALIBRATION_STANCES {
+        return None;
+    }
+    let n = angles.len() as f64;
+    let mean = angles.iter().sum::<f64>() / n;
+    let squares: f64 = angles.iter().map(|angle| (angle - mean).powi(2)).sum();
+    Some(((n - 1.0) / n * squares).sqrt())
+}
+
+/// The belt line's jackknife leaves out at most this many groups of stances in turn.
+pub const ROLL_JACKKNIFE_GROUPS: usize = 10;
 
 /// Two stance points enter the belt fit as a pair only when this fraction of the leg length apart along it.
 pub const MIN_BELT_PAIR_SPAN_PER_LEG: f64 = 0.15;
@@ -1612,6 +1686,7 @@ fn detect_frontal_view(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents, NoEve
             camera_roll_deg: roll_rad.to_degrees(),
             roll_measured: slope.is_some(),
             point_count: pairs,
+            roll_error_deg: None,
         },
         contacts,
         rejected,
@@ -1929,6 +2004,45 @@ mod tests {
         assert_eq!(rear_belt_slope(&crossing), None);
         // Too few pairs.
         assert_eq!(rear_belt_slope(exact.get(..3).unwrap_or_default()), None);
+    }
+
+    /// Twelve stances, alternating feet, each foot's lowest point sliding back 150 px over 11 frames; stance `k`
+    /// slides along a line tilted by `tilt_deg(k)`, at its own height, with ±0.5 px of jitter.
+    fn stance_tracks(tilt_deg: impl Fn(usize) -> f64) -> Vec<StancePoint> {
+        let mut points = Vec::new();
+        for stance in 0..12 {
+            let slope = tilt_deg(stance).to_radians().tan();
+            for f in 0..11 {
+                let x = 400.0 - 15.0 * f as f64;
+                let jitter = if (stance + f) % 2 == 0 { 0.5 } else { -0.5 };
+                points.push(StancePoint {
+                    group: 2 * (stance % 2),
+                    stance,
+                    x,
+                    y: 600.0 + 3.0 * stance as f64 + slope * x + jitter,
+                });
+            }
+        }
+        points
+    }
+
+    #[test]
+    fn a_still_cameras_stance_feet_agree_on_the_belt_line_and_a_following_cameras_do_not() {
+        let leg_px = 300.0;
+        // A camera on a tripod rolled by 3°: every stance foot slides along the belt.
+        let still = stance_tracks(|_| 3.0);
+        let roll = belt_slope(&still, leg_px).expect("a belt line").atan().to_degrees();
+        assert!((roll - 3.0).abs() < 0.1, "{roll}");
+        let error = belt_roll_error_deg(&still, leg_px).expect("enough stances");
+        assert!(error < 0.1, "{error}");
+        // A camera that follows the runner: each stance's track is the camera's path, tilted anew each time
+        // (-5° to +11° around the same 3°).
+        let following = stance_tracks(|stance| 3.0 + 8.0 * (stance as f64 * 1.3).sin());
+        let error = belt_roll_error_deg(&following, leg_px).expect("enough stances");
+        assert!(error > MAX_UPRIGHT_ROLL_ERROR_DEG, "{error}");
+        // Too few stances to tell.
+        let two: Vec<StancePoint> = still.iter().copied().filter(|p| p.stance < 2).collect();
+        assert_eq!(belt_roll_error_deg(&two, leg_px), None);
     }
 
     #[test]

@@ -77,6 +77,12 @@ pub struct RunningPart {
     /// measured against the clip's belt line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub camera_roll_deg: Option<f64>,
+    /// How far that roll moves with the stances it is measured from, degrees (jackknife standard error); absent
+    /// with too few stances. Above [`events::MAX_UPRIGHT_ROLL_ERROR_DEG`] the stance feet do not slide along one
+    /// line (a camera that moves, or loose foot landmarks), and the angles from the vertical are measured against
+    /// the picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_roll_error_deg: Option<f64>,
 }
 
 /// A stretch the analysis left out, and why.
@@ -134,6 +140,29 @@ impl ClipParts {
         BeltFrames { clip, parts }
     }
 
+    /// The largest [`RunningPart::camera_roll_error_deg`] of the measured parts that is above
+    /// [`events::MAX_UPRIGHT_ROLL_ERROR_DEG`]: where the stance feet of a measured part do not slide along one line,
+    /// that part's belt line is no level, nor is the clip's. `None` where every measured part's line holds.
+    pub fn unsteady_belt_line_deg(&self) -> Option<f64> {
+        self.parts
+            .iter()
+            .filter(|part| part.measured && part.camera_roll_deg.is_some())
+            .filter_map(|part| part.camera_roll_error_deg)
+            .filter(|&error| error > events::MAX_UPRIGHT_ROLL_ERROR_DEG)
+            .max_by(f64::total_cmp)
+    }
+
+    /// The frames the angles from the vertical (trunk, thigh, shank) are measured in: the belt frames
+    /// ([`ClipParts::belt_frames`]) where the stance feet slide along one line, otherwise the picture itself (a
+    /// level camera) for the whole clip, in the direction of travel of `clip`.
+    pub fn upright_frames(&self, fps: f64, clip: BeltFrame) -> BeltFrames {
+        if self.unsteady_belt_line_deg().is_some() {
+            BeltFrames::single(BeltFrame::level(clip.forward_sign))
+        } else {
+            self.belt_frames(fps, clip)
+        }
+    }
+
     /// Whether time `t_s` lies in a measured part.
     pub fn is_measured(&self, t_s: f64) -> bool {
         self.parts
@@ -187,6 +216,7 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
                 step_count: *steps,
                 measured: false,
                 camera_roll_deg: None,
+                camera_roll_error_deg: None,
             })
         })
         .collect();
@@ -602,6 +632,45 @@ mod tests {
     }
 
     #[test]
+    fn the_angles_from_the_vertical_leave_a_belt_line_the_stance_feet_do_not_agree_on() {
+        let part = |start_s: f64, measured: bool, roll_deg: f64, error_deg: f64| RunningPart {
+            start_s,
+            end_s: start_s + 2.0,
+            cadence_steps_per_min: 170.0,
+            step_count: 8,
+            measured,
+            camera_roll_deg: Some(roll_deg),
+            camera_roll_error_deg: Some(error_deg),
+        };
+        let clip = BeltFrame {
+            roll_rad: 4f64.to_radians(),
+            forward_sign: -1.0,
+        };
+        let fps = 30.0;
+        let roll_at = |parts: &ClipParts, f: usize| parts.upright_frames(fps, clip).at(f).roll_rad.to_degrees();
+        // Every measured part's stance feet agree: the angles from the vertical use each part's belt line.
+        let steady = ClipParts {
+            parts: vec![part(0.0, true, 4.0, 0.3), part(3.0, false, -9.0, 5.0)],
+            skipped: Vec::new(),
+        };
+        assert_eq!(steady.unsteady_belt_line_deg(), None);
+        assert!((roll_at(&steady, 30) - 4.0).abs() < 1e-9);
+        assert!((roll_at(&steady, 120) + 9.0).abs() < 1e-9);
+        // A measured part's do not: the picture's vertical everywhere, facing the same way.
+        let unsteady = ClipParts {
+            parts: vec![part(0.0, true, 4.0, 0.3), part(3.0, true, -9.0, 2.5)],
+            skipped: Vec::new(),
+        };
+        assert_eq!(unsteady.unsteady_belt_line_deg(), Some(2.5));
+        for f in [30, 120, 200] {
+            assert_eq!(roll_at(&unsteady, f), 0.0);
+        }
+        assert_eq!(unsteady.upright_frames(fps, clip).clip.forward_sign, -1.0);
+        // The belt frames themselves, for the foot angle and overstride, stay each part's belt line.
+        assert!((unsteady.belt_frames(fps, clip).at(120).roll_rad.to_degrees() + 9.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn a_span_left_out_starts_where_the_part_before_it_ends() {
         let part = |start_s: f64, end_s: f64| RunningPart {
             start_s,
@@ -610,6 +679,7 @@ mod tests {
             step_count: 8,
             measured: true,
             camera_roll_deg: None,
+            camera_roll_error_deg: None,
         };
         let span = |start_s: f64, end_s: f64| SkippedSpan {
             start_s,

@@ -127,3 +127,30 @@ fn a_front_view_of_walking_gives_no_running_metrics() {
             .is_some_and(|m| m.both.is_none())
     );
 }
+
+#[test]
+fn a_camera_that_follows_the_runner_is_not_taken_for_the_level() {
+    // The grass clip's camera follows the runner: its stance feet's tracks are the camera's path, 4-11° off the
+    // horizon (docs/metrics.md, *A moving camera's belt line is not the level*). Against that line the measured
+    // take's trunk lean read 17.4°, past the 15° flag; against the picture's vertical it reads about 7°, and the
+    // horizon in that take tilts by about 2°. The gym clip's camera stands on a tripod: its belt line holds.
+    let Some(grass) = reference("overground_side_grass_pace_overlay", "tasks_video_full") else {
+        return;
+    };
+    assert!(grass.has_warning(WarningKind::BeltLineUnsteady), "{:?}", grass.warnings);
+    let lean = both_mean(&grass, MetricId::TrunkLeanMidstanceDeg);
+    assert!((3.0..12.0).contains(&lean), "trunk lean at midstance {lean:.1}");
+    assert!(
+        grass
+            .flags
+            .iter()
+            .all(|flag| flag.metric != MetricId::TrunkLeanMidstanceDeg),
+        "{:?}",
+        grass.flags
+    );
+    let Some(gym) = reference("treadmill_side_gym_portrait60", "tasks_video_full") else {
+        return;
+    };
+    assert!(!gym.has_warning(WarningKind::BeltLineUnsteady), "{:?}", gym.warnings);
+    assert!(gym.camera_roll_measured);
+}

@@ -2,7 +2,8 @@
 //! from the filtered tracks, then sampled at (sub-frame) event times by every metric family.
 //!
 //! Angle conventions (all degrees, in the belt-aligned frame of [`crate::track::BeltFrame`], `u` forward along
-//! the direction of travel, `v` up):
+//! the direction of travel, `v` up; the angles from the vertical are measured in the picture's own frame instead
+//! where the stance feet do not agree on the belt line, [`crate::parts::ClipParts::upright_frames`]):
 //! - segment angle from vertical: `atan2(Δu, −Δv)` of the segment pointing down the limb (hip → knee for the
 //!   thigh, knee → ankle for the shank), positive when the distal end is ahead; the trunk uses hip midpoint →
 //!   shoulder midpoint and `atan2(Δu, Δv)`, positive = forward lean;
@@ -96,32 +97,44 @@ fn angle_from_vertical_down(upper: (f64, f64), lower: (f64, f64)) -> f64 {
 impl Kinematics {
     /// Computes every series from the filtered tracks in `frame`.
     pub fn new(tracks: &Tracks, frame: &BeltFrame) -> Kinematics {
-        Kinematics::in_frames(tracks, &BeltFrames::single(*frame))
+        let frames = BeltFrames::single(*frame);
+        Kinematics::in_frames(tracks, &frames, &frames)
     }
 
     /// Computes every series from the filtered tracks, each frame in its own belt frame (a clip joined from takes
-    /// filmed at different camera rolls: [`crate::parts::ClipParts::belt_frames`]). The frontal-plane series, for
-    /// rear and front views (which are not split into parts), are in the clip's frame.
-    pub fn in_frames(tracks: &Tracks, frames: &BeltFrames) -> Kinematics {
+    /// filmed at different camera rolls: [`crate::parts::ClipParts::belt_frames`]). The angles from the vertical
+    /// (trunk, thigh, shank, and so knee flexion) are measured in `upright` instead, which is `frames` except where
+    /// the belt line is not the level ([`crate::parts::ClipParts::upright_frames`]); the sole angle, the heel ahead
+    /// of the hips and the pelvis height stay against the belt, the ground the foot stands on. The frontal-plane
+    /// series, for rear and front views (which are not split into parts), are in the clip's frame.
+    pub fn in_frames(tracks: &Tracks, frames: &BeltFrames, upright: &BeltFrames) -> Kinematics {
         let count = tracks.frame_count();
         let point = |track: &LandmarkTrack, f: usize| frames.at(f).point(track, f);
+        let upright_point = |track: &LandmarkTrack, f: usize| upright.at(f).point(track, f);
         let smooth = |id: LandmarkId| tracks.smooth(id);
         // Filled by pushing one value per frame, so every series has exactly `count` entries.
         let mut trunk_lean_deg = Vec::with_capacity(count);
         let mut pelvis_up_px = Vec::with_capacity(count);
         let mut pelvic_obliquity_deg = Vec::with_capacity(count);
         let mut hip_mid_u = Vec::with_capacity(count);
+        let midpoint = |a: (f64, f64), b: (f64, f64)| (0.5 * (a.0 + b.0), 0.5 * (a.1 + b.1));
         for f in 0..count {
             let left_hip = point(smooth(LandmarkId::LeftHip), f);
             let right_hip = point(smooth(LandmarkId::RightHip), f);
-            let left_shoulder = point(smooth(LandmarkId::LeftShoulder), f);
-            let right_shoulder = point(smooth(LandmarkId::RightShoulder), f);
-            let hip = (0.5 * (left_hip.0 + right_hip.0), 0.5 * (left_hip.1 + right_hip.1));
-            let shoulder = (
-                0.5 * (left_shoulder.0 + right_shoulder.0),
-                0.5 * (left_shoulder.1 + right_shoulder.1),
+            let hip = midpoint(left_hip, right_hip);
+            let upright_hip = midpoint(
+                upright_point(smooth(LandmarkId::LeftHip), f),
+                upright_point(smooth(LandmarkId::RightHip), f),
             );
-            trunk_lean_deg.push((shoulder.0 - hip.0).atan2(shoulder.1 - hip.1).to_degrees());
+            let shoulder = midpoint(
+                upright_point(smooth(LandmarkId::LeftShoulder), f),
+                upright_point(smooth(LandmarkId::RightShoulder), f),
+            );
+            trunk_lean_deg.push(
+                (shoulder.0 - upright_hip.0)
+                    .atan2(shoulder.1 - upright_hip.1)
+                    .to_degrees(),
+            );
             pelvis_up_px.push(hip.1);
             hip_mid_u.push(hip.0);
             // Frontal views: `u` runs across the image; the sign of the width does not matter.
@@ -142,9 +155,9 @@ impl Kinematics {
             };
             let (sole_heel, sole_toe) = sole_tracks(tracks, &ids);
             for (f, &hip_u) in hip_mid_u.iter().enumerate() {
-                let hip = point(smooth(ids.hip), f);
-                let knee = point(smooth(ids.knee), f);
-                let ankle = point(smooth(ids.ankle), f);
+                let hip = upright_point(smooth(ids.hip), f);
+                let knee = upright_point(smooth(ids.knee), f);
+                let ankle = upright_point(smooth(ids.ankle), f);
                 let heel = point(&sole_heel, f);
                 let toe = point(&sole_toe, f);
                 let thigh = angle_from_vertical_down(hip, knee);

@@ -385,7 +385,9 @@ impl<'a> Annotator<'a> {
     }
 
     fn draw_side_angles(&self, image: &mut Mat, frame: usize, active: Option<Side>) -> opencv::Result<()> {
-        let up = belt_up_in_image(self.evidence.belt.at(frame));
+        // The trunk, thigh and shank are drawn against the vertical they are measured from, the foot against the
+        // belt line.
+        let up = belt_up_in_image(self.evidence.upright.at(frame));
         let down = (-up.0, -up.1);
         let forward = belt_forward_in_image(self.evidence.belt.at(frame));
         let kinematics = &self.evidence.kinematics;

@@ -27,6 +27,9 @@ pub struct Evidence {
     pub kinematics: Kinematics,
     /// The belt frames the angles are measured in (one per running part with its own camera roll).
     pub belt: BeltFrames,
+    /// The frames the angles from the vertical (trunk, thigh, shank) are measured in: `belt`, or the picture where
+    /// the stance feet do not agree on the belt line ([`crate::parts::ClipParts::upright_frames`]).
+    pub upright: BeltFrames,
     /// The view the metrics were computed for.
     pub view: View,
     /// Frame rate, frames per second (event times × this = frame positions).
@@ -47,13 +50,15 @@ impl Evidence {
             roll_rad: analysis.camera_roll_deg.unwrap_or(0.0).to_radians(),
             forward_sign,
         };
+        let upright = analysis.running_parts.upright_frames(tracks.fps, belt);
         let belt = analysis.running_parts.belt_frames(tracks.fps, belt);
-        let kinematics = Kinematics::in_frames(&tracks, &belt);
+        let kinematics = Kinematics::in_frames(&tracks, &belt, &upright);
         let fps = tracks.fps;
         Evidence {
             tracks,
             kinematics,
             belt,
+            upright,
             view,
             fps,
         }

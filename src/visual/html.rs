@@ -930,12 +930,19 @@ fn quality_section(out: &mut String, prefix: &str, page: &ReportPage, evidence: 
                 .map_or("–".into(), |r| format!("{r:.2}"))
         ),
     );
+    let roll = match analysis.camera_roll_deg {
+        Some(roll) if analysis.camera_roll_measured => format!("{roll:.1} deg, measured from the stance feet"),
+        Some(roll) => format!("{roll:.1} deg, assumed (not measured)"),
+        None => "not measured".into(),
+    };
     row(
         "Camera roll",
-        match analysis.camera_roll_deg {
-            Some(roll) if analysis.camera_roll_measured => format!("{roll:.1} deg, measured from the stance feet"),
-            Some(roll) => format!("{roll:.1} deg, assumed (not measured)"),
-            None => "not measured".into(),
+        match analysis.running_parts.unsteady_belt_line_deg() {
+            Some(error) => format!(
+                "{roll}; the stance feet's line moves by ±{error:.1} deg from step to step, so trunk, thigh and shank \
+                 angles are measured against the picture's vertical"
+            ),
+            None => roll,
         },
     );
     row(
