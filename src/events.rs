@@ -1400,7 +1400,8 @@ fn belt_roll_error_deg(points: &[StancePoint], leg_px: f64) -> Option<f64> {
         .into_iter()
         .collect();
     let groups = stances.len().min(ROLL_JACKKNIFE_GROUPS);
-    let group_of = |stance: usize| stances.binary_search(&stance).map_or(0, |rank| rank % groups.max(1));
+    // Every stance point's stance is in `stances`, and `group_of` is only called when there is a group.
+    let group_of = |stance: usize| stances.binary_search(&stance).map_or(0, |rank| rank % groups);
     let angles: Vec<f64> = (0..groups)
         .filter_map(|left_out| {
             let rest: Vec<StancePoint> = points

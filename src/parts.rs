@@ -140,13 +140,14 @@ impl ClipParts {
         BeltFrames { clip, parts }
     }
 
-    /// The largest [`RunningPart::camera_roll_error_deg`] of the measured parts that is above
-    /// [`events::MAX_UPRIGHT_ROLL_ERROR_DEG`]: where the stance feet of a measured part do not slide along one line,
-    /// that part's belt line is no level, nor is the clip's. `None` where every measured part's line holds.
+    /// The largest [`RunningPart::camera_roll_error_deg`] (set only where the part's roll was measured) of the
+    /// measured parts that is above [`events::MAX_UPRIGHT_ROLL_ERROR_DEG`]: where the stance feet of a measured part
+    /// do not slide along one line, that part's belt line is no level, nor is the clip's. `None` where every
+    /// measured part's line holds.
     pub fn unsteady_belt_line_deg(&self) -> Option<f64> {
         self.parts
             .iter()
-            .filter(|part| part.measured && part.camera_roll_deg.is_some())
+            .filter(|part| part.measured)
             .filter_map(|part| part.camera_roll_error_deg)
             .filter(|&error| error > events::MAX_UPRIGHT_ROLL_ERROR_DEG)
             .max_by(f64::total_cmp)
