@@ -27,6 +27,10 @@ struct LabelledClip {
     /// Analyse the footage at half its width and height, compressed harder (CRF 28): a phone clip sent on by a
     /// messaging app.
     half_size: bool,
+    /// Analyse the footage mirrored left to right: the same runner facing the other way, with the labels' feet
+    /// swapped (the near foot keeps its frames, and the pose model names it after the side it now shows). The
+    /// pose model does not see a mirrored picture as a mirrored pose, so this is new footage to it.
+    mirrored: bool,
     /// Least share of labelled ICs within ±1 frame.
     min_ic_within_one: f64,
     /// Least share of labelled TOs within ±1 frame.
@@ -46,6 +50,7 @@ const GYM: LabelledClip = LabelledClip {
     name: "treadmill_side_gym_portrait60",
     decimate: None,
     half_size: false,
+    mirrored: false,
     min_ic_within_one: 0.9,
     min_to_within_one: 0.9,
     max_bias_frames: 0.5,
@@ -54,12 +59,24 @@ const GYM: LabelledClip = LabelledClip {
     min_strike_agreement: 0.9,
 };
 
+/// The floors of the grass clip.
+const GRASS: LabelledClip = LabelledClip {
+    name: "overground_side_grass_pace_overlay",
+    min_ic_within_one: 0.85,
+    min_to_within_one: 0.8,
+    max_contact_difference_ms: 25.0,
+    min_found: 0.8,
+    min_strike_agreement: 0.2,
+    ..GYM
+};
+
 /// No floors on events or angles: for a clip with too little running to measure, whose stances are left out with
 /// a reason (as in every clip, at most a tenth of them may be missed).
 const NOTHING_TO_MEASURE: LabelledClip = LabelledClip {
     name: "",
     decimate: None,
     half_size: false,
+    mirrored: false,
     min_ic_within_one: 0.0,
     min_to_within_one: 0.0,
     max_bias_frames: 10.0,
@@ -71,7 +88,7 @@ const NOTHING_TO_MEASURE: LabelledClip = LabelledClip {
 /// Every labelled clip. The floors are what the detector reaches today, rounded down: the closing note of issue
 /// 10 gives the measured values, and where they fall short of the issue's goal (90 % within ±1 frame, bias
 /// within ±0.5 frame, contact time within a frame) and why.
-const CLIPS: [LabelledClip; 11] = [
+const CLIPS: [LabelledClip; 14] = [
     GYM,
     // The same footage at 30 fps (even and odd frames): the frame rate of most phone clips.
     LabelledClip {
@@ -98,15 +115,34 @@ const CLIPS: [LabelledClip; 11] = [
         min_strike_agreement: 0.5,
         ..GYM
     },
-    // Five takes joined by cuts, one pace each: every take's steps are found, the summary measures one pace.
+    // The same footage mirrored, at 60 and 30 fps: the runner faces image-left. The ICs hold; the toe-offs fall
+    // far short of the goal, and the floors are what the detector reaches today: in the mirrored picture the pose
+    // model's toe lifts 2-4 frames before the shoe leaves the belt, so contacts read up to 60 ms short. See
+    // docs/metrics.md, *Accuracy*.
     LabelledClip {
-        name: "overground_side_grass_pace_overlay",
-        min_ic_within_one: 0.85,
-        min_to_within_one: 0.8,
-        max_contact_difference_ms: 25.0,
-        min_found: 0.8,
-        min_strike_agreement: 0.2,
+        mirrored: true,
+        min_to_within_one: 0.0,
+        max_bias_frames: 3.6,
+        max_contact_difference_ms: 75.0,
         ..GYM
+    },
+    LabelledClip {
+        decimate: Some((2, 0)),
+        mirrored: true,
+        min_to_within_one: 0.3,
+        max_bias_frames: 1.6,
+        max_contact_difference_ms: 75.0,
+        min_strike_agreement: 0.45,
+        ..GYM
+    },
+    // Five takes joined by cuts, one pace each: every take's steps are found, the summary measures one pace.
+    GRASS,
+    // The same mirrored: the runner runs to image-left.
+    LabelledClip {
+        mirrored: true,
+        min_ic_within_one: 0.8,
+        min_to_within_one: 0.75,
+        ..GRASS
     },
     // Front three-quarter view at 25 fps converted from 30 (uneven frame times), a small runner: short of the
     // goal, see the closing note.
@@ -208,14 +244,18 @@ fn read_labels(path: &Path) -> Vec<Stance> {
         .collect()
 }
 
-/// The clip to analyse: the fixture itself, or a decimated copy of it in `dir`.
+/// The clip to analyse: the fixture itself, or a copy of it in `dir` (decimated, smaller or mirrored).
 fn clip_to_analyse(videos: &Path, clip: &LabelledClip, dir: &Path) -> PathBuf {
     let source = videos.join(format!("{}.mp4", clip.name));
-    if clip.decimate.is_none() && !clip.half_size {
+    if clip.decimate.is_none() && !clip.half_size && !clip.mirrored {
         return source;
     }
     let mut filters = Vec::new();
     let mut name = clip.name.to_owned();
+    if clip.mirrored {
+        filters.push("hflip".to_owned());
+        name.push_str("_mirrored");
+    }
     if let Some((every, phase)) = clip.decimate {
         filters.push(format!("select='eq(mod(n\\,{every})\\,{phase})',setpts=N/(30*TB)"));
         name.push_str(&format!("_every{every}_from{phase}"));
@@ -517,7 +557,16 @@ fn events_match_the_hand_labels_on_real_clips() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut failures = Vec::new();
     for clip in &CLIPS {
-        let labels = read_labels(&labels_dir.join(format!("{}.events.csv", clip.name)));
+        let mut labels = read_labels(&labels_dir.join(format!("{}.events.csv", clip.name)));
+        if clip.mirrored {
+            for stance in &mut labels {
+                stance.side = match stance.side.as_str() {
+                    "left" => "right".to_owned(),
+                    "right" => "left".to_owned(),
+                    other => other.to_owned(),
+                };
+            }
+        }
         let input = clip_to_analyse(&videos, clip, dir.path());
         let out = dir.path().join("out");
         let output = Command::new(env!("CARGO_BIN_EXE_runform"))
@@ -542,6 +591,9 @@ fn events_match_the_hand_labels_on_real_clips() {
         };
         if clip.half_size {
             title.push_str(" at half size, CRF 28");
+        }
+        if clip.mirrored {
+            title.push_str(" mirrored (facing left)");
         }
         print_table(&title, &score);
         let mut check = |ok: bool, what: String| {
