@@ -1099,13 +1099,34 @@ fn tentative_words(n: usize, min_steps: usize) -> String {
 /// standard errors.
 pub const FLAG_CONFIDENCE_Z: f64 = 1.645;
 
+/// How far the level that angles from the vertical are measured against can be from the true level, degrees: the
+/// largest error measured against a level in the picture. On the gym treadmill clip the stance feet's belt line is
+/// 1.45° from the treadmill rail's line, and 3.1° on the same footage mirrored; on the grass clip, whose angles are
+/// taken against the picture's vertical, the horizon tilts by 0-3° (docs/metrics.md, *Accuracy*). Every step of a
+/// clip shares this error, so it does not shrink with the number of steps.
+pub const LEVEL_ERROR_DEG: f64 = 3.1;
+
 /// How far past its limit a mean must be before it is flagged: its standard error's one-sided 95 % share (a mean
 /// of few, scattered steps past the limit by less is as likely inside it), plus, for times from the gait events,
-/// one frame (they are good to about a frame against the hand labels, `tests/labels.rs`). So a number within its
-/// uncertainty of the limit is not called abnormal.
+/// one frame (they are good to about a frame against the hand labels, `tests/labels.rs`), and for angles from the
+/// vertical, [`LEVEL_ERROR_DEG`]. So a number within its uncertainty of the limit is not called abnormal.
 fn flag_margin(metric: MetricId, stats: &metrics::Stats, frame_interval_ms: f64) -> f64 {
     let timing = if is_event_time(metric) { frame_interval_ms } else { 0.0 };
-    timing + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
+    let level = if is_angle_from_vertical(metric) {
+        LEVEL_ERROR_DEG
+    } else {
+        0.0
+    };
+    timing + level + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
+}
+
+/// Whether `metric` is a flagged side-view angle measured from the vertical (trunk, thigh or shank against the belt
+/// line's upright or the picture's vertical), so that the level's own error enters it whole.
+pub fn is_angle_from_vertical(metric: MetricId) -> bool {
+    matches!(
+        metric,
+        MetricId::TrunkLeanMidstanceDeg | MetricId::TibiaAngleIcDeg | MetricId::HipExtensionPeakDeg
+    )
 }
 
 /// The standard error of the difference between two sides' means.
@@ -1290,6 +1311,27 @@ mod tests {
         };
         assert_eq!(asymmetry_flags(30.0), 0);
         assert_eq!(asymmetry_flags(5.0), 1);
+        // An angle from the vertical also needs the level's error: a tibia angle of 12.3° over 17 steps spread by
+        // 2° (the gym clip) is past the 10° limit by less than 0.8° + 3.1°; at 14.5° it is flagged.
+        let tibia = |mean: f64| {
+            MetricSummary::of_stats(
+                MetricId::TibiaAngleIcDeg,
+                metrics::Stats {
+                    sd: 2.0,
+                    ..stats(mean, 9)
+                },
+                metrics::Stats {
+                    sd: 2.0,
+                    ..stats(mean, 8)
+                },
+                metrics::Stats {
+                    sd: 2.0,
+                    ..stats(mean, 17)
+                },
+            )
+        };
+        assert!(flags(&[tibia(12.3)], &thresholds, None, 1000.0 / 60.0).is_empty());
+        assert_eq!(flags(&[tibia(14.5)], &thresholds, None, 1000.0 / 60.0).len(), 1);
     }
 
     #[test]

@@ -416,7 +416,21 @@ fn summary_section(
     if flags.is_empty() && metrics.iter().any(|m| m.walking && m.summary.both.is_some()) {
         out.push_str("<p>No flag is raised on walking: the reference ranges are running's.</p>");
     } else if flags.is_empty() {
-        out.push_str("<p>No value is outside its reference range.</p>");
+        let near: Vec<&str> = metrics
+            .iter()
+            .filter(|m| past_its_limit(m, thresholds))
+            .map(|m| metric_name(m.summary.metric))
+            .collect();
+        if near.is_empty() {
+            out.push_str("<p>No value is outside its reference range.</p>");
+        } else {
+            let _ = write!(
+                out,
+                "<p>No value is outside its reference range by more than its uncertainty. Past the limit by less, \
+                 and not flagged (amber below): {}.</p>",
+                escape(&near.join(", "))
+            );
+        }
     } else {
         out.push_str("<h3>What stands out</h3><ul class=\"flags\">");
         for flag in flags {
@@ -474,6 +488,20 @@ fn summary_section(
     out.push_str("</section>");
 }
 
+/// Whether a metric's mean (of both sides or of one) is past the limit of its reference range at all, flagged or
+/// not. Walking has no running range.
+fn past_its_limit(card_metric: &CardMetric, thresholds: &Thresholds) -> bool {
+    let summary = card_metric.summary;
+    reference_range(thresholds, summary.metric)
+        .filter(|_| !card_metric.walking)
+        .is_some_and(|range| {
+            [summary.both.as_ref(), summary.left.as_ref(), summary.right.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|stats| crate::analysis::outside_by(range, stats.mean, 0.0).is_some())
+        })
+}
+
 fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds: &Thresholds) {
     let (summary, from) = (card_metric.summary, card_metric.from.as_deref());
     let Some(both) = &summary.both else {
@@ -483,13 +511,7 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
     let flags: Vec<_> = flags.iter().filter(|f| f.metric == metric).collect();
     let range = reference_range(thresholds, metric).filter(|_| !card_metric.walking);
     // A mean past its limit by less than its uncertainty raises no flag (`analysis::flag_margin`): say so.
-    let near_limit = flags.is_empty()
-        && range.is_some_and(|range| {
-            [Some(both), summary.left.as_ref(), summary.right.as_ref()]
-                .into_iter()
-                .flatten()
-                .any(|stats| crate::analysis::outside_by(range, stats.mean, 0.0).is_some())
-        });
+    let near_limit = flags.is_empty() && past_its_limit(card_metric, thresholds);
     let class = if !flags.is_empty() {
         "card flagged"
     } else if range.is_none() {
@@ -557,12 +579,17 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
     }
     if flags.is_empty() {
         if near_limit {
-            let timed = crate::analysis::is_event_time(metric);
+            let also = if crate::analysis::is_event_time(metric) {
+                ", and a frame"
+            } else if crate::analysis::is_angle_from_vertical(metric) {
+                ", and the level's error"
+            } else {
+                ""
+            };
             let _ = write!(
                 out,
-                "<div class=\"verdict near\">Past the limit by less than its uncertainty (the steps' spread{}): \
-                 not flagged</div>",
-                if timed { ", and a frame" } else { "" }
+                "<div class=\"verdict near\">Past the limit by less than its uncertainty (the steps' spread{also}): \
+                 not flagged</div>"
             );
         } else if range.is_some() {
             out.push_str("<div class=\"verdict ok\">Within the reference range</div>");
@@ -1105,6 +1132,26 @@ mod tests {
             inside.contains("Within the reference range") && !inside.contains("card near"),
             "{inside}"
         );
+        // The summary above the cards does not say that no value is outside its range when one is, unflagged.
+        let summary_of = |mean: f64| {
+            let summary = summary(mean);
+            let card_metric = CardMetric {
+                summary: &summary,
+                from: None,
+                walking: false,
+                note: None,
+            };
+            let mut out = String::new();
+            summary_section(&mut out, &[card_metric], &[], &[], &Thresholds::default());
+            out
+        };
+        let near = summary_of(30.9);
+        assert!(
+            near.contains("by more than its uncertainty")
+                && near.contains(metric_name(MetricId::OverstridePctLegLength)),
+            "{near}"
+        );
+        assert!(summary_of(28.0).contains("No value is outside its reference range.</p>"));
     }
 
     #[test]
