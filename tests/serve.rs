@@ -349,11 +349,21 @@ fn a_session_cookie_stops_working_after_logout_and_logins_slow_down_after_failur
         .expect("seconds");
     assert!((1..=2).contains(&wait_s), "{wait_s}");
     std::thread::sleep(Duration::from_secs(wait_s + 1));
-    assert_eq!(
-        try_login(PASSWORD).status(),
-        303,
-        "after the wait the right password works"
-    );
+    let plain = try_login(PASSWORD);
+    assert_eq!(plain.status(), 303, "after the wait the right password works");
+    let cookie_of =
+        |response: &reqwest::blocking::Response| response.headers()["set-cookie"].to_str().expect("text").to_owned();
+    // Over plain HTTP the cookie cannot be Secure (the browser would drop it); behind a TLS reverse proxy that says
+    // so, it is.
+    assert!(!cookie_of(&plain).contains("Secure"), "{}", cookie_of(&plain));
+    let proxied = client
+        .post(format!("{}/login", server.base))
+        .header("x-forwarded-proto", "https")
+        .form(&[("name", "other"), ("password", PASSWORD)])
+        .send()
+        .expect("login");
+    assert_eq!(proxied.status(), 303);
+    assert!(cookie_of(&proxied).contains("; Secure;"), "{}", cookie_of(&proxied));
 }
 
 #[test]

@@ -3,8 +3,9 @@
 //!
 //! Tokens are 32 random bytes from the operating system's generator (hex); the database keeps their SHA-256, so
 //! a copy of the database logs nobody in. A login session's cookie is HttpOnly (no script reads it), SameSite
-//! Strict (no other site's page sends it) and expires after [`SESSION_LIFETIME`]; each login session has its own
-//! CSRF token that every form and state-changing request must carry.
+//! Strict (no other site's page sends it), Secure when the browser came through a TLS reverse proxy
+//! ([`behind_https`]), and expires after [`SESSION_LIFETIME`]; each login session has its own CSRF token that every
+//! form and state-changing request must carry.
 
 use std::time::Duration;
 
@@ -98,17 +99,39 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
+/// Whether the browser reached the server over HTTPS: through a TLS reverse proxy that says so in
+/// `X-Forwarded-Proto` (runform itself serves plain HTTP). A client that sends the header itself only makes its own
+/// cookie HTTPS-only.
+pub fn behind_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+/// The cookie attributes every session cookie carries, with `Secure` (sent back over HTTPS only) when the browser
+/// came over HTTPS: a browser drops a `Secure` cookie set over plain HTTP, so it cannot be there by default.
+fn cookie_attributes(secure: bool) -> &'static str {
+    if secure {
+        "HttpOnly; Secure; SameSite=Strict; Path=/"
+    } else {
+        "HttpOnly; SameSite=Strict; Path=/"
+    }
+}
+
 /// The `Set-Cookie` value that starts a session.
-pub fn session_cookie(token: &str) -> String {
+pub fn session_cookie(token: &str, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{SESSION_COOKIE}={token}; {}; Max-Age={}",
+        cookie_attributes(secure),
         SESSION_LIFETIME.as_secs()
     )
 }
 
 /// The `Set-Cookie` value that ends one.
-pub fn cleared_cookie() -> String {
-    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+pub fn cleared_cookie(secure: bool) -> String {
+    format!("{SESSION_COOKIE}=; {}; Max-Age=0", cookie_attributes(secure))
 }
 
 /// How long an account must wait before its next login attempt, after `failures` failed ones within the window
@@ -154,8 +177,22 @@ mod tests {
             "theme=dark; runform_session=abc123; x=y".parse().expect("header"),
         );
         assert_eq!(session_token(&headers).as_deref(), Some("abc123"));
-        let cookie = session_cookie("abc");
+        let cookie = session_cookie("abc", false);
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Max-Age="));
+        assert!(!cookie.contains("Secure"));
+    }
+
+    #[test]
+    fn behind_a_tls_proxy_the_cookie_is_secure() {
+        let mut headers = HeaderMap::new();
+        assert!(!behind_https(&headers));
+        headers.insert("x-forwarded-proto", "http".parse().expect("header"));
+        assert!(!behind_https(&headers));
+        headers.insert("x-forwarded-proto", "HTTPS, http".parse().expect("header"));
+        assert!(behind_https(&headers));
+        assert!(session_cookie("abc", true).contains("; Secure;"));
+        assert!(cleared_cookie(true).contains("; Secure;"));
+        assert!(!cleared_cookie(false).contains("Secure"));
     }
 
     #[test]

@@ -257,7 +257,11 @@ struct LoginForm {
     next: String,
 }
 
-async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginForm>) -> Result<Response, PageError> {
+async fn login(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
     let name = form.name.trim().to_owned();
     let refuse = |status: StatusCode, message: String, retry_after: Option<i64>| -> Result<Response, PageError> {
         let page = render(
@@ -314,7 +318,7 @@ async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginForm>) 
     )?;
     let _ = state.store.audit(&user.name, "login", None, None, "");
     let mut response = Redirect::to(safe_next(&form.next)).into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(&token)) {
+    if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(&token, auth::behind_https(&headers))) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
@@ -323,13 +327,14 @@ async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginForm>) 
 async fn logout(
     State(state): State<Arc<AppState>>,
     user: PageUser,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     user.check_csrf(&form)?;
     state.store.delete_login_session(&user.token_sha256)?;
     audit(&state, &user, "logout", None, None, "");
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&auth::cleared_cookie()) {
+    if let Ok(cookie) = HeaderValue::from_str(&auth::cleared_cookie(auth::behind_https(&headers))) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
