@@ -257,7 +257,7 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
                 start_s: cursor,
                 end_s: *start,
                 reason: "no steady running: the feet do not swing in a running rhythm (standing, walking, \
-                         getting on or off, or the runner is out of view)"
+                         getting on or off, slow motion, or the runner is out of view)"
                     .into(),
             });
         }
