@@ -159,6 +159,7 @@ fn fill(data: &Path) {
                 flags: vec!["a flag in plain words".to_owned()],
                 warnings: Vec::new(),
                 steps: 20,
+                ..Headline::default()
             };
             store
                 .report_ready(job, &serde_json::to_string(&headline).expect("json"))

@@ -388,12 +388,17 @@ impl Analysis {
         self.metrics.iter().find(|summary| summary.metric == metric)
     }
 
+    /// Whether the clip shows walking: its numbers are not read against running's reference ranges.
+    pub fn is_walking(&self) -> bool {
+        self.gait == Some(events::Gait::Walking)
+    }
+
     /// Why the report shows no toe-off (no marks on the stride cycle, no toe-off stills): in running, the reason
     /// contact time is absent (the toe-offs are uncalibrated or scatter, or the feet are hidden), since a shown
     /// toe-off is a number too. `None` where they are shown (walking keeps its toe-offs although its contact time,
     /// a running time, is absent).
     pub fn untrusted_toe_offs(&self) -> Option<&str> {
-        if self.gait == Some(events::Gait::Walking) {
+        if self.is_walking() {
             return None;
         }
         self.metric(MetricId::ContactTimeMs)

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::{self, AnalyzeSettings, HEADLINE_METRICS};
 use crate::options::{ClipOptions, OptionTexts};
 use crate::report::{Report, SessionInfo};
+use crate::visual;
 
 use super::AppState;
 use super::store::Job;
@@ -40,6 +41,13 @@ pub struct Headline {
     pub warnings: Vec<String>,
     /// Steps found.
     pub steps: usize,
+    /// The metrics past their reference range's limit by less than their uncertainty, so not flagged (the report's
+    /// summary names them too). Empty in headlines stored before it was kept.
+    #[serde(default)]
+    pub past_limit_unflagged: Vec<String>,
+    /// The clip shows walking: running's reference ranges, and so the flags, do not apply.
+    #[serde(default)]
+    pub walking: bool,
 }
 
 /// One headline metric's mean over both sides.
@@ -82,6 +90,11 @@ impl Headline {
                 .map(|warning| warning.message.clone())
                 .collect(),
             steps: analysis.steps.len(),
+            past_limit_unflagged: visual::past_limit_unflagged_of(analysis, &report.settings.analysis.thresholds)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            walking: analysis.is_walking(),
         }
     }
 }

@@ -170,6 +170,39 @@ mod tests {
     }
 
     #[test]
+    fn the_session_page_names_values_past_their_limit_instead_of_saying_all_are_within() {
+        let page = |past_limit: &[&str], walking: bool| {
+            let context = serde_json::json!({
+                "session": {"id": 1, "athlete_id": 1, "athlete_name": "Ada", "session_date": "2026-12-04",
+                            "clip_name": "run.mp4", "uploaded_by": "alex"},
+                "job": {"state": "done"},
+                "shown": true,
+                "options": {"speed": "", "height_cm": "", "view": "auto", "model": "full", "runner_at": "",
+                            "detect_every_frame": "false"},
+                "headline": {"metrics": [], "flags": [], "warnings": [], "steps": 17,
+                             "past_limit_unflagged": past_limit, "walking": walking},
+            });
+            render_text("session.html", &context).expect("renders")
+        };
+        let near = page(
+            &["Tibia angle at initial contact", "Overstride (heel ahead of hips)"],
+            false,
+        );
+        assert!(
+            near.contains("by more than its uncertainty")
+                && near.contains("not flagged: Tibia angle at initial contact, Overstride (heel ahead of hips).")
+                && !near.contains("every measured value is within"),
+            "{near}"
+        );
+        assert!(page(&[], false).contains("every measured value is within its reference range"));
+        let walking = page(&[], true);
+        assert!(
+            walking.contains("No flag is raised on walking") && !walking.contains("every measured value"),
+            "{walking}"
+        );
+    }
+
+    #[test]
     fn trend_lines_span_the_box_and_skip_gaps() {
         assert_eq!(trend_points(&[Some(1.0)]), "");
         assert_eq!(trend_points(&[Some(1.0), None, Some(3.0)]), "2.0,22.0 94.0,2.0");

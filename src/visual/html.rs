@@ -14,7 +14,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::analysis::{Analysis, AnalysisSettings, Flag, ReferenceRange, Thresholds};
-use crate::events::Gait;
 use crate::landmarks::{LandmarkId, PoseSequence};
 use crate::metrics::{MetricId, MetricSummary, Stats};
 use crate::output;
@@ -76,16 +75,7 @@ pub fn render_html(page: &ReportPage) -> Result<String, VisualError> {
     let analysis = page.analysis;
     let mut body = String::new();
     header(&mut body, page);
-    let metrics: Vec<CardMetric> = analysis
-        .metrics
-        .iter()
-        .map(|summary| CardMetric {
-            summary,
-            from: None,
-            walking: walking(analysis),
-            note: card_note(summary.metric, analysis),
-        })
-        .collect();
+    let metrics = card_metrics(analysis);
     let flags: Vec<&Flag> = analysis.flags.iter().collect();
     let warnings: Vec<String> = analysis.warnings.iter().map(|w| w.message.clone()).collect();
     summary_section(&mut body, &metrics, &flags, &warnings, &page.settings.thresholds);
@@ -113,7 +103,7 @@ pub fn render_session_html(page: &SessionPage) -> Result<String, VisualError> {
                 _ => page.side.analysis,
             };
             CardMetric {
-                walking: walking(analysis),
+                walking: analysis.is_walking(),
                 note: card_note(metric.summary.metric, analysis),
                 summary: &metric.summary,
                 from: Some(format!(
@@ -388,6 +378,37 @@ struct CardMetric<'a> {
     note: Option<String>,
 }
 
+/// The cards of one clip's analysis.
+fn card_metrics(analysis: &Analysis) -> Vec<CardMetric<'_>> {
+    analysis
+        .metrics
+        .iter()
+        .map(|summary| CardMetric {
+            summary,
+            from: None,
+            walking: analysis.is_walking(),
+            note: card_note(summary.metric, analysis),
+        })
+        .collect()
+}
+
+/// The names of the metrics whose mean is past their reference range's limit but not flagged: past it by less than
+/// its uncertainty (`analysis::flag_margin`).
+fn past_limit_unflagged(metrics: &[CardMetric], flags: &[&Flag], thresholds: &Thresholds) -> Vec<&'static str> {
+    metrics
+        .iter()
+        .filter(|m| !flags.iter().any(|flag| flag.metric == m.summary.metric) && past_its_limit(m, thresholds))
+        .map(|m| metric_name(m.summary.metric))
+        .collect()
+}
+
+/// The same for one clip's analysis, for pages that show a report's summary elsewhere (the web app's session page):
+/// what the report's own summary names as past the limit by less than its uncertainty.
+pub fn past_limit_unflagged_of(analysis: &Analysis, thresholds: &Thresholds) -> Vec<&'static str> {
+    let flags: Vec<&Flag> = analysis.flags.iter().collect();
+    past_limit_unflagged(&card_metrics(analysis), &flags, thresholds)
+}
+
 /// The note a metric's card carries, from the analysis it comes from: each leg's strike pattern under
 /// the foot strike angle.
 fn card_note(metric: MetricId, analysis: &Analysis) -> Option<String> {
@@ -395,11 +416,6 @@ fn card_note(metric: MetricId, analysis: &Analysis) -> Option<String> {
         .then(|| crate::metrics::foot::strike_pattern_words(&analysis.strike_patterns))
         .filter(|words| !words.is_empty())
         .map(|words| format!("Strike: {words}"))
-}
-
-/// Whether `analysis` measured walking: its numbers are not read against running's reference ranges.
-fn walking(analysis: &Analysis) -> bool {
-    analysis.gait == Some(Gait::Walking)
 }
 
 /// Said on a card instead of a reference range where the clip shows walking.
@@ -416,11 +432,7 @@ fn summary_section(
     if flags.is_empty() && metrics.iter().any(|m| m.walking && m.summary.both.is_some()) {
         out.push_str("<p>No flag is raised on walking: the reference ranges are running's.</p>");
     } else if flags.is_empty() {
-        let near: Vec<&str> = metrics
-            .iter()
-            .filter(|m| past_its_limit(m, thresholds))
-            .map(|m| metric_name(m.summary.metric))
-            .collect();
+        let near = past_limit_unflagged(metrics, flags, thresholds);
         if near.is_empty() {
             out.push_str("<p>No value is outside its reference range.</p>");
         } else {
@@ -746,7 +758,7 @@ fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> 
             plot.series.push(series);
         }
     }
-    if let Some(range) = reference_range(thresholds, metric).filter(|_| !walking(analysis)) {
+    if let Some(range) = reference_range(thresholds, metric).filter(|_| !analysis.is_walking()) {
         plot.band = Some(range_band(range, metric.unit()));
     }
     if metric == MetricId::FootStrikeAngleDeg {
@@ -894,7 +906,7 @@ fn rear_section(out: &mut String, id: &str, analysis: &Analysis, evidence: &Evid
         let card_metric = CardMetric {
             summary,
             from: None,
-            walking: walking(analysis),
+            walking: analysis.is_walking(),
             note: None,
         };
         card(out, &card_metric, &flags, thresholds);
@@ -1152,6 +1164,34 @@ mod tests {
             "{near}"
         );
         assert!(summary_of(28.0).contains("No value is outside its reference range.</p>"));
+        // The same names for the web app's session page; a flagged metric is not among them.
+        let past = summary(30.9);
+        let card_metric = CardMetric {
+            summary: &past,
+            from: None,
+            walking: false,
+            note: None,
+        };
+        let name = metric_name(MetricId::OverstridePctLegLength);
+        let thresholds = Thresholds::default();
+        assert_eq!(
+            past_limit_unflagged(std::slice::from_ref(&card_metric), &[], &thresholds),
+            [name]
+        );
+        let flag = Flag {
+            metric: MetricId::OverstridePctLegLength,
+            side: crate::analysis::FlagSide::Left,
+            threshold_name: "overstride_pct_leg_length".to_owned(),
+            value: 34.0,
+            n: 8,
+            reference_range: ReferenceRange {
+                low: None,
+                high: Some(30.0),
+                source: String::new(),
+            },
+            message: "overstriding".to_owned(),
+        };
+        assert!(past_limit_unflagged(&[card_metric], &[&flag], &thresholds).is_empty());
     }
 
     #[test]

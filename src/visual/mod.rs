@@ -26,7 +26,9 @@ pub use compare::{
     CompareSession, SessionValue, render_compare_groups_html, render_compare_html, write_compare_groups_html,
     write_compare_html,
 };
-pub use html::{ReportPage, SessionPage, render_html, render_session_html, write_html, write_session_html};
+pub use html::{
+    ReportPage, SessionPage, past_limit_unflagged_of, render_html, render_session_html, write_html, write_session_html,
+};
 pub use overlay::{OverlayEncoder, write_overlay, write_overlay_with};
 
 /// A visual output could not be made.
