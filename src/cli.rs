@@ -110,7 +110,9 @@ machine only unless --bind says otherwise.")]
 /// Options shared by `analyze` and `batch`: everything that changes the numbers.
 #[derive(Debug, clap::Args)]
 pub struct AnalysisOptions {
-    /// Pose model size: lite is fastest, heavy most accurate.
+    /// Pose model size: lite is fastest; full (the default) is the one runform's event timing is checked against
+    /// hand labels with; heavy is 2.75× slower, and times the far foot's toe-off worse on a side view and the legs
+    /// better on an oblique one (docs/metrics.md, *Pose model size*).
     #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
     pub model: ModelChoice,
     /// Camera view: side (sagittal) for cadence, angles and contact times; rear for pelvic drop; auto detects it.
@@ -234,7 +236,9 @@ pub struct PoseArgs {
     /// The landmark file to write (blazepose-peer-v1 JSON).
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
-    /// Pose model size: lite is fastest, heavy most accurate.
+    /// Pose model size: lite is fastest; full (the default) is the one runform's event timing is checked against
+    /// hand labels with; heavy is 2.75× slower, and times the far foot's toe-off worse on a side view and the legs
+    /// better on an oblique one (docs/metrics.md, *Pose model size*).
     #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
     pub model: ModelChoice,
     /// Run the person detector on every frame instead of tracking the runner from frame to frame (slower).
@@ -332,7 +336,7 @@ pub enum ModelChoice {
     Lite,
     /// pose_landmark_full (the default balance).
     Full,
-    /// pose_landmark_heavy (most accurate, about 3× slower than full).
+    /// pose_landmark_heavy (a larger network, 2.75× slower than full; not better for runform's events on a side view).
     Heavy,
 }
 

@@ -554,6 +554,14 @@ fn events_match_the_hand_labels_on_real_clips() {
         return;
     };
     let labels_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/labels");
+    // RUNFORM_LABELS_MODEL=lite|heavy prints the same table for another pose model (docs/metrics.md, *Pose model
+    // size*); the accuracy floors below are the default model's, so then only the flags the labels contradict fail.
+    let model = std::env::var("RUNFORM_LABELS_MODEL")
+        .ok()
+        .filter(|model| model != "full");
+    if let Some(model) = &model {
+        println!("pose model: {model} (accuracy floors not checked: they are the full model's)");
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let mut failures = Vec::new();
     for clip in &CLIPS {
@@ -573,6 +581,7 @@ fn events_match_the_hand_labels_on_real_clips() {
             .args(["analyze", input.to_str().expect("utf-8"), "--out"])
             .arg(&out)
             .arg("-q")
+            .args(model.iter().flat_map(|model| ["--model", model.as_str()]))
             .output()
             .expect("runform runs");
         assert!(
@@ -596,24 +605,28 @@ fn events_match_the_hand_labels_on_real_clips() {
             title.push_str(" mirrored (facing left)");
         }
         print_table(&title, &score);
-        let mut check = |ok: bool, what: String| {
-            if !ok {
+        // `floor`: a check of the accuracy this test holds the default model to.
+        let mut check = |floor: bool, ok: bool, what: String| {
+            if !ok && (!floor || model.is_none()) {
                 failures.push(format!("{title}: {what}"));
             }
         };
         let (ic_errors, to_errors) = (score.ic_errors(), score.to_errors());
         let (ic, to) = (share_within_one(&ic_errors), share_within_one(&to_errors));
         check(
+            true,
             ic >= clip.min_ic_within_one,
             format!("IC within ±1 frame {ic:.2} < {}", clip.min_ic_within_one),
         );
         check(
+            true,
             to >= clip.min_to_within_one,
             format!("TO within ±1 frame {to:.2} < {}", clip.min_to_within_one),
         );
         for (what, errors) in [("IC", &ic_errors), ("TO", &to_errors)] {
             let bias = mean(errors);
             check(
+                true,
                 errors.is_empty() || bias.abs() <= clip.max_bias_frames,
                 format!("{what} bias {bias:+.2} frames beyond ±{}", clip.max_bias_frames),
             );
@@ -621,21 +634,25 @@ fn events_match_the_hand_labels_on_real_clips() {
         for (side, (runform, labels)) in &score.contact_ms {
             let difference = mean(runform) - mean(labels);
             check(
+                true,
                 difference.abs() <= clip.max_contact_difference_ms,
                 format!("{side} contact {difference:+.0} ms from the labels"),
             );
         }
         let found = score.found as f64 / score.labelled.max(1) as f64;
         check(
+            true,
             found >= clip.min_found,
             format!("found {found:.2} of the labelled stances"),
         );
         let strike = share(&score.strike_agreement);
         check(
+            true,
             strike >= clip.min_strike_agreement,
             format!("strike class agrees on {strike:.2} < {}", clip.min_strike_agreement),
         );
         check(
+            true,
             score.missed * 10 <= score.labelled,
             format!("{} labelled stances missed without a reason", score.missed),
         );
@@ -647,7 +664,7 @@ fn events_match_the_hand_labels_on_real_clips() {
                 .unwrap_or_default()
         };
         for contradiction in contradicted_flags(&report, &score) {
-            check(false, contradiction);
+            check(false, false, contradiction);
         }
         if clip.name == "treadmill_side_gym_portrait60" {
             // A steady runner on a clean side view, at any of its frame rates and sizes: the foot and shank angles
@@ -657,13 +674,14 @@ fn events_match_the_hand_labels_on_real_clips() {
             for name in ["foot_strike_angle_deg", "tibia_angle_ic_deg"] {
                 let summary = metric(name);
                 check(
+                    true,
                     summary["both"].is_object(),
                     format!("{name} absent: {}", summary["absent_reason"]),
                 );
                 for side in ["left", "right"] {
                     let sd = summary[side]["sd"].as_f64().unwrap_or(f64::NAN);
                     let limit = if name == "foot_strike_angle_deg" { 8.0 } else { 6.0 };
-                    check(sd <= limit, format!("{name} {side} SD {sd:.1} beyond {limit}"));
+                    check(true, sd <= limit, format!("{name} {side} SD {sd:.1} beyond {limit}"));
                 }
             }
         }
@@ -689,6 +707,7 @@ fn events_match_the_hand_labels_on_real_clips() {
                 let summary = metric(name);
                 let reason = summary["absent_reason"].as_str().unwrap_or_default();
                 check(
+                    true,
                     summary["both"].is_null() && reason.contains(words),
                     format!("{name} should be absent ({words}): {summary}"),
                 );
@@ -700,6 +719,7 @@ fn events_match_the_hand_labels_on_real_clips() {
                 .as_f64()
                 .unwrap_or(f64::NAN);
             check(
+                true,
                 (240.0..300.0).contains(&cadence),
                 format!("sprint cadence {cadence:.0}"),
             );
@@ -710,7 +730,7 @@ fn events_match_the_hand_labels_on_real_clips() {
                         .iter()
                         .any(|s| s["reason"].as_str().is_some_and(|r| r.contains("rails")))
                 });
-            check(rails, "the rail-holding start is not said".into());
+            check(true, rails, "the rail-holding start is not said".into());
         }
     }
     assert!(

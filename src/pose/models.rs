@@ -36,7 +36,8 @@ pub enum ModelPreset {
     /// `pose_landmark_full` (complexity 1): MediaPipe's default.
     #[default]
     Full,
-    /// `pose_landmark_heavy` (complexity 2): most accurate, about 3× slower than full.
+    /// `pose_landmark_heavy` (complexity 2): a larger network, 2.75× slower than full; on the hand-labelled clips
+    /// it times the far foot's toe-offs worse than full on a side view (docs/metrics.md, *Pose model size*).
     Heavy,
 }
 
