@@ -257,7 +257,7 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
                 start_s: cursor,
                 end_s: *start,
                 reason: "no steady running: the feet do not swing in a running rhythm (standing, walking, \
-                         getting on or off, slow motion, or the runner is out of view)"
+                         getting on or off, slow motion, the runner out of view, or legs the pose model mixes up)"
                     .into(),
             });
         }
@@ -526,7 +526,8 @@ fn steady_runs(
             Some("the arms are still: the runner is holding the rails".to_owned())
         } else if expected.is_none() {
             Some(format!(
-                "no running rhythm (steps of {:.1} s: walking, standing, or a slow-motion stretch)",
+                "no running rhythm (steps of {:.1} s: walking, standing, a slow-motion stretch, or legs the pose model \
+                 mixes up)",
                 step / fps
             ))
         } else {
