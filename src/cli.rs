@@ -110,11 +110,12 @@ machine only unless --bind says otherwise.")]
 /// Options shared by `analyze` and `batch`: everything that changes the numbers.
 #[derive(Debug, clap::Args)]
 pub struct AnalysisOptions {
-    /// Pose model size: lite is fastest; full (the default) is the one runform's event timing is checked against
-    /// hand labels with; heavy is 2.75× slower, and times the far foot's toe-off worse on a side view and the legs
-    /// better on an oblique one (docs/metrics.md, *Pose model size*).
-    #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
-    pub model: ModelChoice,
+    /// Pose model: full (the default) is the one runform's event timing is checked against hand labels with; heavy
+    /// is 2.75× slower, and times the far foot's toe-off worse on a side view and tells the legs apart better on an
+    /// oblique one (docs/metrics.md, *Pose model size*). lite is refused: its contacts and foot angles are too far
+    /// off.
+    #[arg(long, value_enum, default_value_t = AnalysisModelChoice::Full)]
+    pub model: AnalysisModelChoice,
     /// Camera view: side (sagittal) for cadence, angles and contact times; rear for pelvic drop; auto detects it.
     #[arg(long, value_enum, default_value_t = ViewArg::Auto)]
     pub view: ViewArg,
@@ -236,9 +237,9 @@ pub struct PoseArgs {
     /// The landmark file to write (blazepose-peer-v1 JSON).
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
-    /// Pose model size: lite is fastest; full (the default) is the one runform's event timing is checked against
-    /// hand labels with; heavy is 2.75× slower, and times the far foot's toe-off worse on a side view and the legs
-    /// better on an oblique one (docs/metrics.md, *Pose model size*).
+    /// Pose model size: lite is fastest (its landmarks are not good enough for `analyze`); full (the default) is
+    /// the one runform's event timing is checked against hand labels with; heavy is 2.75× slower (docs/metrics.md,
+    /// *Pose model size*).
     #[arg(long, value_enum, default_value_t = ModelChoice::Full)]
     pub model: ModelChoice,
     /// Run the person detector on every frame instead of tracking the runner from frame to frame (slower).
@@ -338,6 +339,29 @@ pub enum ModelChoice {
     Full,
     /// pose_landmark_heavy (a larger network, 2.75× slower than full; not better for runform's events on a side view).
     Heavy,
+}
+
+/// The pose models an analysis can use, as `--model` takes them. `lite` is accepted here only to be refused with
+/// its reason ([`crate::options::LITE_REFUSED`]) by the options' check, which the batch and the web app share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AnalysisModelChoice {
+    /// pose_landmark_full (the default).
+    Full,
+    /// pose_landmark_heavy (a larger network, 2.75× slower than full; not better for runform's events on a side view).
+    Heavy,
+    /// Refused (hidden from the help).
+    #[value(hide = true)]
+    Lite,
+}
+
+impl From<AnalysisModelChoice> for ModelPreset {
+    fn from(choice: AnalysisModelChoice) -> ModelPreset {
+        match choice {
+            AnalysisModelChoice::Lite => ModelPreset::Lite,
+            AnalysisModelChoice::Full => ModelPreset::Full,
+            AnalysisModelChoice::Heavy => ModelPreset::Heavy,
+        }
+    }
 }
 
 /// The camera view, as `--view` takes it.

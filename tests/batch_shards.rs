@@ -211,8 +211,8 @@ fn summarize_counts_only_reports_made_with_the_settings_given() {
     std::fs::create_dir_all(&clips).expect("mkdir");
     common::make_clip(&clips, "a.mp4", 160, 120, 12);
     let out = dir.path().join("out");
-    assert_eq!(batch(&clips, &out, &["--model", "lite"]).0, 0);
-    assert_eq!(batch(&clips, &out, &["--summarize", "--model", "lite"]).0, 0);
+    assert_eq!(batch(&clips, &out, &["--model", "heavy"]).0, 0);
+    assert_eq!(batch(&clips, &out, &["--summarize", "--model", "heavy"]).0, 0);
     let (code, text) = batch(&clips, &out, &["--summarize"]);
     assert_eq!(code, 40, "{text}");
     assert!(text.contains("made with other settings"), "{text}");
@@ -280,7 +280,7 @@ fn the_slurm_script_runs_the_shard_of_its_array_index() {
                 clips.to_str().expect("utf-8"),
                 out.to_str().expect("utf-8"),
                 "--model",
-                "lite",
+                "heavy",
             ])
             .env("SLURM_ARRAY_TASK_ID", index)
             .env("SLURM_CPUS_PER_TASK", "1")
@@ -299,7 +299,7 @@ fn the_slurm_script_runs_the_shard_of_its_array_index() {
         let (code, text) = task(index, "3");
         assert_eq!(code, 0, "task {index}: {text}");
     }
-    let (code, text) = batch(&clips, &out, &["--summarize", "--model", "lite"]);
+    let (code, text) = batch(&clips, &out, &["--summarize", "--model", "heavy"]);
     assert_eq!(code, 0, "{text}");
     for index in 0..3 {
         let record = json(&out.join(format!("batch-shard-{index}-of-3.json")));
@@ -382,7 +382,7 @@ fn the_kubernetes_job_runs_one_shard_per_completion_index() {
             .env("CLIPS", &clips)
             .env("OUT", &out)
             .env("JOBS", "1")
-            .env("RUNFORM_OPTIONS", "--model lite --quiet")
+            .env("RUNFORM_OPTIONS", "--model heavy --quiet")
             .env("SHARD_LIST", shard_list)
             .env("JOB_COMPLETION_INDEX", index.to_string())
             .env("PATH", &path)
@@ -401,7 +401,7 @@ fn the_kubernetes_job_runs_one_shard_per_completion_index() {
         .map(|index| out.join(format!("batch-shard-{index}-of-{completions}.json")))
         .collect();
     assert!(shards.iter().all(|file| file.is_file()), "one shard file per index");
-    let (code, text) = batch(&clips, &out, &["--summarize", "--model", "lite"]);
+    let (code, text) = batch(&clips, &out, &["--summarize", "--model", "heavy"]);
     assert_eq!(code, 0, "{text}");
 
     // Re-running some shards only: SHARD_LIST maps completion index i to its i-th entry.

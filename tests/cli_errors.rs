@@ -134,3 +134,23 @@ fn unusable_output_folder_is_reported_before_any_work() {
     assert_eq!(code, 30, "{stderr}");
     assert!(stderr.contains("not-a-folder"), "{stderr}");
 }
+
+#[test]
+fn the_lite_model_is_refused_for_analysis_with_its_reason_before_any_work() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clip = common::make_clip(dir.path(), "good.mp4", 320, 240, 10);
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_runform"))
+        .arg("analyze")
+        .arg(&clip)
+        .arg("--out")
+        .arg(&out)
+        .args(["--model", "lite"])
+        .output()
+        .expect("runform runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not offered for analysis"), "{stderr}");
+    assert!(stderr.contains("use full (the default) or heavy"), "{stderr}");
+    assert!(!out.exists(), "nothing is written");
+}

@@ -242,7 +242,7 @@ fn ids_and_file_names_cannot_leave_the_data_folder() {
     let bytes = std::fs::read(&clip).expect("read");
     let form = reqwest::blocking::multipart::Form::new()
         .text("csrf", browser.csrf.clone())
-        .text("model", "lite")
+        .text("model", "heavy")
         .part(
             "clip",
             reqwest::blocking::multipart::Part::bytes(bytes)
@@ -389,7 +389,7 @@ fn a_clip_goes_through_the_api_to_its_report_downloads_comparison_export_and_era
         let form = reqwest::blocking::multipart::Form::new()
             .text("session_date", date)
             .text("speed", "11km/h")
-            .text("model", "lite")
+            .text("model", "heavy")
             .file("clip", &clip)
             .expect("clip");
         let response = client
@@ -411,6 +411,19 @@ fn a_clip_goes_through_the_api_to_its_report_downloads_comparison_export_and_era
         .expect("reanalyse");
     assert_eq!(bad.status(), 422);
     assert!(bad.text().expect("text").contains("speed"));
+    // So is the lite model, with why it is refused.
+    let lite = client
+        .post(api(&format!("/sessions/{}/reanalyse", sessions[0])))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"model": "lite"}))
+        .send()
+        .expect("reanalyse");
+    assert_eq!(lite.status(), 422);
+    let text = lite.text().expect("text");
+    assert!(
+        text.contains("model") && text.contains("not offered for analysis"),
+        "{text}"
+    );
     for session in &sessions {
         let status = common::server::wait_for_status(Duration::from_secs(300), || {
             client
@@ -567,7 +580,7 @@ fn a_clip_that_fails_in_analysis_shows_the_clis_sentence_on_its_page() {
     let busy = browser.upload(athlete, &demo, &[], true);
     assert_eq!(busy.status(), 303);
     let clip = small_clip(dir.path(), "lost.mp4", 0.5);
-    let response = browser.upload(athlete, &clip, &[("model", "lite")], true);
+    let response = browser.upload(athlete, &clip, &[("model", "heavy")], true);
     assert_eq!(response.status(), 303);
     let session = common::server::location_id(&response, "/sessions/");
     assert_eq!(

@@ -47,7 +47,7 @@ fn twenty_clips_uploaded_at_once_by_five_users_are_all_analysed() {
                     let response = browser.upload(
                         athlete,
                         clip,
-                        &[("session_date", date.as_str()), ("model", "lite")],
+                        &[("session_date", date.as_str()), ("model", "heavy")],
                         true,
                     );
                     assert_eq!(response.status(), 303, "upload refused: {:?}", response.text());
@@ -189,7 +189,7 @@ fn the_disk_filling_during_an_upload_is_a_clear_error_and_nothing_is_half_stored
     let response = browser.upload(
         athlete,
         &clip,
-        &[("session_date", "2026-05-02"), ("model", "lite")],
+        &[("session_date", "2026-05-02"), ("model", "heavy")],
         true,
     );
     assert_eq!(response.status(), 303, "{:?}", response.text());
