@@ -177,9 +177,10 @@ pub fn parse_height_cm(text: &str) -> Result<f64, String> {
 }
 
 /// Why an analysis refuses the lite pose model (`runform pose` still writes its landmarks). Against the hand labels
-/// (`RUNFORM_LABELS_MODEL=lite cargo test --release --test labels`) its toe-offs came 1.5-3.4 frames early on six of
-/// the gym clip's seven copies (one foot's contacts 50-104 ms short), its foot angles up to 20° off, and on the
-/// oblique clip it found 13 of 60 stances and raised two flags that the labels contradict.
+/// (`RUNFORM_LABELS_MODEL=lite cargo test --release --test labels` at commit cd8991d, before this refusal) its toe-offs
+/// came 1.5-3.4 frames early on six of the gym clip's seven copies (one foot's contacts 50-104 ms short), its foot
+/// angles up to 20° off, and on the oblique clip it found 13 of 60 stances and raised two flags that the labels
+/// contradict.
 pub const LITE_REFUSED: &str = "the lite pose model is not offered for analysis: against hand-labelled clips it timed \
                                 toe-offs up to 3.4 frames early and read foot angles up to 20° off, and raised false \
                                 flags (docs/metrics.md, Pose model size); use full (the default) or heavy";
