@@ -291,7 +291,7 @@ mod tests {
             ..ClipOptions::default()
         };
         assert_eq!(too_tall.validate().expect_err("300 cm").field, "height_cm");
-        // The lite model, chosen on the command line (which `runform pose` shares), is refused with its reason.
+        // The lite model, which `runform pose` still takes, is refused for an analysis, with its reason.
         let lite = ClipOptions {
             model: ModelPreset::Lite,
             ..ClipOptions::default()
