@@ -832,10 +832,19 @@ fn parts_warning(parts: &crate::parts::ClipParts) -> Option<Warning> {
         .filter(|part| part.measured)
         .map(|part| part.cadence_steps_per_min)
         .next();
-    let left_out: Vec<String> = parts
-        .skipped
+    // Spans left out for the same reason are said together, in the order of the first of each ("0.0–1.3 s, 1.5–2.0 s
+    // and 3.4–10.2 s (no steady running: …)"), so that a long reason is read once.
+    let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();
+    for skipped in &parts.skipped {
+        let text = span(skipped.start_s, skipped.end_s);
+        match reasons.iter_mut().find(|(reason, _)| *reason == skipped.reason) {
+            Some((_, spans)) => spans.push(text),
+            None => reasons.push((&skipped.reason, vec![text])),
+        }
+    }
+    let left_out: Vec<String> = reasons
         .iter()
-        .map(|skipped| format!("{} ({})", span(skipped.start_s, skipped.end_s), skipped.reason))
+        .map(|(reason, spans)| format!("{} ({reason})", list_in_words(spans)))
         .collect();
     Some(Warning {
         kind: WarningKind::PartOfClipMeasured,
@@ -1363,19 +1372,32 @@ mod tests {
             camera_roll_deg: None,
             camera_roll_error_deg: None,
         };
+        let skipped = |start_s: f64, end_s: f64, reason: &str| SkippedSpan {
+            start_s,
+            end_s,
+            reason: reason.into(),
+        };
         let parts = ClipParts {
             parts: vec![part(0.0, 3.3), part(4.4, 8.9), part(9.3, 15.9), part(15.5, 21.5)],
-            skipped: vec![SkippedSpan {
-                start_s: 3.3,
-                end_s: 4.4,
-                reason: "no steady running".into(),
-            }],
+            skipped: vec![
+                skipped(3.3, 4.4, "no steady running"),
+                skipped(8.9, 9.1, "holding the rails"),
+                skipped(9.1, 9.3, "no steady running"),
+            ],
         };
         let warning = parts_warning(&parts).expect("something left out");
         assert!(
             warning
                 .message
                 .starts_with("the report measures 0.0–3.3 s, 4.4–8.9 s and 9.3–21.5 s (steady"),
+            "{}",
+            warning.message
+        );
+        // Spans left out for the same reason are said together, the reason once.
+        assert!(
+            warning
+                .message
+                .ends_with("left out: 3.3–4.4 s and 9.1–9.3 s (no steady running); 8.9–9.1 s (holding the rails)"),
             "{}",
             warning.message
         );
