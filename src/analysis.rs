@@ -283,7 +283,16 @@ pub enum WarningKind {
     /// Frontal view: the person walks (or the clip is slow motion); running's times are absent and no flag is
     /// raised, the pelvis, knees and foot placement are measured.
     Walking,
+    /// The runner sprints (cadence at or above [`SPRINT_CADENCE_STEPS_PER_MIN`]): the reference ranges are distance
+    /// running's, so no flag is raised; every number is measured as usual.
+    Sprinting,
 }
+
+/// Steps per minute from which a runner sprints and distance running's reference ranges, so the flags, do not
+/// apply. The ranges come from runners at about 3 m/s (cadence about 170, `../shared/docs/running-metrics.md`);
+/// distance runners stay under about 210 steps/min even racing, sprinters run at 250-300 (the labelled treadmill
+/// sprint 277-279, the grass clip's 2:10/km take 238).
+pub const SPRINT_CADENCE_STEPS_PER_MIN: f64 = 230.0;
 
 /// A warning for the physical therapist, in plain words.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -391,6 +400,11 @@ impl Analysis {
     /// Whether the clip shows walking: its numbers are not read against running's reference ranges.
     pub fn is_walking(&self) -> bool {
         self.gait == Some(events::Gait::Walking)
+    }
+
+    /// Whether the runner sprints: the numbers are not read against distance running's reference ranges.
+    pub fn is_sprinting(&self) -> bool {
+        self.has_warning(WarningKind::Sprinting)
     }
 
     /// Why the report shows no toe-off (no marks on the stride cycle, no toe-off stills): in running, the reason
@@ -599,7 +613,28 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
             ),
         });
     }
-    if events.gait == events::Gait::Running {
+    let sprint_cadence = summaries
+        .iter()
+        .find(|summary| summary.metric == MetricId::CadenceStepsPerMin)
+        .and_then(|summary| summary.both.as_ref().map(|stats| stats.mean))
+        .or_else(|| {
+            events
+                .parts
+                .parts
+                .iter()
+                .find(|part| part.measured)
+                .map(|part| part.cadence_steps_per_min)
+        })
+        .filter(|&cadence| cadence >= SPRINT_CADENCE_STEPS_PER_MIN);
+    if let (events::Gait::Running, Some(cadence)) = (events.gait, sprint_cadence) {
+        warnings.push(Warning {
+            kind: WarningKind::Sprinting,
+            message: format!(
+                "the runner sprints ({cadence:.0} steps/min): the reference ranges are distance running's, so no \
+                 flag is raised; the numbers are measured as usual"
+            ),
+        });
+    } else if events.gait == events::Gait::Running {
         analysis.flags = flags(&summaries, thresholds, far_side, analysis.frame_interval_ms);
     }
     analysis.steps = steps;
@@ -1454,6 +1489,46 @@ mod tests {
         assert_eq!(uncalibrated(half), None);
         let reason = uncalibrated(half + 1).expect("most toe-offs uncalibrated");
         assert!(reason.starts_with(&format!("{} of {n}", half + 1)), "{reason}");
+    }
+
+    #[test]
+    fn a_sprint_raises_no_flag_and_says_why() {
+        use crate::synthetic::{Corruption, SyntheticRunner};
+        // A forward lean of 22° is past the 15° limit: flagged at a distance runner's cadence, not on a sprint.
+        let runner = |cadence_steps_per_min: f64, contact_time_ms: f64| {
+            let clip = SyntheticRunner {
+                cadence_steps_per_min,
+                contact_time_ms,
+                trunk_lean_deg: 22.0,
+                ..SyntheticRunner::default()
+            }
+            .generate(&Corruption::default());
+            analyze_sequence(&clip.sequence, &AnalysisSettings::default())
+        };
+        let distance = runner(170.0, 250.0);
+        assert!(!distance.is_sprinting());
+        assert!(
+            distance
+                .flags
+                .iter()
+                .any(|flag| flag.metric == MetricId::TrunkLeanMidstanceDeg),
+            "{:?}",
+            distance.flags
+        );
+        let sprint = runner(260.0, 120.0);
+        let cadence = sprint
+            .metric(MetricId::CadenceStepsPerMin)
+            .and_then(|m| m.both.as_ref())
+            .map(|stats| stats.mean)
+            .expect("the sprint has a cadence");
+        assert!((cadence - 260.0).abs() < 5.0, "cadence {cadence:.1}");
+        assert!(sprint.is_sprinting());
+        assert!(sprint.flags.is_empty(), "{:?}", sprint.flags);
+        let lean = sprint
+            .metric(MetricId::TrunkLeanMidstanceDeg)
+            .and_then(|m| m.both.as_ref())
+            .expect("measured as usual");
+        assert!(lean.mean > 15.0, "lean {:.1}", lean.mean);
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct Headline {
     /// The clip shows walking: running's reference ranges, and so the flags, do not apply.
     #[serde(default)]
     pub walking: bool,
+    /// The runner sprints: distance running's reference ranges, and so the flags, do not apply.
+    #[serde(default)]
+    pub sprinting: bool,
 }
 
 /// One headline metric's mean over both sides.
@@ -95,6 +98,7 @@ impl Headline {
                 .map(str::to_owned)
                 .collect(),
             walking: analysis.is_walking(),
+            sprinting: analysis.is_sprinting(),
         }
     }
 }

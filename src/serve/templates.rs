@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn the_session_page_names_values_past_their_limit_instead_of_saying_all_are_within() {
-        let page = |past_limit: &[&str], walking: bool| {
+        let page = |past_limit: &[&str], walking: bool, sprinting: bool| {
             let context = serde_json::json!({
                 "session": {"id": 1, "athlete_id": 1, "athlete_name": "Ada", "session_date": "2026-12-04",
                             "clip_name": "run.mp4", "uploaded_by": "alex"},
@@ -180,12 +180,13 @@ mod tests {
                 "options": {"speed": "", "height_cm": "", "view": "auto", "model": "full", "runner_at": "",
                             "detect_every_frame": "false"},
                 "headline": {"metrics": [], "flags": [], "warnings": [], "steps": 17,
-                             "past_limit_unflagged": past_limit, "walking": walking},
+                             "past_limit_unflagged": past_limit, "walking": walking, "sprinting": sprinting},
             });
             render_text("session.html", &context).expect("renders")
         };
         let near = page(
             &["Tibia angle at initial contact", "Overstride (heel ahead of hips)"],
+            false,
             false,
         );
         assert!(
@@ -194,11 +195,17 @@ mod tests {
                 && !near.contains("every measured value is within"),
             "{near}"
         );
-        assert!(page(&[], false).contains("every measured value is within its reference range"));
-        let walking = page(&[], true);
+        assert!(page(&[], false, false).contains("every measured value is within its reference range"));
+        let walking = page(&[], true, false);
         assert!(
             walking.contains("No flag is raised on walking") && !walking.contains("every measured value"),
             "{walking}"
+        );
+        // A sprint: the overstride past its limit is not called within range, nor flagged.
+        let sprint = page(&["Overstride (heel ahead of hips)"], false, true);
+        assert!(
+            sprint.contains("No flag is raised on a sprint") && !sprint.contains("No flags:"),
+            "{sprint}"
         );
     }
 

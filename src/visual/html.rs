@@ -103,7 +103,7 @@ pub fn render_session_html(page: &SessionPage) -> Result<String, VisualError> {
                 _ => page.side.analysis,
             };
             CardMetric {
-                walking: analysis.is_walking(),
+                ranges_off: RangesOff::of(analysis),
                 note: card_note(metric.summary.metric, analysis),
                 summary: &metric.summary,
                 from: Some(format!(
@@ -372,10 +372,47 @@ fn header(out: &mut String, page: &ReportPage) {
 struct CardMetric<'a> {
     summary: &'a MetricSummary,
     from: Option<String>,
-    /// The clip it comes from shows walking, where running's reference ranges do not apply.
-    walking: bool,
+    /// The clip it comes from shows walking or a sprint, where distance running's reference ranges do not apply.
+    ranges_off: Option<RangesOff>,
     /// A line under the numbers (the foot strike angle's per-leg strike pattern).
     note: Option<String>,
+}
+
+/// Why a clip's numbers are not read against the reference ranges, and no flag is raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RangesOff {
+    /// The clip shows walking.
+    Walking,
+    /// The runner sprints (`analysis::SPRINT_CADENCE_STEPS_PER_MIN`).
+    Sprinting,
+}
+
+impl RangesOff {
+    fn of(analysis: &Analysis) -> Option<RangesOff> {
+        if analysis.is_walking() {
+            Some(RangesOff::Walking)
+        } else if analysis.is_sprinting() {
+            Some(RangesOff::Sprinting)
+        } else {
+            None
+        }
+    }
+
+    /// The summary's sentence.
+    fn summary_words(self) -> &'static str {
+        match self {
+            RangesOff::Walking => "No flag is raised on walking: the reference ranges are running's.",
+            RangesOff::Sprinting => "No flag is raised on a sprint: the reference ranges are distance running's.",
+        }
+    }
+
+    /// Said on a card instead of a reference range.
+    fn card_words(self) -> &'static str {
+        match self {
+            RangesOff::Walking => "Running's reference range not applied: the clip shows walking",
+            RangesOff::Sprinting => "Distance running's reference range not applied: the runner sprints",
+        }
+    }
 }
 
 /// The cards of one clip's analysis.
@@ -386,7 +423,7 @@ fn card_metrics(analysis: &Analysis) -> Vec<CardMetric<'_>> {
         .map(|summary| CardMetric {
             summary,
             from: None,
-            walking: analysis.is_walking(),
+            ranges_off: RangesOff::of(analysis),
             note: card_note(summary.metric, analysis),
         })
         .collect()
@@ -418,9 +455,6 @@ fn card_note(metric: MetricId, analysis: &Analysis) -> Option<String> {
         .map(|words| format!("Strike: {words}"))
 }
 
-/// Said on a card instead of a reference range where the clip shows walking.
-const WALKING_RANGE_WORDS: &str = "Running's reference range not applied: the clip shows walking";
-
 fn summary_section(
     out: &mut String,
     metrics: &[CardMetric],
@@ -429,8 +463,12 @@ fn summary_section(
     thresholds: &Thresholds,
 ) {
     out.push_str("<section id=\"summary\"><h2>Summary</h2>");
-    if flags.is_empty() && metrics.iter().any(|m| m.walking && m.summary.both.is_some()) {
-        out.push_str("<p>No flag is raised on walking: the reference ranges are running's.</p>");
+    let ranges_off = metrics
+        .iter()
+        .filter(|m| m.summary.both.is_some())
+        .find_map(|m| m.ranges_off);
+    if let (true, Some(ranges_off)) = (flags.is_empty(), ranges_off) {
+        let _ = write!(out, "<p>{}</p>", ranges_off.summary_words());
     } else if flags.is_empty() {
         let near = past_limit_unflagged(metrics, flags, thresholds);
         if near.is_empty() {
@@ -464,7 +502,7 @@ fn summary_section(
         let flagged = flags.iter().any(|f| f.metric == m.summary.metric);
         (
             !flagged,
-            m.walking || reference_range(thresholds, m.summary.metric).is_none(),
+            m.ranges_off.is_some() || reference_range(thresholds, m.summary.metric).is_none(),
         )
     });
     for metric in shown {
@@ -501,11 +539,11 @@ fn summary_section(
 }
 
 /// Whether a metric's mean (of both sides or of one) is past the limit of its reference range at all, flagged or
-/// not. Walking has no running range.
+/// not. Walking and sprinting have no distance-running range.
 fn past_its_limit(card_metric: &CardMetric, thresholds: &Thresholds) -> bool {
     let summary = card_metric.summary;
     reference_range(thresholds, summary.metric)
-        .filter(|_| !card_metric.walking)
+        .filter(|_| card_metric.ranges_off.is_none())
         .is_some_and(|range| {
             [summary.both.as_ref(), summary.left.as_ref(), summary.right.as_ref()]
                 .into_iter()
@@ -521,7 +559,7 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
     };
     let metric = summary.metric;
     let flags: Vec<_> = flags.iter().filter(|f| f.metric == metric).collect();
-    let range = reference_range(thresholds, metric).filter(|_| !card_metric.walking);
+    let range = reference_range(thresholds, metric).filter(|_| card_metric.ranges_off.is_none());
     // A mean past its limit by less than its uncertainty raises no flag (`analysis::flag_margin`): say so.
     let near_limit = flags.is_empty() && past_its_limit(card_metric, thresholds);
     let class = if !flags.is_empty() {
@@ -584,8 +622,10 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
                 escape(&range_text(range, metric.unit()))
             );
         }
-        None if card_metric.walking && reference_range(thresholds, metric).is_some() => {
-            let _ = write!(out, "<div class=\"range\">{WALKING_RANGE_WORDS}</div>");
+        None if let Some(ranges_off) = card_metric.ranges_off
+            && reference_range(thresholds, metric).is_some() =>
+        {
+            let _ = write!(out, "<div class=\"range\">{}</div>", ranges_off.card_words());
         }
         None => out.push_str("<div class=\"range\">No reference range: shown for context</div>"),
     }
@@ -758,7 +798,7 @@ fn step_plot(analysis: &Analysis, thresholds: &Thresholds, metric: MetricId) -> 
             plot.series.push(series);
         }
     }
-    if let Some(range) = reference_range(thresholds, metric).filter(|_| !analysis.is_walking()) {
+    if let Some(range) = reference_range(thresholds, metric).filter(|_| RangesOff::of(analysis).is_none()) {
         plot.band = Some(range_band(range, metric.unit()));
     }
     if metric == MetricId::FootStrikeAngleDeg {
@@ -906,7 +946,7 @@ fn rear_section(out: &mut String, id: &str, analysis: &Analysis, evidence: &Evid
         let card_metric = CardMetric {
             summary,
             from: None,
-            walking: analysis.is_walking(),
+            ranges_off: RangesOff::of(analysis),
             note: None,
         };
         card(out, &card_metric, &flags, thresholds);
@@ -1126,7 +1166,7 @@ mod tests {
             let card_metric = CardMetric {
                 summary: &summary,
                 from: None,
-                walking: false,
+                ranges_off: None,
                 note: None,
             };
             card(&mut out, &card_metric, &[], &Thresholds::default());
@@ -1150,7 +1190,7 @@ mod tests {
             let card_metric = CardMetric {
                 summary: &summary,
                 from: None,
-                walking: false,
+                ranges_off: None,
                 note: None,
             };
             let mut out = String::new();
@@ -1164,12 +1204,31 @@ mod tests {
             "{near}"
         );
         assert!(summary_of(28.0).contains("No value is outside its reference range.</p>"));
+        // On a sprint the ranges are not applied: the summary says so rather than naming a value past its limit.
+        let sprint = {
+            let summary = summary(34.0);
+            let card_metric = CardMetric {
+                summary: &summary,
+                from: None,
+                ranges_off: Some(RangesOff::Sprinting),
+                note: None,
+            };
+            let mut out = String::new();
+            summary_section(&mut out, &[card_metric], &[], &[], &Thresholds::default());
+            out
+        };
+        assert!(
+            sprint.contains("No flag is raised on a sprint")
+                && sprint.contains("Distance running's reference range not applied: the runner sprints")
+                && !sprint.contains("uncertainty"),
+            "{sprint}"
+        );
         // The same names for the web app's session page; a flagged metric is not among them.
         let past = summary(30.9);
         let card_metric = CardMetric {
             summary: &past,
             from: None,
-            walking: false,
+            ranges_off: None,
             note: None,
         };
         let name = metric_name(MetricId::OverstridePctLegLength);
