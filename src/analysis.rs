@@ -289,7 +289,7 @@ pub enum WarningKind {
 }
 
 /// Steps per minute from which a runner sprints and distance running's reference ranges, so the flags, do not
-/// apply: a runform default [unverified]. The ranges come from runners at about 3 m/s (cadence about 170,
+/// apply: a runform default, unverified. The ranges come from runners at about 3 m/s (cadence about 170,
 /// `../shared/docs/running-metrics.md`); distance runners are taken to stay under about 210 steps/min even racing,
 /// and sprinters run at 250-300 (the labelled treadmill sprint 277-279, the grass clip's 2:10/km take 238).
 pub const SPRINT_CADENCE_STEPS_PER_MIN: f64 = 230.0;
