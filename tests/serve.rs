@@ -402,22 +402,20 @@ fn a_clip_goes_through_the_api_to_its_report_downloads_comparison_export_and_era
         let created: serde_json::Value = response.json().expect("JSON");
         sessions.push(created["session_id"].as_i64().expect("id"));
     }
+    let reanalyse = |options: serde_json::Value| {
+        client
+            .post(api(&format!("/sessions/{}/reanalyse", sessions[0])))
+            .bearer_auth(&token)
+            .json(&options)
+            .send()
+            .expect("reanalyse")
+    };
     // A refused option is named.
-    let bad = client
-        .post(api(&format!("/sessions/{}/reanalyse", sessions[0])))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"speed": "11"}))
-        .send()
-        .expect("reanalyse");
+    let bad = reanalyse(serde_json::json!({"speed": "11"}));
     assert_eq!(bad.status(), 422);
     assert!(bad.text().expect("text").contains("speed"));
     // So is the lite model, with why it is refused.
-    let lite = client
-        .post(api(&format!("/sessions/{}/reanalyse", sessions[0])))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"model": "lite"}))
-        .send()
-        .expect("reanalyse");
+    let lite = reanalyse(serde_json::json!({"model": "lite"}));
     assert_eq!(lite.status(), 422);
     let text = lite.text().expect("text");
     assert!(
