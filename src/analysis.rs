@@ -617,14 +617,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         .iter()
         .find(|summary| summary.metric == MetricId::CadenceStepsPerMin)
         .and_then(|summary| summary.both.as_ref().map(|stats| stats.mean))
-        .or_else(|| {
-            events
-                .parts
-                .parts
-                .iter()
-                .find(|part| part.measured)
-                .map(|part| part.cadence_steps_per_min)
-        })
+        .or_else(|| events.parts.measured_cadence())
         .filter(|&cadence| cadence >= SPRINT_CADENCE_STEPS_PER_MIN);
     if let (events::Gait::Running, Some(cadence)) = (events.gait, sprint_cadence) {
         warnings.push(Warning {
@@ -861,12 +854,7 @@ fn parts_warning(parts: &crate::parts::ClipParts) -> Option<Warning> {
         }
     }
     let measured: Vec<String> = measured_spans.iter().map(|&(start, end)| span(start, end)).collect();
-    let cadence = parts
-        .parts
-        .iter()
-        .filter(|part| part.measured)
-        .map(|part| part.cadence_steps_per_min)
-        .next();
+    let cadence = parts.measured_cadence();
     // Spans left out for the same reason are said together, in the order of the first of each ("0.0–1.3 s, 1.5–2.0 s
     // and 3.4–10.2 s (no steady running: …)"), so that a long reason is read once.
     let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();

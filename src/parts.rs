@@ -170,6 +170,15 @@ impl ClipParts {
             .iter()
             .any(|part| part.measured && t_s >= part.start_s && t_s <= part.end_s)
     }
+
+    /// The rhythm's cadence of the first measured part, steps per minute (the measured parts share a pace, within
+    /// [`SAME_PACE_FRACTION`]).
+    pub fn measured_cadence(&self) -> Option<f64> {
+        self.parts
+            .iter()
+            .find(|part| part.measured)
+            .map(|part| part.cadence_steps_per_min)
+    }
 }
 
 /// One heel swing peak: the frame (fractional) and which foot.
