@@ -572,8 +572,14 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         metrics::withhold_hidden_far_leg(&mut steps, far);
     }
     let measured_steps: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
-    summary_options.contact_timing_reason =
-        uncalibrated_timing_reason(&measured_steps).or_else(|| scattered_timing_reason(&events.calibration));
+    let rejected_measured = events
+        .rejected
+        .iter()
+        .filter(|rejected| events.parts.parts.is_empty() || events.parts.is_measured(rejected.ic_s))
+        .count();
+    summary_options.contact_timing_reason = uncalibrated_timing_reason(&measured_steps)
+        .or_else(|| scattered_timing_reason(&events.calibration))
+        .or_else(|| implausible_timing_reason(rejected_measured, measured_steps.len()));
     let mut summaries = metrics::summarise(&measured_steps, &summary_options);
     if let Some(far) = far_side {
         for summary in &mut summaries {
@@ -982,6 +988,20 @@ fn scattered_timing_reason(calibration: &[events::SideCalibration]) -> Option<St
             side_name(side.side),
             events::MAX_EVENT_SCATTER_MS
         ))
+    })
+}
+
+/// Why contact times cannot be trusted, when too many of the contacts found in the measured span were rejected as
+/// implausible for running ([`events::too_many_implausible`]): the feet's heights do not show their contacts in
+/// this clip, and the contacts that pass those limits come from the same failing reading.
+fn implausible_timing_reason(rejected: usize, kept: usize) -> Option<String> {
+    events::too_many_implausible(rejected, kept).then(|| {
+        format!(
+            "{rejected} of the {} foot contacts found were implausible for running (see rejected_contacts): the \
+             feet's heights do not show their contacts in this clip, so the times of the others cannot be trusted \
+             either",
+            rejected + kept
+        )
     })
 }
 
@@ -1455,6 +1475,23 @@ mod tests {
             ..side(Side::Left, 0.0, 0.0)
         }];
         assert_eq!(scattered_timing_reason(&uncalibrated), None);
+    }
+
+    #[test]
+    fn contact_times_need_a_detector_that_finds_plausible_contacts() {
+        // The labelled clips whose contact times match the labels reject a few contacts or none.
+        assert_eq!(implausible_timing_reason(0, 17), None);
+        assert_eq!(implausible_timing_reason(2, 58), None);
+        // A quarter is the limit, and is allowed.
+        assert_eq!(implausible_timing_reason(1, 3), None);
+        assert_eq!(implausible_timing_reason(0, 0), None);
+        // Half the contacts implausible: the others are not trusted either.
+        let reason = implausible_timing_reason(3, 3).expect("half the contacts implausible");
+        assert!(
+            reason.starts_with("3 of the 6 foot contacts") && reason.contains("rejected_contacts"),
+            "{reason}"
+        );
+        assert!(implausible_timing_reason(2, 4).is_some());
     }
 
     #[test]
