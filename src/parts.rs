@@ -8,9 +8,10 @@
 //! runner is lost. In each piece every **swing of each foot** is found as a peak of its heel's position ahead of
 //! the pelvis (Zeni's initial-contact marker, robust at any rhythm), and the peaks of both feet are merged in time.
 //! A **running part** is a run of at least [`MIN_PART_STEPS`] steps in which the feet alternate, every step lasts
-//! from [`MIN_STEP_S`] to [`MAX_STEP_S`] (120–400 steps/min: jogging to sprinting), each step is within
-//! [`STEP_TOLERANCE_FRACTION`] of the part's median, and the arms swing (a runner holding the rails keeps the
-//! wrists still while the legs move). Everything else is a skipped span with its reason.
+//! from [`MIN_STEP_S`] to [`MAX_STEP_S`] (80–400 steps/min), each step is within [`STEP_TOLERANCE_FRACTION`] of
+//! the part's median, and the arms swing (a runner holding the rails keeps the wrists still while the legs move).
+//! A part slower than [`MIN_RUNNING_CADENCE_STEPS_PER_MIN`] is walking, not running. Everything else is a skipped
+//! span with its reason.
 //!
 //! The **measured parts** — the ones the report's averages use — are the longest running part and every other
 //! part whose cadence is within [`SAME_PACE_FRACTION`] of it (the same running interrupted by a cut or a slow-
@@ -31,6 +32,12 @@ pub const MAX_STEP_S: f64 = 0.5 * MAX_STRIDE_S;
 pub const MIN_PART_STEPS: usize = 4;
 /// Each step of a part lasts within this fraction of the part's median step.
 pub const STEP_TOLERANCE_FRACTION: f64 = 0.3;
+/// Below this cadence a part is walking (or slow motion), not running: the low end of the walk-to-run transition's
+/// heuristic range, 135-140 steps/min (on a treadmill, cadences of 134, 139 and 141 classified walking and running
+/// best, 93 % accurate: Hum Mov Sci 2023;90:103117, doi 10.1016/j.humov.2023.103117). The running detector reads a
+/// walking clip's steps as running's and raises running's flags on them (the indoor walking clip on MediaPipe's
+/// three kinds of landmarks: parts at 114, 119 and 134 steps/min, and eight flags between them).
+pub const MIN_RUNNING_CADENCE_STEPS_PER_MIN: f64 = 135.0;
 /// Parts whose cadence is within this fraction of the longest part's are measured with it.
 pub const SAME_PACE_FRACTION: f64 = 0.08;
 /// A heel swing counts when its peak stands this fraction of the leg length above the troughs around it.
@@ -209,7 +216,7 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
     }
     // Parts: from half a step before the first swing peak to [`PART_END_AFTER_LAST_SWING_STEPS`] after the last
     // (the last stance and its toe-off), inside the piece.
-    let mut parts: Vec<RunningPart> = runs
+    let parts: Vec<RunningPart> = runs
         .iter()
         .filter_map(|(run, steps)| {
             let (first, last) = (run.first()?, run.last()?);
@@ -231,6 +238,18 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
         })
         .collect();
     let mut skipped = outside_parts(skipped, &parts);
+    let (walking, mut parts): (Vec<RunningPart>, Vec<RunningPart>) = parts
+        .into_iter()
+        .partition(|part| part.cadence_steps_per_min < MIN_RUNNING_CADENCE_STEPS_PER_MIN);
+    skipped.extend(walking.iter().map(|part| SkippedSpan {
+        start_s: part.start_s,
+        end_s: part.end_s,
+        reason: format!(
+            "steps at {:.0} steps/min: walking (adults change from walking to running at 135-140 steps/min), or \
+             slow motion",
+            part.cadence_steps_per_min
+        ),
+    }));
     if let Some(longest) = parts
         .iter()
         .map(|part| (part.end_s - part.start_s, part.cadence_steps_per_min))

@@ -965,3 +965,37 @@ fn degenerate_input_never_panics() {
         }
     }
 }
+
+/// A side view at a walking pace is not measured as running: below 135 steps/min (the low end of the walk-to-run
+/// transition) the part is left out as walking, with no steps and no flag, while the same gait at a slow jogger's
+/// 150 steps/min is measured. A walking clip read as running gave running's flags (docs/metrics.md).
+#[test]
+fn a_side_view_at_a_walking_pace_is_not_measured_as_running() {
+    let analysis_at = |cadence_steps_per_min: f64| {
+        let clip = SyntheticRunner {
+            cadence_steps_per_min,
+            contact_time_ms: 330.0,
+            duration_s: 10.0,
+            ..SyntheticRunner::default()
+        }
+        .generate(&Corruption::default());
+        analyze_sequence(&clip.sequence, &AnalysisSettings::default())
+    };
+    let walking = analysis_at(120.0);
+    assert!(walking.steps.is_empty(), "{} steps", walking.steps.len());
+    assert!(walking.flags.is_empty(), "{:?}", walking.flags);
+    let reason = walking
+        .metric(MetricId::CadenceStepsPerMin)
+        .and_then(|summary| summary.absent_reason.clone())
+        .unwrap_or_default();
+    assert!(reason.contains("steps at 120 steps/min: walking"), "{reason}");
+    let jogging = analysis_at(150.0);
+    let cadence = jogging
+        .metric(MetricId::CadenceStepsPerMin)
+        .and_then(|summary| summary.both.as_ref())
+        .map(|stats| stats.mean);
+    assert!(
+        cadence.is_some_and(|c| (c - 150.0).abs() < CADENCE_TOLERANCE_STEPS_PER_MIN),
+        "{cadence:?}"
+    );
+}
