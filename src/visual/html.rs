@@ -631,10 +631,15 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
     }
     if flags.is_empty() {
         if near_limit {
+            let at_contact = crate::analysis::is_sampled_at_contact(metric);
             let also = if crate::analysis::is_event_time(metric) {
                 ", and a frame"
+            } else if crate::analysis::is_angle_from_vertical(metric) && at_contact {
+                ", the level's error and the contact's timing"
             } else if crate::analysis::is_angle_from_vertical(metric) {
                 ", and the level's error"
+            } else if at_contact {
+                ", and the contact's timing"
             } else {
                 ""
             };
