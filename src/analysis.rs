@@ -1427,15 +1427,11 @@ mod tests {
             )
         };
         let thresholds = Thresholds::default();
-        let raised = |mean: f64| {
-            flags(
-                &[summary(mean)],
-                &thresholds,
-                None,
-                1000.0 / 60.0,
-                &ContactTiming::default(),
-            )
+        // Flags at `fps` with no measure moving at contact.
+        let flags_at = |summary: MetricSummary, fps: f64| {
+            flags(&[summary], &thresholds, None, 1000.0 / fps, &ContactTiming::default())
         };
+        let raised = |mean: f64| flags_at(summary(mean), 60.0);
         // 30.9 is past 30 by less than 1.645 standard errors of either side or both (1.74, 1.23): as likely
         // inside the range.
         assert!(raised(30.9).is_empty());
@@ -1452,27 +1448,8 @@ mod tests {
         let contact = |mean: f64| {
             MetricSummary::of_stats(MetricId::ContactTimeMs, still(mean, 8), still(mean, 8), still(mean, 16))
         };
-        assert!(
-            flags(
-                &[contact(310.0)],
-                &thresholds,
-                None,
-                1000.0 / 30.0,
-                &ContactTiming::default()
-            )
-            .is_empty()
-        );
-        assert_eq!(
-            flags(
-                &[contact(310.0)],
-                &thresholds,
-                None,
-                1000.0 / 120.0,
-                &ContactTiming::default()
-            )
-            .len(),
-            1
-        );
+        assert!(flags_at(contact(310.0), 30.0).is_empty());
+        assert_eq!(flags_at(contact(310.0), 120.0).len(), 1);
         // Left 300 ms, right 230 ms: a 26.4 % asymmetry. With 8 steps a side spread by 30 ms the difference's
         // standard error is 15 ms, and the limit becomes 10 % + (2 frames + 1.645 × 15 ms) / 265 ms = 31.9 % at
         // 60 fps: not flagged. Spread by 5 ms it is 10 % + 14.1 %: flagged. At 30 fps two frames are 67 ms, and
@@ -1488,16 +1465,10 @@ mod tests {
             ..contact(265.0)
         };
         let asymmetry_flags = |sd: f64, fps: f64| {
-            flags(
-                &[asymmetric(sd)],
-                &thresholds,
-                None,
-                1000.0 / fps,
-                &ContactTiming::default(),
-            )
-            .into_iter()
-            .filter(|flag| flag.threshold_name == "contact_time_asymmetry_pct")
-            .count()
+            flags_at(asymmetric(sd), fps)
+                .into_iter()
+                .filter(|flag| flag.threshold_name == "contact_time_asymmetry_pct")
+                .count()
         };
         assert_eq!(asymmetry_flags(30.0, 60.0), 0);
         assert_eq!(asymmetry_flags(5.0, 60.0), 1);
@@ -1521,27 +1492,8 @@ mod tests {
                 },
             )
         };
-        assert!(
-            flags(
-                &[tibia(12.3)],
-                &thresholds,
-                None,
-                1000.0 / 60.0,
-                &ContactTiming::default()
-            )
-            .is_empty()
-        );
-        assert_eq!(
-            flags(
-                &[tibia(14.5)],
-                &thresholds,
-                None,
-                1000.0 / 60.0,
-                &ContactTiming::default()
-            )
-            .len(),
-            1
-        );
+        assert!(flags_at(tibia(12.3), 60.0).is_empty());
+        assert_eq!(flags_at(tibia(14.5), 60.0).len(), 1);
         // Sampled at initial contact, it also needs how far the shank turns within the contact's timing error: the
         // gym clip's near shank turns about 240 deg/s there, 4 deg in half a frame at 30 fps. The larger leg's
         // counts for both legs together.
