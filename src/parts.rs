@@ -245,8 +245,8 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
         start_s: part.start_s,
         end_s: part.end_s,
         reason: format!(
-            "steps at {:.0} steps/min: walking (adults change from walking to running at 135-140 steps/min), or \
-             slow motion",
+            "steps at {:.0} steps/min, a walking pace (adults change from walking to running at 135-140 steps/min), \
+             or slow motion",
             part.cadence_steps_per_min
         ),
     }));

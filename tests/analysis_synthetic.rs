@@ -988,7 +988,7 @@ fn a_side_view_at_a_walking_pace_is_not_measured_as_running() {
         .metric(MetricId::CadenceStepsPerMin)
         .and_then(|summary| summary.absent_reason.clone())
         .unwrap_or_default();
-    assert!(reason.contains("steps at 120 steps/min: walking"), "{reason}");
+    assert!(reason.contains("steps at 120 steps/min, a walking pace"), "{reason}");
     let jogging = analysis_at(150.0);
     let cadence = jogging
         .metric(MetricId::CadenceStepsPerMin)
