@@ -1208,20 +1208,19 @@ impl ContactTiming {
         for metric in SAMPLED_AT_CONTACT {
             for side in [Side::Left, Side::Right] {
                 let leg = kinematics.leg(side);
-                let series: Vec<f64> = match (metric, leg_px) {
-                    (MetricId::TibiaAngleIcDeg, _) => leg.shank_deg.clone(),
-                    (MetricId::OverstridePctLegLength, Some(leg_px)) => {
-                        leg.heel_ahead_px.iter().map(|px| 100.0 * px / leg_px).collect()
-                    }
+                // The series the value is sampled from, and its unit per the series' unit.
+                let (series, scale) = match (metric, leg_px) {
+                    (MetricId::TibiaAngleIcDeg, _) => (&leg.shank_deg, 1.0),
+                    (MetricId::OverstridePctLegLength, Some(leg_px)) => (&leg.heel_ahead_px, 100.0 / leg_px),
                     _ => continue,
                 };
                 let rates: Vec<f64> = steps
                     .iter()
                     .filter(|step| step.side == side && step.measured && step.values.contains_key(&metric))
                     .filter_map(|step| {
-                        let before = metrics::series::sample_at(&series, step.ic_s - 1.0 / fps, fps)?;
-                        let after = metrics::series::sample_at(&series, step.ic_s + 1.0 / fps, fps)?;
-                        Some((after - before).abs() * fps / 2.0)
+                        let before = metrics::series::sample_at(series, step.ic_s - 1.0 / fps, fps)?;
+                        let after = metrics::series::sample_at(series, step.ic_s + 1.0 / fps, fps)?;
+                        Some(scale * (after - before).abs() * fps / 2.0)
                     })
                     .collect();
                 if let Some(rate) = crate::track::median(&rates) {
