@@ -471,7 +471,9 @@ fn summary_section(
         let _ = write!(out, "<p>{}</p>", ranges_off.summary_words());
     } else if flags.is_empty() {
         let near = past_limit_unflagged(metrics, flags, thresholds);
-        if near.is_empty() {
+        if metrics.iter().all(|m| m.summary.both.is_none()) {
+            out.push_str("<p>Nothing could be measured in this clip, so nothing is flagged: see why below.</p>");
+        } else if near.is_empty() {
             out.push_str("<p>No value is outside its reference range.</p>");
         } else {
             let _ = write!(
@@ -977,6 +979,13 @@ fn rear_section(out: &mut String, id: &str, analysis: &Analysis, evidence: &Evid
     out.push_str("</div></section>");
 }
 
+/// A view as the report's JSON names it (`side`, `auto`), or a dash where there is none (not detected).
+fn view_word<T: serde::Serialize>(view: &T) -> String {
+    Some(crate::report::csv::enum_text(view))
+        .filter(|word| !word.is_empty())
+        .unwrap_or_else(|| "–".into())
+}
+
 fn quality_section(out: &mut String, prefix: &str, page: &ReportPage, evidence: &Evidence) {
     let analysis = page.analysis;
     let _ = write!(out, "<section id=\"{prefix}quality\"><h2>Quality</h2><table>");
@@ -1004,10 +1013,10 @@ fn quality_section(out: &mut String, prefix: &str, page: &ReportPage, evidence: 
     row(
         "View",
         format!(
-            "used {:?}, detected {:?}, asked {:?} (shoulder/hip width over torso {})",
-            analysis.view.used,
-            analysis.view.detected,
-            analysis.view.requested,
+            "used {}, detected {}, asked {} (shoulder/hip width over torso {})",
+            view_word(&analysis.view.used),
+            view_word(&analysis.view.detected),
+            view_word(&analysis.view.requested),
             analysis
                 .view
                 .width_over_torso_ratio
@@ -1209,6 +1218,19 @@ mod tests {
             "{near}"
         );
         assert!(summary_of(28.0).contains("No value is outside its reference range.</p>"));
+        // With nothing measured, nothing is said to be within its range.
+        let nothing = {
+            let mut out = String::new();
+            summary_section(&mut out, &[], &[], &[], &Thresholds::default());
+            out
+        };
+        assert!(
+            nothing.contains("Nothing could be measured") && !nothing.contains("No value is outside"),
+            "{nothing}"
+        );
+        // The quality table names views as the JSON does.
+        assert_eq!(view_word(&View::Rear), "rear");
+        assert_eq!(view_word(&None::<View>), "–");
         // On a sprint the ranges are not applied: the summary says so rather than naming a value past its limit.
         let sprint = {
             let summary = summary(34.0);
