@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn the_session_page_names_values_past_their_limit_instead_of_saying_all_are_within() {
-        let page = |past_limit: &[&str], walking: bool, sprinting: bool| {
+        let page_with_steps = |past_limit: &[&str], walking: bool, sprinting: bool, steps: usize| {
             let context = serde_json::json!({
                 "session": {"id": 1, "athlete_id": 1, "athlete_name": "Ada", "session_date": "2026-12-04",
                             "clip_name": "run.mp4", "uploaded_by": "alex"},
@@ -179,11 +179,13 @@ mod tests {
                 "shown": true,
                 "options": {"speed": "", "height_cm": "", "view": "auto", "model": "full", "runner_at": "",
                             "detect_every_frame": "false"},
-                "headline": {"metrics": [], "flags": [], "warnings": [], "steps": 17,
+                "headline": {"metrics": [], "flags": [], "warnings": [], "steps": steps,
                              "past_limit_unflagged": past_limit, "walking": walking, "sprinting": sprinting},
             });
             render_text("session.html", &context).expect("renders")
         };
+        let page =
+            |past_limit: &[&str], walking: bool, sprinting: bool| page_with_steps(past_limit, walking, sprinting, 17);
         let near = page(
             &["Tibia angle at initial contact", "Overstride (heel ahead of hips)"],
             false,
@@ -206,6 +208,12 @@ mod tests {
         assert!(
             sprint.contains("No flag is raised on a sprint") && !sprint.contains("No flags:"),
             "{sprint}"
+        );
+        // Nothing measured: nothing is said to be within its range.
+        let nothing = page_with_steps(&[], false, false, 0);
+        assert!(
+            nothing.contains("Nothing could be measured") && !nothing.contains("every measured value"),
+            "{nothing}"
         );
     }
 
