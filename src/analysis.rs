@@ -898,7 +898,7 @@ fn event_warnings(events: &GaitEvents, view: View, warnings: &mut Vec<Warning>) 
         let double_support = events
             .rejected
             .iter()
-            .filter(|r| r.reason.contains("double support"))
+            .filter(|r| r.kind == events::RejectionKind::DoubleSupport)
             .count();
         let mut message = format!(
             "{} of {} foot contacts were rejected as implausible (see rejected_contacts)",

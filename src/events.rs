@@ -138,8 +138,48 @@ pub struct RejectedContact {
     pub side: Side,
     /// Its initial contact, seconds.
     pub ic_s: f64,
+    /// What was wrong with it, for counting and filtering.
+    pub kind: RejectionKind,
     /// Why it was rejected, in plain words.
     pub reason: String,
+}
+
+/// What made a found contact implausible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionKind {
+    /// Shorter than running allows ([`MIN_CONTACT_TIME_MS`]).
+    TooShort,
+    /// Longer than running allows ([`MAX_CONTACT_TIME_MS`]).
+    TooLong,
+    /// Starts before the same foot's previous stance ends: the same stance found twice.
+    Duplicate,
+    /// Lands while the other foot is still on the ground: running has no double support.
+    DoubleSupport,
+    /// Walking: the other foot's swing is too short to hold this foot's midstance.
+    ShortSwing,
+}
+
+impl RejectionKind {
+    /// Every kind, in the order their counts are worded.
+    pub const ALL: [Self; 5] = [
+        Self::TooShort,
+        Self::TooLong,
+        Self::Duplicate,
+        Self::DoubleSupport,
+        Self::ShortSwing,
+    ];
+
+    /// The kind as a count's words: "2 shorter than running allows".
+    fn counted(self) -> &'static str {
+        match self {
+            Self::TooShort => "shorter than running allows",
+            Self::TooLong => "longer than running allows",
+            Self::Duplicate => "overlapping the same foot's previous stance",
+            Self::DoubleSupport => "landing while the other foot is down",
+            Self::ShortSwing => "between two swings of the other foot too close to hold a midstance",
+        }
+    }
 }
 
 /// The belt line as the stance feet show it.
@@ -1499,18 +1539,13 @@ pub fn too_many_implausible(rejected: usize, kept: usize) -> bool {
 /// What was wrong with the rejected contacts, counted by kind: "2 shorter than running allows, 1 landing while the
 /// other foot is down".
 fn rejection_kinds(rejected: &[RejectedContact]) -> String {
-    let count = |words: &str| rejected.iter().filter(|r| r.reason.contains(words)).count();
-    [
-        (count("shorter than running"), "shorter than running allows"),
-        (count("longer than running"), "longer than running allows"),
-        (count("a duplicate"), "overlapping the same foot's previous stance"),
-        (count("double support"), "landing while the other foot is down"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, kind)| format!("{n} {kind}"))
-    .collect::<Vec<_>>()
-    .join(", ")
+    RejectionKind::ALL
+        .into_iter()
+        .map(|kind| (rejected.iter().filter(|r| r.kind == kind).count(), kind))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, kind)| format!("{n} {}", kind.counted()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Drops contacts whose duration is implausible or that overlap the other foot's stance.
@@ -1525,20 +1560,30 @@ fn reject_implausible(
     for contact in contacts {
         let contact_ms = contact.contact_time_ms();
         let reason = if contact_ms < MIN_CONTACT_TIME_MS {
-            Some(format!(
-                "contact of {contact_ms:.0} ms is shorter than running allows ({MIN_CONTACT_TIME_MS:.0} ms)"
+            Some((
+                RejectionKind::TooShort,
+                format!("contact of {contact_ms:.0} ms is shorter than running allows ({MIN_CONTACT_TIME_MS:.0} ms)"),
             ))
         } else if contact_ms > MAX_CONTACT_TIME_MS {
-            Some(format!(
-                "contact of {contact_ms:.0} ms is longer than running allows ({MAX_CONTACT_TIME_MS:.0} ms): walking?"
+            Some((
+                RejectionKind::TooLong,
+                format!(
+                    "contact of {contact_ms:.0} ms is longer than running allows ({MAX_CONTACT_TIME_MS:.0} ms): walking?"
+                ),
             ))
         } else if let Some(previous) = kept.last() {
             if previous.side == contact.side && contact.ic_s < previous.to_s {
-                Some("overlaps the same foot's previous stance (a duplicate)".into())
+                Some((
+                    RejectionKind::Duplicate,
+                    "overlaps the same foot's previous stance (a duplicate)".into(),
+                ))
             } else if previous.side != contact.side && contact.ic_s < previous.to_s - slack_s {
-                Some(format!(
-                    "lands {:.0} ms before the other foot leaves the belt: running has no double support",
-                    (previous.to_s - contact.ic_s) * 1000.0
+                Some((
+                    RejectionKind::DoubleSupport,
+                    format!(
+                        "lands {:.0} ms before the other foot leaves the belt: running has no double support",
+                        (previous.to_s - contact.ic_s) * 1000.0
+                    ),
                 ))
             } else {
                 None
@@ -1547,9 +1592,10 @@ fn reject_implausible(
             None
         };
         match reason {
-            Some(reason) => rejected.push(RejectedContact {
+            Some((kind, reason)) => rejected.push(RejectedContact {
                 side: contact.side,
                 ic_s: contact.ic_s,
+                kind,
                 reason,
             }),
             None => kept.push(contact),
@@ -1823,6 +1869,7 @@ fn walking_contacts(
                 rejected.push(RejectedContact {
                     side: stance_side,
                     ic_s: time_of(lift, fps),
+                    kind: RejectionKind::ShortSwing,
                     reason: "the other foot's swing is too short to hold a midstance: a tracking glitch".into(),
                 });
                 continue;
@@ -2009,15 +2056,16 @@ mod tests {
 
     #[test]
     fn implausible_contacts_are_counted_by_kind() {
-        let rejected = |reason: &str| RejectedContact {
+        let rejected = |kind| RejectedContact {
             side: Side::Left,
             ic_s: 1.0,
-            reason: reason.into(),
+            kind,
+            reason: "its reason".into(),
         };
         let list = [
-            rejected("contact of 49 ms is shorter than running allows (80 ms)"),
-            rejected("contact of 37 ms is shorter than running allows (80 ms)"),
-            rejected("lands 81 ms before the other foot leaves the belt: running has no double support"),
+            rejected(RejectionKind::TooShort),
+            rejected(RejectionKind::DoubleSupport),
+            rejected(RejectionKind::TooShort),
         ];
         assert_eq!(
             rejection_kinds(&list),
