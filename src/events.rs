@@ -2055,6 +2055,51 @@ mod tests {
     }
 
     #[test]
+    fn each_implausible_contact_is_rejected_with_its_kind() {
+        // 170 steps/min, 250 ms contacts, then one of each kind of implausible contact (60 fps).
+        let mut contacts = alternating(0.353, 0.25);
+        let contact = |side, ic_s: f64, contact_s: f64| FootContact {
+            side,
+            ic_s,
+            to_s: ic_s + contact_s,
+            midstance_s: ic_s + 0.5 * contact_s,
+            ..contacts[0].clone()
+        };
+        let (left, right) = (Side::Left, Side::Right);
+        contacts.extend([
+            contact(left, 10.0, 0.05),
+            contact(right, 11.0, 0.6),
+            // A left stance, the same stance found again, and a right foot landing 100 ms before it leaves.
+            contact(left, 12.0, 0.25),
+            contact(left, 12.1, 0.25),
+            contact(right, 12.15, 0.25),
+        ]);
+        let mut rejected = Vec::new();
+        let kept = reject_implausible(contacts, 60.0, &mut rejected);
+        assert_eq!(kept.len(), 9);
+        let kinds: Vec<RejectionKind> = rejected.iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                RejectionKind::TooShort,
+                RejectionKind::TooLong,
+                RejectionKind::Duplicate,
+                RejectionKind::DoubleSupport
+            ]
+        );
+        assert!(
+            rejected[3].reason.contains("100 ms before the other foot leaves"),
+            "{}",
+            rejected[3].reason
+        );
+        assert_eq!(
+            rejection_kinds(&rejected),
+            "1 shorter than running allows, 1 longer than running allows, 1 overlapping the same foot's previous \
+             stance, 1 landing while the other foot is down"
+        );
+    }
+
+    #[test]
     fn implausible_contacts_are_counted_by_kind() {
         let rejected = |kind| RejectedContact {
             side: Side::Left,
