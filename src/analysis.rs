@@ -619,6 +619,18 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
             ),
         });
     }
+    let at_contact = ContactTiming::of(&steps, &kinematics, tracks.leg_length_px);
+    let shared = SharedErrors {
+        frame_interval_ms: analysis.frame_interval_ms,
+        stride_ms: summaries
+            .iter()
+            .find(|summary| summary.metric == MetricId::StrideTimeMs)
+            .and_then(|summary| summary.both.as_ref().map(|stats| stats.mean)),
+        at_contact: &at_contact,
+    };
+    for summary in summaries.iter_mut().filter(|summary| summary.both.is_some()) {
+        summary.shared_error = shared.of(summary.metric, FlagSide::Both);
+    }
     let sprint_cadence = summaries
         .iter()
         .find(|summary| summary.metric == MetricId::CadenceStepsPerMin)
@@ -634,14 +646,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
             ),
         });
     } else if events.gait == events::Gait::Running {
-        let at_contact = ContactTiming::of(&steps, &kinematics, tracks.leg_length_px);
-        analysis.flags = flags(
-            &summaries,
-            thresholds,
-            far_side,
-            analysis.frame_interval_ms,
-            &at_contact,
-        );
+        analysis.flags = flags(&summaries, thresholds, far_side, shared);
     }
     analysis.steps = steps;
     analysis.rejected_contacts = events.rejected;
@@ -1183,11 +1188,17 @@ pub const LEVEL_ERROR_DEG: f64 = 3.1;
 /// (docs/metrics.md, *Accuracy*). Every step shares it, so it does not shrink with the number of steps.
 pub const IC_TIMING_FRAMES: f64 = 0.5;
 
-/// The flagged measures sampled at initial contact, which move fast there: the shank turns and the heel closes on
-/// the hips, so the contact's timing error moves them too.
-const SAMPLED_AT_CONTACT: [MetricId; 2] = [MetricId::TibiaAngleIcDeg, MetricId::OverstridePctLegLength];
+/// The measures sampled at initial contact, which move fast there: the shank turns, the heel closes on the hips,
+/// the sole turns down and the knee bends, so the contact's timing error moves them too.
+const SAMPLED_AT_CONTACT: [MetricId; 4] = [
+    MetricId::TibiaAngleIcDeg,
+    MetricId::OverstridePctLegLength,
+    MetricId::FootStrikeAngleDeg,
+    MetricId::KneeFlexionIcDeg,
+];
 
-/// Whether `metric` is a flagged measure sampled at initial contact, whose flag allows for the contact's timing.
+/// Whether `metric` is a measure sampled at initial contact, whose flag (tibia angle, overstride) and shared error
+/// allow for the contact's timing.
 pub fn is_sampled_at_contact(metric: MetricId) -> bool {
     SAMPLED_AT_CONTACT.contains(&metric)
 }
@@ -1212,6 +1223,8 @@ impl ContactTiming {
                 let (series, scale) = match (metric, leg_px) {
                     (MetricId::TibiaAngleIcDeg, _) => (&leg.shank_deg, 1.0),
                     (MetricId::OverstridePctLegLength, Some(leg_px)) => (&leg.heel_ahead_px, 100.0 / leg_px),
+                    (MetricId::FootStrikeAngleDeg, _) => (&leg.sole_deg, 1.0),
+                    (MetricId::KneeFlexionIcDeg, _) => (&leg.knee_flexion_deg, 1.0),
                     _ => continue,
                 };
                 let rates: Vec<f64> = steps
@@ -1255,14 +1268,35 @@ impl ContactTiming {
 /// vertical, [`LEVEL_ERROR_DEG`], and for a measure sampled at initial contact, how much it moves within the
 /// contact's timing error (`at_contact`, [`ContactTiming`]). So a number within its uncertainty of the limit is not
 /// called abnormal.
-fn flag_margin(metric: MetricId, stats: &metrics::Stats, frame_interval_ms: f64, at_contact: f64) -> f64 {
-    let timing = if is_event_time(metric) { frame_interval_ms } else { 0.0 };
-    let level = if is_angle_from_vertical(metric) {
-        LEVEL_ERROR_DEG
-    } else {
-        0.0
-    };
-    timing + level + at_contact + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
+fn flag_margin(metric: MetricId, stats: &metrics::Stats, shared: SharedErrors, side: FlagSide) -> f64 {
+    shared.of(metric, side).unwrap_or(0.0) + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
+}
+
+/// What a metric's shared error ([`metrics::MetricSummary::shared_error`]) is made of in one analysis.
+#[derive(Clone, Copy)]
+struct SharedErrors<'a> {
+    frame_interval_ms: f64,
+    /// The mean stride, milliseconds, where measured (duty factor's share of a frame).
+    stride_ms: Option<f64>,
+    at_contact: &'a ContactTiming,
+}
+
+impl SharedErrors<'_> {
+    /// How far every step's value of `metric` on `side` can be off together: a frame for contact and flight times
+    /// (their ICs and TOs are each good to about a frame against the hand labels, and the two do not cancel), the
+    /// level's error for angles against it, and how far a measure sampled at initial contact moves within the
+    /// contact's timing error; `None` where none is known.
+    fn of(self, metric: MetricId, side: FlagSide) -> Option<f64> {
+        let timing = match metric {
+            MetricId::ContactTimeMs | MetricId::FlightTimeMs => Some(self.frame_interval_ms),
+            MetricId::DutyFactorPct => self.stride_ms.map(|stride| 100.0 * self.frame_interval_ms / stride),
+            _ => None,
+        };
+        let level = is_angle_against_the_level(metric).then_some(LEVEL_ERROR_DEG);
+        let at_contact = is_sampled_at_contact(metric).then(|| self.at_contact.margin(metric, side));
+        let parts = [timing, level, at_contact];
+        parts.iter().any(Option::is_some).then(|| parts.iter().flatten().sum())
+    }
 }
 
 /// Whether `metric` is a flagged side-view angle measured from the vertical (trunk, thigh or shank against the belt
@@ -1272,6 +1306,20 @@ pub fn is_angle_from_vertical(metric: MetricId) -> bool {
         metric,
         MetricId::TrunkLeanMidstanceDeg | MetricId::TibiaAngleIcDeg | MetricId::HipExtensionPeakDeg
     )
+}
+
+/// Whether `metric` is a side-view angle against the level (the belt line, or the picture's horizontal): every
+/// angle from the vertical, and the sole's angle to the belt. The level's own error enters each whole.
+fn is_angle_against_the_level(metric: MetricId) -> bool {
+    is_angle_from_vertical(metric)
+        || matches!(
+            metric,
+            MetricId::TrunkLeanMeanDeg
+                | MetricId::TrunkLeanMinDeg
+                | MetricId::TrunkLeanMaxDeg
+                | MetricId::HipExtensionToeOffDeg
+                | MetricId::FootStrikeAngleDeg
+        )
 }
 
 /// The standard error of the difference between two sides' means.
@@ -1292,9 +1340,9 @@ fn flags(
     summaries: &[MetricSummary],
     thresholds: &Thresholds,
     far_side: Option<Side>,
-    frame_interval_ms: f64,
-    at_contact: &ContactTiming,
+    shared: SharedErrors,
 ) -> Vec<Flag> {
+    let frame_interval_ms = shared.frame_interval_ms;
     let mut flags = Vec::new();
     for rule in &FLAG_RULES {
         let (Some(summary), Some(range)) = (
@@ -1304,13 +1352,7 @@ fn flags(
             continue;
         };
         let outside = |stats: &metrics::Stats, side: FlagSide| {
-            let margin = flag_margin(
-                rule.metric,
-                stats,
-                frame_interval_ms,
-                at_contact.margin(rule.metric, side),
-            );
-            outside_by(range, stats.mean, margin)
+            outside_by(range, stats.mean, flag_margin(rule.metric, stats, shared, side))
         };
         let sides = [(FlagSide::Left, &summary.left), (FlagSide::Right, &summary.right)];
         let out: Vec<(FlagSide, f64, usize, bool)> = sides
@@ -1393,6 +1435,15 @@ fn flags(
 mod tests {
     use super::*;
 
+    /// The shared errors at `fps`, with no stride measured and `at_contact` as the measures' moves at contact.
+    fn shared_errors(fps: f64, at_contact: &ContactTiming) -> SharedErrors<'_> {
+        SharedErrors {
+            frame_interval_ms: 1000.0 / fps,
+            stride_ms: None,
+            at_contact,
+        }
+    }
+
     #[test]
     fn an_empty_clip_reports_no_runner_without_panicking() {
         let sequence = PoseSequence {
@@ -1427,9 +1478,9 @@ mod tests {
         };
         let thresholds = Thresholds::default();
         // Flags at `fps` with no measure moving at contact.
-        let flags_at = |summary: MetricSummary, fps: f64| {
-            flags(&[summary], &thresholds, None, 1000.0 / fps, &ContactTiming::default())
-        };
+        let still = ContactTiming::default();
+        let flags_at =
+            |summary: MetricSummary, fps: f64| flags(&[summary], &thresholds, None, shared_errors(fps, &still));
         let raised = |mean: f64| flags_at(summary(mean), 60.0);
         // 30.9 is past 30 by less than 1.645 standard errors of either side or both (1.74, 1.23): as likely
         // inside the range.
@@ -1502,9 +1553,10 @@ mod tests {
                 (MetricId::TibiaAngleIcDeg, Side::Right, right),
             ],
         };
-        assert!(flags(&[tibia(14.5)], &thresholds, None, 1000.0 / 30.0, &turning(0.5, 4.0)).is_empty());
+        let (fast, slow) = (turning(0.5, 4.0), turning(0.5, 0.3));
+        assert!(flags(&[tibia(14.5)], &thresholds, None, shared_errors(30.0, &fast)).is_empty());
         assert_eq!(
-            flags(&[tibia(14.5)], &thresholds, None, 1000.0 / 30.0, &turning(0.5, 0.3)).len(),
+            flags(&[tibia(14.5)], &thresholds, None, shared_errors(30.0, &slow)).len(),
             1
         );
         // Other measures are not moved by it.

@@ -697,6 +697,7 @@ mod tests {
             },
             absent_reason: (both.is_empty()).then(|| "the feet are out of the picture".to_owned()),
             side_absent_reason: None,
+            shared_error: None,
         }
     }
 

@@ -117,6 +117,9 @@ struct SessionView {
 #[derive(Clone, Debug, Deserialize)]
 struct AnalysisView {
     metrics: Vec<MetricView>,
+    /// Which way the runner faces in a side view ("left" or "right").
+    #[serde(default)]
+    facing: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -124,6 +127,9 @@ struct MetricView {
     metric: String,
     unit: String,
     both: Option<StepStats>,
+    /// How far every step can be off together (reports since 2026-12-04; absent in older ones).
+    #[serde(default)]
+    shared_error: Option<f64>,
 }
 
 /// One session in a comparison.
@@ -140,6 +146,9 @@ pub struct Session {
     pub session_date: Option<String>,
     /// A short label: the date, else the clip's file name.
     pub label: String,
+    /// Which way the runner faces in a side view, where the report says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facing: Option<String>,
 }
 
 /// Whether a change is likely real.
@@ -167,6 +176,11 @@ pub struct Change {
     pub change_95ci: Option<(f64, f64)>,
     /// Change over the pooled step SD (Cohen's d).
     pub effect_size_d: Option<f64>,
+    /// How much of the change the sessions' shared errors could make, in the metric's unit: the larger of the two
+    /// reports' `shared_error` (the error every step of a session shares, which the step SDs do not show: the
+    /// level's error for angles, a frame for contact times). `None` where neither report gives one.
+    #[serde(default)]
+    pub shared_error: Option<f64>,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -196,6 +210,22 @@ pub struct Comparison {
     pub sessions: Vec<Session>,
     /// One entry per metric present in any session.
     pub metrics: Vec<MetricComparison>,
+    /// What to keep in mind reading the changes: a later session filmed from the other side than the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The note on a session whose runner faces the other way from the first session's.
+fn other_side_note(baseline: &Session, session: &Session) -> Option<String> {
+    let (first, later) = (baseline.facing.as_deref()?, session.facing.as_deref()?);
+    (first != later).then(|| {
+        format!(
+            "{} films the runner facing {later} and {} facing {first}: the pose model sees the two sides \
+             differently, and the same run filmed both ways read contacts 47 ms shorter and trunk lean 4.5° greater, \
+             beyond the shared errors (docs/metrics.md, Comparing sessions); compare sessions filmed from the same side",
+            session.label, baseline.label
+        )
+    })
 }
 
 /// The reports named by `paths`: files as given, folders searched recursively for `report.json`.
@@ -384,8 +414,13 @@ fn compare_loaded(mut loaded: Vec<(PathBuf, ReportView)>) -> Comparison {
                     .file_name()
                     .map_or_else(|| report.input.path.clone(), |name| name.to_string_lossy().into_owned())
             }),
+            facing: report.analysis.facing.clone(),
         })
         .collect();
+    let notes = sessions
+        .split_first()
+        .map(|(baseline, later)| later.iter().filter_map(|s| other_side_note(baseline, s)).collect())
+        .unwrap_or_default();
 
     let mut names: Vec<(String, String)> = Vec::new();
     for (_, report) in &loaded {
@@ -395,24 +430,27 @@ fn compare_loaded(mut loaded: Vec<(PathBuf, ReportView)>) -> Comparison {
             }
         }
     }
-    let value_of = |report: &ReportView, name: &str| {
-        report
-            .session_metrics()
-            .iter()
-            .find(|m| m.metric == name)
-            .and_then(|m| m.both.clone())
-    };
+    let metric_of =
+        |report: &ReportView, name: &str| report.session_metrics().iter().find(|m| m.metric == name).cloned();
+    let value_of = |report: &ReportView, name: &str| metric_of(report, name).and_then(|m| m.both);
+    let shared_error_of = |report: &ReportView, name: &str| metric_of(report, name).and_then(|m| m.shared_error);
     let metrics = names
         .into_iter()
         .map(|(name, unit)| {
             let sdd = smallest_detectable_difference(&name);
             let baseline = loaded.first().and_then(|(_, report)| value_of(report, &name));
+            let baseline_shared = loaded.first().and_then(|(_, report)| shared_error_of(report, &name));
             let changes = loaded
                 .iter()
                 .zip(&sessions)
                 .skip(1)
                 .map(|((_, report), session)| {
-                    change_between(baseline.as_ref(), value_of(report, &name), sdd, &session.label)
+                    let shared = [baseline_shared, shared_error_of(report, &name)]
+                        .into_iter()
+                        .flatten()
+                        .reduce(f64::max);
+                    let yardsticks = Yardsticks { sdd, shared };
+                    change_between(baseline.as_ref(), value_of(report, &name), yardsticks, &session.label)
                 })
                 .collect();
             MetricComparison {
@@ -428,6 +466,7 @@ fn compare_loaded(mut loaded: Vec<(PathBuf, ReportView)>) -> Comparison {
         athlete: None,
         sessions,
         metrics,
+        notes,
     }
 }
 
@@ -439,14 +478,31 @@ pub fn smallest_detectable_difference(metric: &str) -> Option<f64> {
         .map(|(_, sdd)| *sdd)
 }
 
-/// The change from `baseline` to `value`, its interval, effect size and verdict.
-pub fn change_between(baseline: Option<&StepStats>, value: Option<StepStats>, sdd: Option<f64>, label: &str) -> Change {
+/// What a change is judged against besides the steps' spread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Yardsticks {
+    /// The metric's smallest detectable difference, where the literature gives one.
+    pub sdd: Option<f64>,
+    /// The larger of the two sessions' shared errors, where known.
+    pub shared: Option<f64>,
+}
+
+/// The change from `baseline` to `value`, its interval, effect size and verdict. It is likely real when it exceeds
+/// the SDD (where known), its 95 % interval widened on both sides by the shared error excludes zero (the step SDs
+/// do not show an error every step of a session shares), and its effect size is at least medium.
+pub fn change_between(
+    baseline: Option<&StepStats>,
+    value: Option<StepStats>,
+    yardsticks: Yardsticks,
+    label: &str,
+) -> Change {
     let cannot_tell = |value| Change {
         session: label.to_owned(),
         value,
         change: None,
         change_95ci: None,
         effect_size_d: None,
+        shared_error: yardsticks.shared,
         verdict: Verdict::CannotTell,
     };
     let (Some(a), Some(b)) = (baseline, value.clone()) else {
@@ -464,14 +520,17 @@ pub fn change_between(baseline: Option<&StepStats>, value: Option<StepStats>, sd
     let pooled_sd =
         (((a.n - 1) as f64 * a.sd.powi(2) + (b.n - 1) as f64 * b.sd.powi(2)) / (a.n + b.n - 2) as f64).sqrt();
     let effect_size_d = (pooled_sd > 0.0).then(|| change / pooled_sd);
-    let clear_of_spread = (ci.0 > 0.0 || ci.1 < 0.0) && effect_size_d.is_none_or(|d| d.abs() >= MEDIUM_EFFECT_SIZE);
-    let beyond_sdd = sdd.is_none_or(|sdd| change.abs() > sdd);
+    let shared = yardsticks.shared.unwrap_or(0.0);
+    let clear_of_spread =
+        (ci.0 > shared || ci.1 < -shared) && effect_size_d.is_none_or(|d| d.abs() >= MEDIUM_EFFECT_SIZE);
+    let beyond_sdd = yardsticks.sdd.is_none_or(|sdd| change.abs() > sdd);
     Change {
         session: label.to_owned(),
         value,
         change: Some(change),
         change_95ci: Some(ci),
         effect_size_d,
+        shared_error: yardsticks.shared,
         verdict: if clear_of_spread && beyond_sdd {
             Verdict::LikelyReal
         } else {
@@ -491,6 +550,7 @@ impl Comparison {
             .map(|(index, session)| CompareSession {
                 label: session.label.clone(),
                 date: session.session_date.clone().unwrap_or_default(),
+                note: self.sessions.first().and_then(|first| other_side_note(first, session)),
                 values: self
                     .metrics
                     .iter()
@@ -521,9 +581,12 @@ impl Comparison {
         for (i, session) in self.sessions.iter().enumerate() {
             text.push_str(&format!("  {}: {} ({})\n", i + 1, session.label, session.clip));
         }
+        for note in &self.notes {
+            text.push_str(&format!("note: {note}\n"));
+        }
         text.push_str(&format!(
-            "\n{:<34} {:>16} {:>16} {:>9} {:>20} {:>7}  {}\n",
-            "metric", "baseline", "session", "change", "95% interval", "d", "verdict"
+            "\n{:<34} {:>16} {:>16} {:>9} {:>20} {:>7} {:>7}  {}\n",
+            "metric", "baseline", "session", "change", "95% interval", "d", "shared", "verdict"
         ));
         let stats = |s: &Option<StepStats>| {
             s.as_ref().map_or_else(
@@ -539,7 +602,7 @@ impl Comparison {
                     Verdict::CannotTell => "cannot tell",
                 };
                 text.push_str(&format!(
-                    "{:<34} {:>16} {:>16} {:>9} {:>20} {:>7}  {verdict}\n",
+                    "{:<34} {:>16} {:>16} {:>9} {:>20} {:>7} {:>7}  {verdict}\n",
                     metric.metric,
                     stats(&metric.baseline),
                     stats(&change.value),
@@ -548,6 +611,7 @@ impl Comparison {
                         .change_95ci
                         .map_or_else(String::new, |(lo, hi)| format!("[{lo:+.1}, {hi:+.1}]")),
                     change.effect_size_d.map_or_else(String::new, |d| format!("{d:+.2}")),
+                    change.shared_error.map_or_else(String::new, |e| format!("±{e:.1}")),
                 ));
             }
         }
@@ -570,6 +634,7 @@ impl Comparison {
             "change_ci95_high",
             "effect_size_d",
             "smallest_detectable_difference",
+            "shared_error",
             "verdict",
         ])?;
         let number = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.4}"));
@@ -596,6 +661,7 @@ impl Comparison {
                     number(change.and_then(|c| c.change_95ci.map(|ci| ci.1))),
                     number(change.and_then(|c| c.effect_size_d)),
                     number(metric.smallest_detectable_difference),
+                    number(change.and_then(|c| c.shared_error)),
                     change.map_or_else(|| "baseline".to_owned(), |c| format!("{:?}", c.verdict).to_lowercase()),
                 ])?;
             }
@@ -614,8 +680,13 @@ impl Change {
             Verdict::WithinNoise => "within noise",
             Verdict::CannotTell => "cannot tell",
         };
+        let shared = self
+            .shared_error
+            .map_or_else(String::new, |e| format!("; shared error ±{e:.1}"));
         match (self.change, self.change_95ci) {
-            (Some(change), Some((low, high))) => format!("{verdict}: {change:+.1} (95 % CI {low:+.1} to {high:+.1})"),
+            (Some(change), Some((low, high))) => {
+                format!("{verdict}: {change:+.1} (95 % CI {low:+.1} to {high:+.1}{shared})")
+            }
             (Some(change), None) => format!("{verdict}: {change:+.1}"),
             _ => verdict.to_owned(),
         }
@@ -632,7 +703,12 @@ mod tests {
 
     #[test]
     fn a_large_change_with_tight_steps_is_likely_real() {
-        let change = change_between(Some(&stats(160.0, 2.0, 20)), Some(stats(170.0, 2.0, 20)), None, "b");
+        let change = change_between(
+            Some(&stats(160.0, 2.0, 20)),
+            Some(stats(170.0, 2.0, 20)),
+            Yardsticks::default(),
+            "b",
+        );
         assert_eq!(change.verdict, Verdict::LikelyReal);
         assert!((change.change.expect("change") - 10.0).abs() < 1e-9);
         let (lo, hi) = change.change_95ci.expect("interval");
@@ -642,10 +718,18 @@ mod tests {
 
     #[test]
     fn a_change_inside_the_spread_or_below_the_sdd_is_noise() {
-        let noisy = change_between(Some(&stats(10.0, 6.0, 8)), Some(stats(12.0, 6.0, 8)), None, "b");
+        let noisy = change_between(
+            Some(&stats(10.0, 6.0, 8)),
+            Some(stats(12.0, 6.0, 8)),
+            Yardsticks::default(),
+            "b",
+        );
         assert_eq!(noisy.verdict, Verdict::WithinNoise);
         // Clear of the spread, but smaller than the foot strike angle's SDD of 2.3°.
-        let sdd = smallest_detectable_difference("foot_strike_angle_deg");
+        let sdd = Yardsticks {
+            sdd: smallest_detectable_difference("foot_strike_angle_deg"),
+            shared: None,
+        };
         let small = change_between(Some(&stats(10.0, 0.5, 30)), Some(stats(12.0, 0.5, 30)), sdd, "b");
         assert_eq!(small.verdict, Verdict::WithinNoise);
         let large = change_between(Some(&stats(10.0, 0.5, 30)), Some(stats(13.0, 0.5, 30)), sdd, "b");
@@ -653,16 +737,46 @@ mod tests {
     }
 
     #[test]
+    fn a_change_within_the_sessions_shared_error_is_noise() {
+        // The gym clip's 60 fps footage against its own odd frames at 30 fps: the same run, whose trunk lean at
+        // midstance read 1.9° apart (17 steps, SD 1.0 each), well clear of the steps' spread; but the level each is
+        // measured against can be 3.1° off in either.
+        let level = Yardsticks {
+            sdd: None,
+            shared: Some(3.1),
+        };
+        let same_run = change_between(Some(&stats(1.0, 1.0, 17)), Some(stats(-0.9, 1.0, 17)), level, "b");
+        assert_eq!(same_run.verdict, Verdict::WithinNoise);
+        assert_eq!(same_run.shared_error, Some(3.1));
+        assert!(same_run.words().contains("shared error ±3.1"), "{}", same_run.words());
+        let without = change_between(
+            Some(&stats(1.0, 1.0, 17)),
+            Some(stats(-0.9, 1.0, 17)),
+            Yardsticks::default(),
+            "b",
+        );
+        assert_eq!(without.verdict, Verdict::LikelyReal);
+        // A runner who leans 5° further forward has changed.
+        let leaning = change_between(Some(&stats(1.0, 1.0, 17)), Some(stats(6.0, 1.0, 17)), level, "b");
+        assert_eq!(leaning.verdict, Verdict::LikelyReal);
+    }
+
+    #[test]
     fn missing_values_or_single_steps_cannot_be_judged() {
         assert_eq!(
-            change_between(None, Some(stats(1.0, 0.0, 9)), None, "b").verdict,
+            change_between(None, Some(stats(1.0, 0.0, 9)), Yardsticks::default(), "b").verdict,
             Verdict::CannotTell
         );
         assert_eq!(
-            change_between(Some(&stats(1.0, 0.0, 9)), None, None, "b").verdict,
+            change_between(Some(&stats(1.0, 0.0, 9)), None, Yardsticks::default(), "b").verdict,
             Verdict::CannotTell
         );
-        let single = change_between(Some(&stats(1.0, 0.0, 1)), Some(stats(5.0, 0.0, 9)), None, "b");
+        let single = change_between(
+            Some(&stats(1.0, 0.0, 1)),
+            Some(stats(5.0, 0.0, 9)),
+            Yardsticks::default(),
+            "b",
+        );
         assert_eq!(single.verdict, Verdict::CannotTell);
         assert_eq!(single.change, Some(4.0));
     }
@@ -699,6 +813,47 @@ mod tests {
         let csv = String::from_utf8(comparison.csv().expect("csv")).expect("utf-8");
         assert_eq!(csv.lines().count(), 3, "{csv}");
         assert!(comparison.text().contains("likely real"));
+    }
+
+    #[test]
+    fn the_reports_shared_errors_and_the_runners_facing_enter_the_comparison() {
+        // Trunk lean 1.9° apart, clear of the steps' spread; the reports' shared errors are 3.1° each.
+        let report = |date: &str, trunk: f64, facing: &str| {
+            let json = serde_json::json!({
+                "input": {"path": format!("{date}.mp4")},
+                "session": {"session_date": date},
+                "analysis": {"facing": facing, "metrics": [
+                    {"metric": "trunk_lean_midstance_deg", "unit": "deg", "shared_error": 3.1,
+                     "both": {"mean": trunk, "sd": 1.0, "median": trunk, "n": 17}}
+                ]}
+            });
+            (PathBuf::from(date), serde_json::to_vec(&json).expect("json"))
+        };
+        let same_side =
+            compare_report_texts(&[report("2026-01-10", 1.0, "right"), report("2026-03-01", -0.9, "right")])
+                .expect("compares");
+        let change = &same_side.metrics[0].changes[0];
+        assert_eq!((change.shared_error, change.verdict), (Some(3.1), Verdict::WithinNoise));
+        assert!(same_side.notes.is_empty());
+        assert!(same_side.text().contains("±3.1"), "{}", same_side.text());
+        let csv = String::from_utf8(same_side.csv().expect("csv")).expect("utf-8");
+        assert!(
+            csv.lines().next().is_some_and(|header| header.contains("shared_error")),
+            "{csv}"
+        );
+        // Filmed from the other side: said once, in every output.
+        let other_side = compare_report_texts(&[report("2026-01-10", 1.0, "right"), report("2026-03-01", 5.5, "left")])
+            .expect("compares");
+        assert_eq!(other_side.metrics[0].changes[0].verdict, Verdict::LikelyReal);
+        assert_eq!(other_side.notes.len(), 1);
+        assert!(
+            other_side.notes[0].starts_with("2026-03-01 films the runner facing left and 2026-01-10 facing right"),
+            "{}",
+            other_side.notes[0]
+        );
+        assert!(other_side.text().contains("note: 2026-03-01 films"));
+        let sessions = other_side.html_sessions();
+        assert_eq!((sessions[0].note.is_none(), sessions[1].note.is_some()), (true, true));
     }
 
     #[test]

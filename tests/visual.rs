@@ -566,6 +566,7 @@ fn comparison_page_renders_in_chromium() {
     let session = |label: &str, cadence: f64, contact: f64, drop: Option<f64>| CompareSession {
         label: label.into(),
         date: "2026-11-28".into(),
+        note: None,
         values: [
             Some((MetricId::CadenceStepsPerMin, cadence, 4.0)),
             Some((MetricId::ContactTimeMs, contact, 12.0)),

@@ -508,6 +508,13 @@ pub struct MetricSummary {
     /// behind the near leg), when so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side_absent_reason: Option<String>,
+    /// How far every step's value can be off together, in the metric's unit: the error the steps all share, which
+    /// their spread does not show (a frame for contact and flight times, the level's error for angles against it,
+    /// how far a measure sampled at initial contact moves within the contact's timing error). Flags and
+    /// `runform compare` allow for it. Absent where none is known: cadence, step and stride time (a bias every
+    /// contact shares cancels between contacts), lengths and frontal-view measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_error: Option<f64>,
 }
 
 /// What [`summarise`] needs besides the steps.
@@ -686,6 +693,7 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
         },
         absent_reason,
         side_absent_reason: None,
+        shared_error: None,
     }
 }
 
@@ -709,6 +717,7 @@ impl MetricSummary {
             asymmetry: None,
             absent_reason: None,
             side_absent_reason: None,
+            shared_error: None,
         }
     }
 }

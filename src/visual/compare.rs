@@ -41,6 +41,9 @@ pub struct CompareSession {
     pub label: String,
     /// When it was filmed, as text (e.g. "2026-11-28"); may be empty.
     pub date: String,
+    /// What to keep in mind comparing it with the first session (filmed from the other side), where anything.
+    #[serde(default)]
+    pub note: Option<String>,
     /// Its metrics; a metric missing here is shown as a gap.
     pub values: Vec<SessionValue>,
 }
@@ -131,15 +134,17 @@ fn comparison_body(
     );
     let _ = write!(
         body,
-        "<section id=\"{prefix}sessions\"><h2>Sessions</h2><table><tr><th>#</th><th>Label</th><th>Date</th></tr>"
+        "<section id=\"{prefix}sessions\"><h2>Sessions</h2><table><tr><th>#</th><th>Label</th><th>Date</th>\
+         <th>Note</th></tr>"
     );
     for (index, session) in sessions.iter().enumerate() {
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             index + 1,
             escape(&session.label),
-            escape(&session.date)
+            escape(&session.date),
+            escape(session.note.as_deref().unwrap_or(""))
         );
     }
     body.push_str("</table></section>");
@@ -259,6 +264,7 @@ mod tests {
         CompareSession {
             label: label.into(),
             date: "2026-11-28".into(),
+            note: None,
             values,
         }
     }
