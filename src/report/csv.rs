@@ -119,7 +119,15 @@ pub fn summary_header() -> Vec<String> {
     .collect();
     for metric in MetricId::ALL {
         let name = metric_name(metric);
-        for suffix in ["mean", "sd", "n", "left_mean", "right_mean", "absent_reason"] {
+        for suffix in [
+            "mean",
+            "sd",
+            "n",
+            "left_mean",
+            "right_mean",
+            "shared_error",
+            "absent_reason",
+        ] {
             header.push(format!("{name}_{suffix}"));
         }
     }
@@ -193,6 +201,7 @@ pub fn summary_row(report: &Report) -> Vec<String> {
         row.push(both.map_or_else(String::new, |s| s.n.to_string()));
         row.push(cell(summary.and_then(|s| s.left.as_ref()).map(|s| s.mean)));
         row.push(cell(summary.and_then(|s| s.right.as_ref()).map(|s| s.mean)));
+        row.push(cell(summary.and_then(|s| s.shared_error)));
         // Why the metric, or one side of it, is absent.
         row.push(
             summary
@@ -249,7 +258,8 @@ mod tests {
         assert_eq!(metric_name(MetricId::ContactTimeMs), "contact_time_ms");
         let header = summary_header();
         assert!(header.contains(&"contact_time_ms_mean".to_owned()));
-        assert_eq!(header.len(), 11 + 6 * MetricId::ALL.len() + 6);
+        assert_eq!(header.len(), 11 + 7 * MetricId::ALL.len() + 6);
+        assert!(header.contains(&"tibia_angle_ic_deg_shared_error".to_owned()));
         assert!(header.contains(&"left_foot_strike_pattern".to_owned()));
         assert!(header.contains(&"foot_strike_angle_deg_absent_reason".to_owned()));
     }
