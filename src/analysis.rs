@@ -1263,11 +1263,11 @@ impl ContactTiming {
 }
 
 /// How far past its limit a mean must be before it is flagged: its standard error's one-sided 95 % share (a mean
-/// of few, scattered steps past the limit by less is as likely inside it), plus, for times from the gait events,
-/// one frame (they are good to about a frame against the hand labels, `tests/labels.rs`), for angles from the
-/// vertical, [`LEVEL_ERROR_DEG`], and for a measure sampled at initial contact, how much it moves within the
-/// contact's timing error (`at_contact`, [`ContactTiming`]). So a number within its uncertainty of the limit is not
-/// called abnormal.
+/// of few, scattered steps past the limit by less is as likely inside it), plus the error every step shares
+/// ([`SharedErrors::of`]): one frame for contact time (good to about a frame against the hand labels,
+/// `tests/labels.rs`), [`LEVEL_ERROR_DEG`] for angles from the vertical, and for a measure sampled at initial
+/// contact, how much it moves within the contact's timing error ([`ContactTiming`]). So a number within its
+/// uncertainty of the limit is not called abnormal.
 fn flag_margin(metric: MetricId, stats: &metrics::Stats, shared: SharedErrors, side: FlagSide) -> f64 {
     shared.of(metric, side).unwrap_or(0.0) + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
 }

@@ -5,11 +5,13 @@
 //! A two-view report (`runform-report-v2`) is read through its session `metrics`, each from the view that can
 //! show it; a single-clip report of either version through its clip's metrics.
 //!
-//! A change is judged against two yardsticks. Where the literature gives a smallest detectable difference (SDD)
+//! A change is judged against three yardsticks. Where the literature gives a smallest detectable difference (SDD)
 //! for the 2D measurement, the change must exceed it. Everywhere, the change must stand out from the
 //! step-to-step spread: its 95 % interval, from the two sessions' step SDs and step counts, must exclude zero,
-//! and its effect size (change over the pooled step SD, Cohen's d) must be at least medium. The SDDs are in
-//! docs/metrics.md with their sources.
+//! and its effect size (change over the pooled step SD, Cohen's d) must be at least medium. And where the reports
+//! give the error every step of a session shares (`shared_error`: the level's for angles, a frame for contact
+//! times), the interval must exclude zero by more than the larger of the two. The SDDs are in docs/metrics.md with
+//! their sources. A later session that shows the runner facing the other way from the first is noted.
 
 use std::path::{Path, PathBuf};
 
