@@ -3,6 +3,8 @@
 //! prints a table per clip — initial contacts (IC) and toe-offs (TO) within ±1 frame, their mean bias, contact
 //! time per side against the labels, foot-strike class agreement and the median foot angle per side — and
 //! asserts each clip's floor (see `CLIPS`), so that a change that makes the events worse on real footage fails.
+//! Where `../shared/labels` labels the same clip (another labeller's calls), it prints that table too, without
+//! floors, and fails on a flag either labelling contradicts.
 //!
 //! How the labels were made, and how to redo them, is in `tests/labels/README.md`. A label's IC is the first
 //! frame in contact, so the true contact lies between that frame and the one before (`ic_frame − 0.5`); a TO is
