@@ -1299,41 +1299,44 @@ impl SharedErrors<'_> {
     }
 }
 
-/// Whether `metric` is a flagged side-view angle measured from the vertical (trunk, thigh or shank against the belt
-/// line's upright or the picture's vertical), so that the level's own error enters it whole.
-pub fn is_angle_from_vertical(metric: MetricId) -> bool {
-    matches!(
+/// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing", or
+/// two of them joined by "and"; empty where it has none.
+pub fn shared_error_words(metric: MetricId) -> String {
+    let timing = matches!(
         metric,
-        MetricId::TrunkLeanMidstanceDeg | MetricId::TibiaAngleIcDeg | MetricId::HipExtensionPeakDeg
-    )
+        MetricId::ContactTimeMs | MetricId::FlightTimeMs | MetricId::DutyFactorPct
+    );
+    [
+        (timing, "a frame"),
+        (is_angle_against_the_level(metric), "the level's error"),
+        (is_sampled_at_contact(metric), "the contact's timing"),
+    ]
+    .into_iter()
+    .filter_map(|(applies, words)| applies.then_some(words))
+    .collect::<Vec<_>>()
+    .join(" and ")
 }
 
-/// Whether `metric` is a side-view angle against the level (the belt line, or the picture's horizontal): every
-/// angle from the vertical, and the sole's angle to the belt. The level's own error enters each whole.
+/// Whether `metric` is a side-view angle against the level: trunk, thigh or shank from the belt line's upright (or
+/// the picture's vertical), or the sole's angle to the belt line. The level's own error enters each whole.
 fn is_angle_against_the_level(metric: MetricId) -> bool {
-    is_angle_from_vertical(metric)
-        || matches!(
-            metric,
-            MetricId::TrunkLeanMeanDeg
-                | MetricId::TrunkLeanMinDeg
-                | MetricId::TrunkLeanMaxDeg
-                | MetricId::HipExtensionToeOffDeg
-                | MetricId::FootStrikeAngleDeg
-        )
+    matches!(
+        metric,
+        MetricId::TrunkLeanMeanDeg
+            | MetricId::TrunkLeanMinDeg
+            | MetricId::TrunkLeanMaxDeg
+            | MetricId::TrunkLeanMidstanceDeg
+            | MetricId::TibiaAngleIcDeg
+            | MetricId::HipExtensionPeakDeg
+            | MetricId::HipExtensionToeOffDeg
+            | MetricId::FootStrikeAngleDeg
+    )
 }
 
 /// The standard error of the difference between two sides' means.
 fn difference_standard_error(left: &metrics::Stats, right: &metrics::Stats) -> f64 {
     let variance_of_mean = |stats: &metrics::Stats| stats.sd * stats.sd / (stats.n.max(1) as f64);
     (variance_of_mean(left) + variance_of_mean(right)).sqrt()
-}
-
-/// Whether `metric` is a time between gait events (good to about a frame).
-pub fn is_event_time(metric: MetricId) -> bool {
-    matches!(
-        metric,
-        MetricId::ContactTimeMs | MetricId::FlightTimeMs | MetricId::StepTimeMs | MetricId::StrideTimeMs
-    )
 }
 
 fn flags(

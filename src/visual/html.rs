@@ -609,6 +609,14 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
         " (too few for a reliable average)"
     };
     let _ = write!(out, "<div class=\"n\">{} steps{enough}</div>", both.n);
+    if let Some(shared) = summary.shared_error.filter(|e| *e > 0.0) {
+        let _ = write!(
+            out,
+            "<div class=\"n shared\">All steps may be off together by up to ±{shared:.1} {} ({})</div>",
+            escape(metric.unit()),
+            escape(&crate::analysis::shared_error_words(metric))
+        );
+    }
     if let Some(note) = &card_metric.note {
         let _ = write!(out, "<div class=\"n note\">{}</div>", escape(note));
     }
@@ -633,17 +641,11 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
     }
     if flags.is_empty() {
         if near_limit {
-            let at_contact = crate::analysis::is_sampled_at_contact(metric);
-            let also = if crate::analysis::is_event_time(metric) {
-                ", and a frame"
-            } else if crate::analysis::is_angle_from_vertical(metric) && at_contact {
-                ", the level's error and the contact's timing"
-            } else if crate::analysis::is_angle_from_vertical(metric) {
-                ", and the level's error"
-            } else if at_contact {
-                ", and the contact's timing"
-            } else {
-                ""
+            let words = crate::analysis::shared_error_words(metric);
+            let also = match words.as_str() {
+                "" => String::new(),
+                two if two.contains(" and ") => format!(", {two}"),
+                one => format!(", and {one}"),
             };
             let _ = write!(
                 out,
@@ -1193,6 +1195,25 @@ mod tests {
             "{near}"
         );
         assert!(!near.contains("Within the reference range"), "{near}");
+        assert!(near.contains("(the steps' spread, and the contact's timing)"), "{near}");
+        // The error every step shares is on the card where the report gives one.
+        assert!(!near.contains("off together"), "{near}");
+        let shared = MetricSummary {
+            shared_error: Some(5.1),
+            ..summary(30.9)
+        };
+        let mut with_shared = String::new();
+        let card_metric = CardMetric {
+            summary: &shared,
+            from: None,
+            ranges_off: None,
+            note: None,
+        };
+        card(&mut with_shared, &card_metric, &[], &Thresholds::default());
+        assert!(
+            with_shared.contains("off together by up to ±5.1 % leg length (the contact&#39;s timing)"),
+            "{with_shared}"
+        );
         let inside = render(28.0);
         assert!(
             inside.contains("Within the reference range") && !inside.contains("card near"),
