@@ -1176,11 +1176,10 @@ mod tests {
                 stats(mean - 0.5),
             )
         };
-        let render = |mean: f64| {
-            let summary = summary(mean);
+        let render_summary = |summary: &MetricSummary| {
             let mut out = String::new();
             let card_metric = CardMetric {
-                summary: &summary,
+                summary,
                 from: None,
                 ranges_off: None,
                 note: None,
@@ -1188,6 +1187,7 @@ mod tests {
             card(&mut out, &card_metric, &[], &Thresholds::default());
             out
         };
+        let render = |mean: f64| render_summary(&summary(mean));
         // Left at 30.9 against a limit of 30, not flagged: not "within".
         let near = render(30.9);
         assert!(
@@ -1198,18 +1198,10 @@ mod tests {
         assert!(near.contains("(the steps' spread, and the contact's timing)"), "{near}");
         // The error every step shares is on the card where the report gives one.
         assert!(!near.contains("off together"), "{near}");
-        let shared = MetricSummary {
+        let with_shared = render_summary(&MetricSummary {
             shared_error: Some(5.1),
             ..summary(30.9)
-        };
-        let mut with_shared = String::new();
-        let card_metric = CardMetric {
-            summary: &shared,
-            from: None,
-            ranges_off: None,
-            note: None,
-        };
-        card(&mut with_shared, &card_metric, &[], &Thresholds::default());
+        });
         assert!(
             with_shared.contains("off together by up to ±5.1 % leg length (the contact&#39;s timing)"),
             "{with_shared}"
