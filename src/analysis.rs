@@ -559,10 +559,8 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         ),
         events.stride_estimate_s,
     );
-    if !events.parts.parts.is_empty() {
-        for step in &mut steps {
-            step.measured = events.parts.is_measured(step.ic_s);
-        }
+    for step in &mut steps {
+        step.measured = events.parts.is_measured(step.ic_s);
     }
     // In a side view the far leg is partly hidden behind the near one: say so, and say it on its flags.
     let far_side = (used_view == View::Side)
@@ -575,7 +573,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     let rejected_measured = events
         .rejected
         .iter()
-        .filter(|rejected| events.parts.parts.is_empty() || events.parts.is_measured(rejected.ic_s))
+        .filter(|rejected| events.parts.is_measured(rejected.ic_s))
         .count();
     summary_options.contact_timing_reason = uncalibrated_timing_reason(&measured_steps)
         .or_else(|| scattered_timing_reason(&events.calibration))
@@ -1288,9 +1286,8 @@ impl SharedErrors<'_> {
     /// contact's timing error; `None` where none is known.
     fn of(self, metric: MetricId, side: FlagSide) -> Option<f64> {
         let timing = match metric {
-            MetricId::ContactTimeMs | MetricId::FlightTimeMs => Some(self.frame_interval_ms),
             MetricId::DutyFactorPct => self.stride_ms.map(|stride| 100.0 * self.frame_interval_ms / stride),
-            _ => None,
+            _ => is_timed_by_both_events(metric).then_some(self.frame_interval_ms),
         };
         let level = is_angle_against_the_level(metric).then_some(LEVEL_ERROR_DEG);
         let at_contact = is_sampled_at_contact(metric).then(|| self.at_contact.margin(metric, side));
@@ -1302,12 +1299,8 @@ impl SharedErrors<'_> {
 /// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing", or
 /// two of them joined by "and"; empty where it has none.
 pub fn shared_error_words(metric: MetricId) -> String {
-    let timing = matches!(
-        metric,
-        MetricId::ContactTimeMs | MetricId::FlightTimeMs | MetricId::DutyFactorPct
-    );
     [
-        (timing, "a frame"),
+        (is_timed_by_both_events(metric), "a frame"),
         (is_angle_against_the_level(metric), "the level's error"),
         (is_sampled_at_contact(metric), "the contact's timing"),
     ]
@@ -1315,6 +1308,15 @@ pub fn shared_error_words(metric: MetricId) -> String {
     .filter_map(|(applies, words)| applies.then_some(words))
     .collect::<Vec<_>>()
     .join(" and ")
+}
+
+/// Whether `metric` is timed from one event to the other (IC to TO, TO to IC), so that neither's error cancels:
+/// contact and flight time, and duty factor (contact over stride).
+fn is_timed_by_both_events(metric: MetricId) -> bool {
+    matches!(
+        metric,
+        MetricId::ContactTimeMs | MetricId::FlightTimeMs | MetricId::DutyFactorPct
+    )
 }
 
 /// Whether `metric` is a side-view angle against the level: trunk, thigh or shank from the belt line's upright (or

@@ -171,11 +171,14 @@ impl ClipParts {
         }
     }
 
-    /// Whether time `t_s` lies in a measured part.
+    /// Whether time `t_s` lies in a measured part; everywhere in a clip not divided into parts (a rear or front
+    /// view, whose events are not split into running parts).
     pub fn is_measured(&self, t_s: f64) -> bool {
-        self.parts
-            .iter()
-            .any(|part| part.measured && t_s >= part.start_s && t_s <= part.end_s)
+        self.parts.is_empty()
+            || self
+                .parts
+                .iter()
+                .any(|part| part.measured && t_s >= part.start_s && t_s <= part.end_s)
     }
 
     /// The rhythm's cadence of the first measured part, steps per minute (the measured parts share a pace, within
