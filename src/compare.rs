@@ -103,6 +103,14 @@ impl ReportView {
             &self.metrics
         }
     }
+
+    /// One metric's value over all steps and its shared error, where the report gives them.
+    fn measured(&self, name: &str) -> (Option<StepStats>, Option<f64>) {
+        self.session_metrics()
+            .iter()
+            .find(|m| m.metric == name)
+            .map_or((None, None), |m| (m.both.clone(), m.shared_error))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -432,27 +440,22 @@ fn compare_loaded(mut loaded: Vec<(PathBuf, ReportView)>) -> Comparison {
             }
         }
     }
-    let metric_of =
-        |report: &ReportView, name: &str| report.session_metrics().iter().find(|m| m.metric == name).cloned();
-    let value_of = |report: &ReportView, name: &str| metric_of(report, name).and_then(|m| m.both);
-    let shared_error_of = |report: &ReportView, name: &str| metric_of(report, name).and_then(|m| m.shared_error);
     let metrics = names
         .into_iter()
         .map(|(name, unit)| {
             let sdd = smallest_detectable_difference(&name);
-            let baseline = loaded.first().and_then(|(_, report)| value_of(report, &name));
-            let baseline_shared = loaded.first().and_then(|(_, report)| shared_error_of(report, &name));
+            let (baseline, baseline_shared) = loaded
+                .first()
+                .map_or((None, None), |(_, report)| report.measured(&name));
             let changes = loaded
                 .iter()
                 .zip(&sessions)
                 .skip(1)
                 .map(|((_, report), session)| {
-                    let shared = [baseline_shared, shared_error_of(report, &name)]
-                        .into_iter()
-                        .flatten()
-                        .reduce(f64::max);
+                    let (value, session_shared) = report.measured(&name);
+                    let shared = [baseline_shared, session_shared].into_iter().flatten().reduce(f64::max);
                     let yardsticks = Yardsticks { sdd, shared };
-                    change_between(baseline.as_ref(), value_of(report, &name), yardsticks, &session.label)
+                    change_between(baseline.as_ref(), value, yardsticks, &session.label)
                 })
                 .collect();
             MetricComparison {
