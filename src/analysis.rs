@@ -1296,9 +1296,9 @@ impl SharedErrors<'_> {
     }
 }
 
-/// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing", or
-/// two of them joined by "and"; empty where it has none.
-pub fn shared_error_words(metric: MetricId) -> String {
+/// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing";
+/// none where it has none.
+pub fn shared_error_parts(metric: MetricId) -> Vec<&'static str> {
     [
         (is_timed_by_both_events(metric), "a frame"),
         (is_angle_against_the_level(metric), "the level's error"),
@@ -1306,8 +1306,7 @@ pub fn shared_error_words(metric: MetricId) -> String {
     ]
     .into_iter()
     .filter_map(|(applies, words)| applies.then_some(words))
-    .collect::<Vec<_>>()
-    .join(" and ")
+    .collect()
 }
 
 /// Whether `metric` is timed from one event to the other (IC to TO, TO to IC), so that neither's error cancels:

@@ -614,7 +614,7 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
             out,
             "<div class=\"n shared\">All steps may be off together by up to ±{shared:.1} {} ({})</div>",
             escape(metric.unit()),
-            escape(&crate::analysis::shared_error_words(metric))
+            escape(&crate::analysis::shared_error_parts(metric).join(" and "))
         );
     }
     if let Some(note) = &card_metric.note {
@@ -641,11 +641,10 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
     }
     if flags.is_empty() {
         if near_limit {
-            let words = crate::analysis::shared_error_words(metric);
-            let also = match words.as_str() {
-                "" => String::new(),
-                two if two.contains(" and ") => format!(", {two}"),
-                one => format!(", and {one}"),
+            let also = match crate::analysis::shared_error_parts(metric).as_slice() {
+                [] => String::new(),
+                [one] => format!(", and {one}"),
+                several => format!(", {}", several.join(" and ")),
             };
             let _ = write!(
                 out,
