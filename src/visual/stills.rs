@@ -15,7 +15,7 @@ use opencv::prelude::*;
 
 use crate::analysis::Analysis;
 use crate::landmarks::LandmarkId;
-use crate::metrics::{MetricId, Step};
+use crate::metrics::{MetricId, Step, Withheld};
 use crate::output;
 use crate::track::{self, Side, View};
 use crate::video::{Frame, VideoReader};
@@ -83,20 +83,38 @@ const TYPICAL_BY: [MetricId; 3] = [
 ];
 
 /// The step of `side` closest to that side's median of the first metric it has among foot strike angle, pelvic drop
-/// and contact time: a typical step.
+/// and contact time: a typical step. It is taken from the steps in the measured running parts whose landmarks held
+/// throughout (no value withheld as an outlier or for low confidence) when there are any, else from the measured
+/// steps, else from all: a still of a step the numbers leave out, or of one whose landmarks the pose model mixed up
+/// (on the gym treadmill clip the near foot's median step had the legs swapped at midstance, drawn as a swinging leg
+/// with 76° of knee flexion), would not show what the numbers measured.
 pub fn typical_step(steps: &[Step], side: Side) -> Option<&Step> {
     let own: Vec<&Step> = steps.iter().filter(|s| s.side == side).collect();
+    let measured: Vec<&Step> = own.iter().copied().filter(|s| s.measured).collect();
+    let held: Vec<&Step> = measured.iter().copied().filter(|s| landmarks_held(s)).collect();
+    let candidates = [held, measured, own].into_iter().find(|steps| !steps.is_empty())?;
     for metric in TYPICAL_BY {
-        let values: Vec<f64> = own.iter().filter_map(|s| s.values.get(&metric).copied()).collect();
+        let values: Vec<f64> = candidates
+            .iter()
+            .filter_map(|s| s.values.get(&metric).copied())
+            .collect();
         if let Some(median) = track::median(&values) {
-            return own
+            return candidates
                 .iter()
                 .filter_map(|s| s.values.get(&metric).map(|v| (*s, (v - median).abs())))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(s, _)| s);
         }
     }
-    own.get(own.len() / 2).copied()
+    candidates.get(candidates.len() / 2).copied()
+}
+
+/// Whether no value of `step` is withheld for its own landmarks (an outlier or low confidence); values absent for
+/// the whole clip, or hidden on the far leg at every step, say nothing about this step.
+fn landmarks_held(step: &Step) -> bool {
+    step.withheld
+        .values()
+        .all(|why| matches!(why, Withheld::MetricAbsent | Withheld::FarLegHidden))
 }
 
 /// The key moments to show: initial contact, midstance and toe-off of a typical step of each foot (no toe-off
@@ -392,4 +410,67 @@ pub fn write_overlay_strip(
     imgcodecs::imencode(".png", &strip, &mut png, &params).map_err(opencv_error("encoding the strip"))?;
     output::write_atomically(out_png, png.as_slice())?;
     Ok(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventMethod;
+
+    fn step(index: usize, side: Side, angle: f64) -> Step {
+        Step {
+            index,
+            measured: true,
+            side,
+            ic_s: index as f64 * 0.35,
+            to_s: index as f64 * 0.35 + 0.25,
+            midstance_s: index as f64 * 0.35 + 0.125,
+            ic_method: EventMethod::ZeniCalibratedByFootHeight,
+            to_method: EventMethod::ZeniCalibratedByFootHeight,
+            foot_strike_class: None,
+            landmark_confidence: 0.9,
+            values: BTreeMap::from([(MetricId::FootStrikeAngleDeg, angle)]),
+            withheld: BTreeMap::new(),
+            confidence: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_typical_step_is_a_measured_one_whose_landmarks_held() {
+        let mut steps: Vec<Step> = [2.0, 5.0, 8.0, 3.0, 4.0, 4.6, 0.0]
+            .iter()
+            .enumerate()
+            .map(|(i, angle)| step(i, Side::Right, *angle))
+            .collect();
+        // Of all seven the median is 4°, of the measured ones 4.6°; but those two had a value withheld as a
+        // pose-model glitch, and steps 3 and 6 lie outside the measured running: the typical step is the median
+        // (5°) of the three measured steps that held.
+        steps[4]
+            .withheld
+            .insert(MetricId::KneeFlexionPeakStanceDeg, Withheld::Outlier);
+        steps[5]
+            .withheld
+            .insert(MetricId::FootStrikeAngleDeg, Withheld::LowConfidence);
+        steps[3].measured = false;
+        steps[6].measured = false;
+        assert_eq!(typical_step(&steps, Side::Right).map(|s| s.index), Some(1));
+        // Values absent for the whole clip or hidden on the far leg say nothing about the step's own landmarks.
+        steps[1]
+            .withheld
+            .insert(MetricId::ContactTimeMs, Withheld::MetricAbsent);
+        steps[1]
+            .withheld
+            .insert(MetricId::KneeFlexionPeakStanceDeg, Withheld::FarLegHidden);
+        assert_eq!(typical_step(&steps, Side::Right).map(|s| s.index), Some(1));
+        // With no step that held, the measured ones serve; with none measured, all of them.
+        for s in &mut steps {
+            s.withheld.insert(MetricId::KneeFlexionIcDeg, Withheld::LowConfidence);
+        }
+        assert_eq!(typical_step(&steps, Side::Right).map(|s| s.index), Some(5));
+        for s in &mut steps {
+            s.measured = false;
+        }
+        assert_eq!(typical_step(&steps, Side::Right).map(|s| s.index), Some(4));
+        assert!(typical_step(&steps, Side::Left).is_none());
+    }
 }
