@@ -568,7 +568,11 @@ impl MetricId {
             MetricId::FootStrikeAngleDeg => Some(8.0),
             MetricId::TibiaAngleIcDeg | MetricId::HipExtensionPeakDeg | MetricId::HipExtensionToeOffDeg => Some(6.0),
             MetricId::KneeFlexionIcDeg | MetricId::KneeFlexionPeakStanceDeg => Some(8.0),
-            MetricId::TrunkLeanMidstanceDeg | MetricId::PelvicDropMidstanceDeg => Some(5.0),
+            MetricId::TrunkLeanMeanDeg
+            | MetricId::TrunkLeanMinDeg
+            | MetricId::TrunkLeanMaxDeg
+            | MetricId::TrunkLeanMidstanceDeg
+            | MetricId::PelvicDropMidstanceDeg => Some(5.0),
             MetricId::KneeProjectionAngleMidstanceDeg => Some(6.0),
             MetricId::HeelWhipDeg => Some(8.0),
             MetricId::StepWidthPctLegLength | MetricId::FootFromMidlinePctLegLength => Some(6.0),
@@ -1096,6 +1100,44 @@ mod tests {
                 .iter()
                 .all(|step| step.withheld.is_empty() && step.values.len() == 1)
         );
+    }
+
+    #[test]
+    fn trunk_lean_through_the_step_follows_the_same_steadiness_limit_as_at_midstance() {
+        // A runner who leans 20° for half the clip and 2° for the rest (an acted form change): left SD 9.9°.
+        let leans = [2.0, 3.0, 2.5, 2.0, 3.0, 2.5, 20.0, 21.0, 20.5, 20.0, 21.0, 20.5];
+        let mut steps = steps(&[10.0; 12], &[0.9; 12]);
+        for (step, lean) in steps.iter_mut().zip(leans) {
+            for metric in [
+                MetricId::TrunkLeanMeanDeg,
+                MetricId::TrunkLeanMinDeg,
+                MetricId::TrunkLeanMaxDeg,
+                MetricId::TrunkLeanMidstanceDeg,
+            ] {
+                step.values.insert(metric, lean);
+                step.confidence.insert(metric, 0.9);
+            }
+        }
+        for metric in [
+            MetricId::TrunkLeanMeanDeg,
+            MetricId::TrunkLeanMinDeg,
+            MetricId::TrunkLeanMaxDeg,
+            MetricId::TrunkLeanMidstanceDeg,
+        ] {
+            let summary = summarise_metric(&steps, metric, &options());
+            let reason = summary.absent_reason.as_deref().unwrap_or_default();
+            assert!(
+                reason.starts_with("its steps disagree beyond what a steady runner shows"),
+                "{metric:?}: {reason}"
+            );
+            assert!(summary.both.is_none());
+        }
+        // A steady lean (SD under 1°) is reported.
+        for (step, lean) in steps.iter_mut().zip(leans) {
+            step.values.insert(MetricId::TrunkLeanMeanDeg, lean.min(3.0));
+        }
+        let steady = summarise_metric(&steps, MetricId::TrunkLeanMeanDeg, &options());
+        assert!(steady.absent_reason.is_none(), "{:?}", steady.absent_reason);
     }
 
     #[test]
