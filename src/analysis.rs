@@ -628,6 +628,10 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     };
     for summary in summaries.iter_mut().filter(|summary| summary.both.is_some()) {
         summary.shared_error = shared.of(summary.metric, FlagSide::Both);
+        let uncertainty = shared.asymmetry_uncertainty_pct(summary);
+        if let Some(asymmetry) = &mut summary.asymmetry {
+            asymmetry.uncertainty_pct = uncertainty;
+        }
     }
     let sprint_cadence = summaries
         .iter()
@@ -1294,6 +1298,45 @@ impl SharedErrors<'_> {
         let parts = [timing, level, at_contact];
         parts.iter().any(Option::is_some).then(|| parts.iter().flatten().sum())
     }
+    /// How far `summary`'s symmetry index can be off, percentage points: [`unshared_event_frames`] frame intervals
+    /// (for duty factor, their share of the stride) plus [`FLAG_CONFIDENCE_Z`] standard errors of the left − right
+    /// difference, as a share of the mean; `None` for a metric without a symmetry index or a known error.
+    fn asymmetry_uncertainty_pct(self, summary: &MetricSummary) -> Option<f64> {
+        summary.asymmetry.as_ref()?.symmetry_index_pct?;
+        let (left, right, both) = (summary.left.as_ref()?, summary.right.as_ref()?, summary.both.as_ref()?);
+        let frames = unshared_event_frames(summary.metric)?;
+        let unshared = match summary.metric {
+            MetricId::DutyFactorPct => 100.0 * frames * self.frame_interval_ms / self.stride_ms?,
+            // A length is a time times the belt's speed: the same share of it (a step is half a stride).
+            MetricId::StepLengthM => frames * self.frame_interval_ms * both.mean / (0.5 * self.stride_ms?),
+            MetricId::StrideLengthM => frames * self.frame_interval_ms * both.mean / self.stride_ms?,
+            _ => frames * self.frame_interval_ms,
+        };
+        Some(
+            100.0 * (unshared + FLAG_CONFIDENCE_Z * difference_standard_error(left, right))
+                / both.mean.abs().max(f64::EPSILON),
+        )
+    }
+}
+
+/// How many frame intervals the left − right difference of `metric` can be off by although every step of each foot
+/// is timed alike: each foot's ICs and TOs are calibrated to that foot's own landmarks, so a foot the pose model sees
+/// worse has all its events shifted, which the steps' spread does not show. Measured against the hand labels
+/// (`tests/labels.rs`; the feet's mean IC and TO biases on runform's landmarks of the labelled clips and copies,
+/// 2026-12-05), the left − right difference was off by up to 1.7 frames for contact time (the gym clip mirrored at
+/// 30 fps; [`CONTACT_ASYMMETRY_FRAMES`]), 2.5 for flight time and 3.7 for step time (the oblique tiktok clip, whose
+/// near foot's ICs come 1.6 frames early: its step times read 316 / 404 ms, a −24.5 % asymmetry, where the labels give
+/// 392 / 328 ms, +17.6 %). A step runs from one foot's IC to the other's, so the feet's IC biases enter it twice, with
+/// opposite signs on the two sides; a stride runs from one foot's IC to the same foot's, so they cancel (cadence is
+/// read from strides). `None`: no symmetry index, or no known error.
+pub fn unshared_event_frames(metric: MetricId) -> Option<f64> {
+    match metric {
+        MetricId::ContactTimeMs | MetricId::DutyFactorPct => Some(CONTACT_ASYMMETRY_FRAMES),
+        MetricId::FlightTimeMs => Some(3.0),
+        MetricId::StepTimeMs | MetricId::StepLengthM => Some(4.0),
+        MetricId::StrideTimeMs | MetricId::StrideLengthM | MetricId::CadenceStepsPerMin => Some(0.0),
+        _ => None,
+    }
 }
 
 /// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing";
@@ -1346,7 +1389,6 @@ fn flags(
     far_side: Option<Side>,
     shared: SharedErrors,
 ) -> Vec<Flag> {
-    let frame_interval_ms = shared.frame_interval_ms;
     let mut flags = Vec::new();
     for rule in &FLAG_RULES {
         let (Some(summary), Some(range)) = (
@@ -1406,20 +1448,12 @@ fn flags(
             });
         }
     }
-    // The same for the asymmetry of contact time: [`CONTACT_ASYMMETRY_FRAMES`] frames' share of the mean contact,
-    // plus the standard error of the left − right difference as a share of it.
+    // The same for the asymmetry of contact time, against its uncertainty ([`CONTACT_ASYMMETRY_FRAMES`] frames'
+    // share of the mean contact, plus the standard error of the left − right difference as a share of it).
     if let Some(summary) = summaries.iter().find(|s| s.metric == MetricId::ContactTimeMs)
         && let Some(index) = summary.asymmetry.as_ref().and_then(|a| a.symmetry_index_pct)
-        && let (Some(both), Some(left), Some(right)) = (&summary.both, &summary.left, &summary.right)
-        && outside_by(
-            &thresholds.contact_time_asymmetry_pct,
-            index,
-            100.0
-                * (CONTACT_ASYMMETRY_FRAMES * frame_interval_ms
-                    + FLAG_CONFIDENCE_Z * difference_standard_error(left, right))
-                / both.mean.max(1.0),
-        )
-        .is_some()
+        && let Some(uncertainty) = shared.asymmetry_uncertainty_pct(summary)
+        && outside_by(&thresholds.contact_time_asymmetry_pct, index, uncertainty).is_some()
     {
         let longer = if index > 0.0 { "left" } else { "right" };
         flags.push(Flag {
@@ -1515,6 +1549,7 @@ mod tests {
             asymmetry: Some(metrics::Asymmetry {
                 left_minus_right: 70.0,
                 symmetry_index_pct: Some(100.0 * 70.0 / 265.0),
+                uncertainty_pct: None,
             }),
             ..contact(265.0)
         };
@@ -1642,6 +1677,62 @@ mod tests {
             ..side(Side::Left, 0.0, 0.0)
         }];
         assert_eq!(scattered_timing_reason(&uncalibrated), None);
+    }
+
+    #[test]
+    fn a_step_time_asymmetry_is_told_apart_from_none_only_beyond_the_feet_unshared_timing_error() {
+        // The oblique tiktok clip at 25 fps: step times 316 ms (SD 26.3, 27 steps) and 404 ms (SD 33.0, 26 steps),
+        // a −24.5 % symmetry index, where the labels give +17.6 %: its near foot's ICs are 1.6 frames early.
+        let side = |mean: f64, sd: f64, n: usize| metrics::Stats {
+            mean,
+            sd,
+            median: mean,
+            n,
+        };
+        let step_time = |left: f64, right: f64, sd: f64| {
+            let mut summary = MetricSummary::of_stats(
+                MetricId::StepTimeMs,
+                side(left, sd, 27),
+                side(right, sd, 26),
+                side(0.5 * (left + right), sd, 53),
+            );
+            summary.asymmetry = Some(metrics::Asymmetry {
+                left_minus_right: left - right,
+                symmetry_index_pct: Some(100.0 * (left - right) / (0.5 * (left + right))),
+                uncertainty_pct: None,
+            });
+            summary
+        };
+        let still = ContactTiming { moves: Vec::new() };
+        let shared = SharedErrors {
+            stride_ms: Some(720.0),
+            ..shared_errors(25.0, &still)
+        };
+        let uncertainty = |summary: &MetricSummary| shared.asymmetry_uncertainty_pct(summary).expect("uncertainty");
+        // 4 frames of 40 ms and 1.645 standard errors of the difference (8.1 ms), over the 360 ms mean step.
+        let tiktok = step_time(316.0, 404.0, 30.0);
+        let expected = 100.0 * (160.0 + 1.645 * (900.0_f64 / 27.0 + 900.0 / 26.0).sqrt()) / 360.0;
+        assert!((uncertainty(&tiktok) - expected).abs() < 1e-9);
+        let mut asymmetry = tiktok.asymmetry.clone().expect("asymmetry");
+        asymmetry.uncertainty_pct = Some(uncertainty(&tiktok));
+        assert!(!asymmetry.beyond_uncertainty());
+        // A limp of 250 against 450 ms (−57 %) is beyond it.
+        let limp = step_time(250.0, 450.0, 30.0);
+        asymmetry = limp.asymmetry.clone().expect("asymmetry");
+        asymmetry.uncertainty_pct = Some(uncertainty(&limp));
+        assert!(asymmetry.beyond_uncertainty());
+        // A stride runs from one foot's IC to its own next one, so the feet's timing errors cancel: only the standard
+        // error is left. Angles have no symmetry index, so no uncertainty.
+        let stride = MetricSummary {
+            metric: MetricId::StrideTimeMs,
+            ..step_time(716.0, 722.0, 20.0)
+        };
+        assert!(uncertainty(&stride) < 2.0);
+        let angle = MetricSummary {
+            metric: MetricId::TibiaAngleIcDeg,
+            ..step_time(10.0, 12.0, 2.0)
+        };
+        assert_eq!(shared.asymmetry_uncertainty_pct(&angle), None);
     }
 
     #[test]

@@ -483,6 +483,20 @@ pub struct Asymmetry {
     pub left_minus_right: f64,
     /// Symmetry index: 100 × (L − R) / ((L + R) / 2), for times and lengths only.
     pub symmetry_index_pct: Option<f64>,
+    /// How far the symmetry index can be off, percentage points: the error the two feet's contacts do not share
+    /// (each foot's events are timed to its own landmarks, so a foot the pose model sees worse has all its events
+    /// shifted) plus 1.645 standard errors of the left − right difference, as a share of the mean. An index
+    /// within it is not told apart from none. Set for the times from the contacts (and the lengths made from
+    /// them); see `analysis::unshared_event_frames`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty_pct: Option<f64>,
+}
+
+impl Asymmetry {
+    /// Whether the symmetry index is further from zero than its uncertainty (`false` without either).
+    pub fn beyond_uncertainty(&self) -> bool {
+        matches!((self.symmetry_index_pct, self.uncertainty_pct), (Some(index), Some(u)) if index.abs() > u)
+    }
 }
 
 /// One metric over the clip.
@@ -646,6 +660,7 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
             left_minus_right: l.mean - r.mean,
             symmetry_index_pct: (metric.is_ratio_scale() && (l.mean + r.mean).abs() > 0.0)
                 .then(|| 100.0 * (l.mean - r.mean) / (0.5 * (l.mean + r.mean))),
+            uncertainty_pct: None,
         }),
         _ => None,
     };

@@ -13,9 +13,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::analysis::{Analysis, AnalysisSettings, Flag, ReferenceRange, Thresholds};
+use crate::analysis::{self, Analysis, AnalysisSettings, Flag, ReferenceRange, Thresholds};
 use crate::landmarks::{LandmarkId, PoseSequence};
-use crate::metrics::{MetricId, MetricSummary, Stats};
+use crate::metrics::{Asymmetry, MetricId, MetricSummary, Stats};
 use crate::output;
 use crate::report::Report;
 use crate::track::{Side, View};
@@ -325,6 +325,27 @@ pub fn range_text(range: &ReferenceRange, unit: &str) -> String {
     }
 }
 
+/// A card's asymmetry: the symmetry index with its uncertainty where known, and in words when the index is within
+/// it (for the times each foot's contacts time on their own, saying so: a small index may be the pose model's, not
+/// the runner's); the left − right difference for angles.
+fn asymmetry_text(metric: MetricId, asymmetry: &Asymmetry) -> String {
+    match (asymmetry.symmetry_index_pct, asymmetry.uncertainty_pct) {
+        (Some(index), Some(uncertainty)) if asymmetry.beyond_uncertainty() => {
+            format!(" · asymmetry {index:+.1} ± {uncertainty:.1} %")
+        }
+        (Some(index), Some(uncertainty)) => {
+            let why = if analysis::unshared_event_frames(metric).is_some_and(|frames| frames > 0.0) {
+                " (each foot's contacts are timed to its own landmarks)"
+            } else {
+                ""
+            };
+            format!(" · asymmetry {index:+.1} ± {uncertainty:.1} %: not told apart from none{why}")
+        }
+        (Some(index), None) => format!(" · asymmetry {index:+.1} %"),
+        (None, _) => format!(" · L − R {:+.1}", asymmetry.left_minus_right),
+    }
+}
+
 /// A reference range as a plot band.
 pub(crate) fn range_band(range: &ReferenceRange, unit: &str) -> Band {
     Band {
@@ -589,10 +610,7 @@ fn card(out: &mut String, card_metric: &CardMetric, flags: &[&Flag], thresholds:
         let asymmetry = summary
             .asymmetry
             .as_ref()
-            .map_or(String::new(), |a| match a.symmetry_index_pct {
-                Some(index) => format!(" · asymmetry {index:+.1} %"),
-                None => format!(" · L − R {:+.1}", a.left_minus_right),
-            });
+            .map_or(String::new(), |a| asymmetry_text(metric, a));
         let _ = write!(
             out,
             "<div class=\"sides\"><span class=\"left\">L</span> {} · <span class=\"right\">R</span> {}{asymmetry}</div>",
@@ -1370,5 +1388,37 @@ mod tests {
         let contact = reference_range(&thresholds, MetricId::ContactTimeMs).expect("range");
         assert_eq!(range_text(contact, "ms"), "160 – 300 ms");
         assert!(reference_range(&thresholds, MetricId::FlightTimeMs).is_none());
+    }
+
+    #[test]
+    fn a_cards_asymmetry_within_its_uncertainty_is_not_told_apart_from_none() {
+        let asymmetry = |index: Option<f64>, uncertainty: Option<f64>| Asymmetry {
+            left_minus_right: -88.0,
+            symmetry_index_pct: index,
+            uncertainty_pct: uncertainty,
+        };
+        let step = MetricId::StepTimeMs;
+        assert_eq!(
+            asymmetry_text(step, &asymmetry(Some(-24.5), Some(48.3))),
+            " · asymmetry -24.5 ± 48.3 %: not told apart from none (each foot's contacts are timed to its own \
+             landmarks)"
+        );
+        assert_eq!(
+            asymmetry_text(step, &asymmetry(Some(-57.1), Some(48.3))),
+            " · asymmetry -57.1 ± 48.3 %"
+        );
+        assert_eq!(
+            asymmetry_text(step, &asymmetry(Some(-24.5), None)),
+            " · asymmetry -24.5 %"
+        );
+        // A stride's feet's errors cancel: only the steps' spread is left to say.
+        assert_eq!(
+            asymmetry_text(MetricId::StrideTimeMs, &asymmetry(Some(0.4), Some(2.1))),
+            " · asymmetry +0.4 ± 2.1 %: not told apart from none"
+        );
+        assert_eq!(
+            asymmetry_text(MetricId::TibiaAngleIcDeg, &asymmetry(None, None)),
+            " · L − R -88.0"
+        );
     }
 }
