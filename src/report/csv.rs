@@ -125,6 +125,8 @@ pub fn summary_header() -> Vec<String> {
             "n",
             "left_mean",
             "right_mean",
+            "symmetry_index_pct",
+            "symmetry_index_uncertainty_pct",
             "shared_error",
             "absent_reason",
         ] {
@@ -201,6 +203,9 @@ pub fn summary_row(report: &Report) -> Vec<String> {
         row.push(both.map_or_else(String::new, |s| s.n.to_string()));
         row.push(cell(summary.and_then(|s| s.left.as_ref()).map(|s| s.mean)));
         row.push(cell(summary.and_then(|s| s.right.as_ref()).map(|s| s.mean)));
+        let asymmetry = summary.and_then(|s| s.asymmetry.as_ref());
+        row.push(cell(asymmetry.and_then(|a| a.symmetry_index_pct)));
+        row.push(cell(asymmetry.and_then(|a| a.uncertainty_pct)));
         row.push(cell(summary.and_then(|s| s.shared_error)));
         // Why the metric, or one side of it, is absent.
         row.push(
@@ -258,7 +263,8 @@ mod tests {
         assert_eq!(metric_name(MetricId::ContactTimeMs), "contact_time_ms");
         let header = summary_header();
         assert!(header.contains(&"contact_time_ms_mean".to_owned()));
-        assert_eq!(header.len(), 11 + 7 * MetricId::ALL.len() + 6);
+        assert_eq!(header.len(), 11 + 9 * MetricId::ALL.len() + 6);
+        assert!(header.contains(&"step_time_ms_symmetry_index_uncertainty_pct".to_owned()));
         assert!(header.contains(&"tibia_angle_ic_deg_shared_error".to_owned()));
         assert!(header.contains(&"left_foot_strike_pattern".to_owned()));
         assert!(header.contains(&"foot_strike_angle_deg_absent_reason".to_owned()));
