@@ -1298,6 +1298,7 @@ impl SharedErrors<'_> {
         let parts = [timing, level, at_contact];
         parts.iter().any(Option::is_some).then(|| parts.iter().flatten().sum())
     }
+
     /// How far `summary`'s symmetry index can be off, percentage points: [`unshared_event_frames`] frame intervals
     /// (for duty factor, their share of the stride) plus [`FLAG_CONFIDENCE_Z`] standard errors of the left − right
     /// difference, as a share of the mean; `None` for a metric without a symmetry index or a known error.
@@ -1324,7 +1325,7 @@ impl SharedErrors<'_> {
 /// worse has all its events shifted, which the steps' spread does not show. Measured against the hand labels
 /// (`tests/labels.rs`; the feet's mean IC and TO biases on runform's landmarks of the labelled clips and copies,
 /// 2026-12-05), the left − right difference was off by up to 1.7 frames for contact time (the gym clip mirrored at
-/// 30 fps; [`CONTACT_ASYMMETRY_FRAMES`]), 2.5 for flight time and 3.7 for step time (the oblique tiktok clip, whose
+/// 30 fps; [`CONTACT_ASYMMETRY_FRAMES`]), 2.5 for flight time and 3.8 for step time (the oblique tiktok clip, whose
 /// near foot's ICs come 1.6 frames early: its step times read 316 / 404 ms, a −24.5 % asymmetry, where the labels give
 /// 392 / 328 ms, +17.6 %). A step runs from one foot's IC to the other's, so the feet's IC biases enter it twice, with
 /// opposite signs on the two sides; a stride runs from one foot's IC to the same foot's, so they cancel (cadence is

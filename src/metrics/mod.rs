@@ -486,8 +486,8 @@ pub struct Asymmetry {
     /// How far the symmetry index can be off, percentage points: the error the two feet's contacts do not share
     /// (each foot's events are timed to its own landmarks, so a foot the pose model sees worse has all its events
     /// shifted) plus 1.645 standard errors of the left − right difference, as a share of the mean. An index
-    /// within it is not told apart from none. Set for the times from the contacts (and the lengths made from
-    /// them); see `analysis::unshared_event_frames`.
+    /// within it is not told apart from none. Set for the times from the contacts, the lengths made from them and
+    /// cadence; see `analysis::unshared_event_frames`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncertainty_pct: Option<f64>,
 }

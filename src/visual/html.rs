@@ -926,8 +926,8 @@ fn stills_section(
     let _ = write!(out, "<section id=\"{prefix}stills\">");
     out.push_str(
         "<h2>Key moments</h2><p class=\"note\">A typical step of each foot (of the steps measured whose \
-         landmarks held, the one closest to that foot's median), with the measured angles drawn against the belt: dashed line = reference \
-         (vertical or belt), yellow arc = the angle.</p>",
+         landmarks held, the one closest to that foot's median), with the measured angles drawn against the belt: \
+         dashed line = reference (vertical or belt), yellow arc = the angle.</p>",
     );
     match stills {
         Some(stills) if !stills.is_empty() => {
