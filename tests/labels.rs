@@ -3,6 +3,8 @@
 //! prints a table per clip — initial contacts (IC) and toe-offs (TO) within ±1 frame, their mean bias, contact
 //! time per side against the labels, foot-strike class agreement and the median foot angle per side — and
 //! asserts each clip's floor (see `CLIPS`), so that a change that makes the events worse on real footage fails.
+//! It also checks that the labels' step-time symmetry index over the measured part lies within the report's index
+//! and its uncertainty (`asymmetry.uncertainty_pct`).
 //! Where `../shared/labels` labels the same clip (another labeller's calls), it prints that table too, without
 //! floors, and fails on a flag either labelling contradicts.
 //!
@@ -320,9 +322,30 @@ struct Score {
     /// something else, e.g. which end of the foot touched first at 30 fps).
     strike_agreement_by_angle: Vec<bool>,
     angles: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+    /// The labelled ICs (side, seconds) of the stances matched to a measured step: the labels' own step times over
+    /// the part runform measured.
+    measured_label_ics: Vec<(String, f64)>,
 }
 
 impl Score {
+    /// The labelled step-time symmetry index over the measured part, percent: 100 × (L − R) / ((L + R) / 2) of the
+    /// mean step time from each foot's labelled IC to the other foot's next (steps under 0.6 s, so a stance the
+    /// labels miss does not make one of two).
+    fn labelled_step_symmetry_pct(&self) -> Option<f64> {
+        let mut ics = self.measured_label_ics.clone();
+        ics.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let mut steps: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for pair in ics.windows(2) {
+            let ((side, from), (next_side, to)) = (&pair[0], &pair[1]);
+            if side != next_side && to - from < 0.6 {
+                steps.entry(side.as_str()).or_default().push(to - from);
+            }
+        }
+        let (left, right) = (steps.get("left")?, steps.get("right")?);
+        let (left, right) = (mean(left), mean(right));
+        Some(100.0 * (left - right) / (0.5 * (left + right)))
+    }
+
     /// Both feet's IC errors, frames.
     fn ic_errors(&self) -> Vec<f64> {
         self.side_errors
@@ -433,6 +456,9 @@ fn score(report: &serde_json::Value, labels: &[Stance], clip: &LabelledClip) -> 
             continue;
         };
         score.found += 1;
+        if let (Some(ic), Some(true)) = (ic_s, step["measured"].as_bool()) {
+            score.measured_label_ics.push((stance.side.clone(), ic));
+        }
         let (step_ic, step_to) = (
             step["ic_s"].as_f64().unwrap_or(f64::NAN),
             step["to_s"].as_f64().unwrap_or(f64::NAN),
@@ -683,6 +709,24 @@ fn events_match_the_hand_labels_on_real_clips() {
         };
         for contradiction in contradicted_flags(&report, &scored) {
             check(false, false, contradiction);
+        }
+        // A step runs from one foot's IC to the other's, so the feet's IC biases do not cancel in the left − right
+        // difference of step time: the report gives its symmetry index an uncertainty for that, and the labels'
+        // index lies within it.
+        let step_time = &metric("step_time_ms")["asymmetry"];
+        if let (Some(index), Some(uncertainty), Some(labelled)) = (
+            step_time["symmetry_index_pct"].as_f64(),
+            step_time["uncertainty_pct"].as_f64(),
+            scored.labelled_step_symmetry_pct(),
+        ) {
+            println!("  step time symmetry index: runform {index:+.1} ± {uncertainty:.1} %, labels {labelled:+.1} %");
+            check(
+                true,
+                (index - labelled).abs() <= uncertainty,
+                format!(
+                    "step time symmetry index {index:+.1} ± {uncertainty:.1} % misses the labels' {labelled:+.1} %"
+                ),
+            );
         }
         if let Some(shared_labels) = &shared_labels {
             // Printed for comparison, with no floors: the two labellings differ by about a frame in their TO
