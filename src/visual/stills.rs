@@ -445,22 +445,29 @@ mod tests {
         // Of all seven the median is 4°, of the measured ones 4.6°; but those two had a value withheld as a
         // pose-model glitch, and steps 3 and 6 lie outside the measured running: the typical step is the median
         // (5°) of the three measured steps that held.
-        steps[4]
-            .withheld
-            .insert(MetricId::KneeFlexionPeakStanceDeg, Withheld::Outlier);
-        steps[5]
-            .withheld
-            .insert(MetricId::FootStrikeAngleDeg, Withheld::LowConfidence);
+        let withhold = |steps: &mut Vec<Step>, held: [(usize, MetricId, Withheld); 2]| {
+            for (index, metric, why) in held {
+                steps[index].withheld.insert(metric, why);
+            }
+        };
+        withhold(
+            &mut steps,
+            [
+                (4, MetricId::KneeFlexionPeakStanceDeg, Withheld::Outlier),
+                (5, MetricId::FootStrikeAngleDeg, Withheld::LowConfidence),
+            ],
+        );
         steps[3].measured = false;
         steps[6].measured = false;
         assert_eq!(typical_step(&steps, Side::Right).map(|s| s.index), Some(1));
         // Values absent for the whole clip or hidden on the far leg say nothing about the step's own landmarks.
-        steps[1]
-            .withheld
-            .insert(MetricId::ContactTimeMs, Withheld::MetricAbsent);
-        steps[1]
-            .withheld
-            .insert(MetricId::KneeFlexionPeakStanceDeg, Withheld::FarLegHidden);
+        withhold(
+            &mut steps,
+            [
+                (1, MetricId::ContactTimeMs, Withheld::MetricAbsent),
+                (1, MetricId::KneeFlexionPeakStanceDeg, Withheld::FarLegHidden),
+            ],
+        );
         assert_eq!(typical_step(&steps, Side::Right).map(|s| s.index), Some(1));
         // With no step that held, the measured ones serve; with none measured, all of them.
         for s in &mut steps {
