@@ -1301,10 +1301,14 @@ impl SharedErrors<'_> {
 
     /// How far `summary`'s symmetry index can be off, percentage points: [`unshared_event_frames`] frame intervals
     /// (for duty factor, their share of the stride) plus [`FLAG_CONFIDENCE_Z`] standard errors of the left − right
-    /// difference, as a share of the mean; `None` for a metric without a symmetry index or a known error.
+    /// difference, as a share of the mean; `None` for a metric without a symmetry index or a known error, and where
+    /// a side has a single step (its spread, and so the difference's standard error, is unknown, not zero).
     fn asymmetry_uncertainty_pct(self, summary: &MetricSummary) -> Option<f64> {
         summary.asymmetry.as_ref()?.symmetry_index_pct?;
         let (left, right, both) = (summary.left.as_ref()?, summary.right.as_ref()?, summary.both.as_ref()?);
+        if left.n < 2 || right.n < 2 {
+            return None;
+        }
         let frames = unshared_event_frames(summary.metric)?;
         let unshared = match summary.metric {
             MetricId::DutyFactorPct => 100.0 * frames * self.frame_interval_ms / self.stride_ms?,
@@ -1734,6 +1738,13 @@ mod tests {
             ..step_time(10.0, 12.0, 2.0)
         };
         assert_eq!(shared.asymmetry_uncertainty_pct(&angle), None);
+        // One stride a side (the sprint clip's measured part) has no spread to tell: no uncertainty, not ±0.
+        let one_each = MetricSummary {
+            left: Some(side(434.0, 0.0, 1)),
+            right: Some(side(425.0, 0.0, 1)),
+            ..stride
+        };
+        assert_eq!(shared.asymmetry_uncertainty_pct(&one_each), None);
     }
 
     #[test]

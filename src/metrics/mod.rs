@@ -487,7 +487,7 @@ pub struct Asymmetry {
     /// (each foot's events are timed to its own landmarks, so a foot the pose model sees worse has all its events
     /// shifted) plus 1.645 standard errors of the left − right difference, as a share of the mean. An index
     /// within it is not told apart from none. Set for the times from the contacts, the lengths made from them and
-    /// cadence; see `analysis::unshared_event_frames`.
+    /// cadence, where each side has at least two steps; see `analysis::unshared_event_frames`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncertainty_pct: Option<f64>,
 }

@@ -341,7 +341,7 @@ fn asymmetry_text(metric: MetricId, asymmetry: &Asymmetry) -> String {
             };
             format!(" · asymmetry {index:+.1} ± {uncertainty:.1} %: not told apart from none{why}")
         }
-        (Some(index), None) => format!(" · asymmetry {index:+.1} %"),
+        (Some(index), None) => format!(" · asymmetry {index:+.1} % (its uncertainty unknown)"),
         (None, _) => format!(" · L − R {:+.1}", asymmetry.left_minus_right),
     }
 }
@@ -1409,7 +1409,7 @@ mod tests {
         );
         assert_eq!(
             asymmetry_text(step, &asymmetry(Some(-24.5), None)),
-            " · asymmetry -24.5 %"
+            " · asymmetry -24.5 % (its uncertainty unknown)"
         );
         // A stride's feet's errors cancel: only the steps' spread is left to say.
         assert_eq!(
