@@ -363,7 +363,11 @@ fn fmt_value(value: f64) -> String {
     }
 }
 
+/// A mean and its SD; a single step's value alone (one step has no spread to give, and "± 0" would say it has none).
 fn stats_text(stats: &Stats) -> String {
+    if stats.n < 2 {
+        return format!("{} (1 step)", fmt_value(stats.mean));
+    }
     format!("{} ± {}", fmt_value(stats.mean), fmt_value(stats.sd))
 }
 
@@ -1420,5 +1424,17 @@ mod tests {
             asymmetry_text(MetricId::TibiaAngleIcDeg, &asymmetry(None, None)),
             " · L − R -88.0"
         );
+    }
+
+    #[test]
+    fn a_single_step_shows_no_spread() {
+        let stats = |n: usize| Stats {
+            mean: 216.2,
+            sd: 0.0,
+            median: 216.2,
+            n,
+        };
+        assert_eq!(stats_text(&stats(1)), "216 (1 step)");
+        assert_eq!(stats_text(&stats(2)), "216 ± 0.0");
     }
 }
