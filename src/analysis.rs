@@ -1290,13 +1290,18 @@ impl SharedErrors<'_> {
     /// contact's timing error; `None` where none is known.
     fn of(self, metric: MetricId, side: FlagSide) -> Option<f64> {
         let timing = match metric {
-            MetricId::DutyFactorPct => self.stride_ms.map(|stride| 100.0 * self.frame_interval_ms / stride),
+            MetricId::DutyFactorPct => self.stride_share_pct(self.frame_interval_ms),
             _ => is_timed_by_both_events(metric).then_some(self.frame_interval_ms),
         };
         let level = is_angle_against_the_level(metric).then_some(LEVEL_ERROR_DEG);
         let at_contact = is_sampled_at_contact(metric).then(|| self.at_contact.margin(metric, side));
         let parts = [timing, level, at_contact];
         parts.iter().any(Option::is_some).then(|| parts.iter().flatten().sum())
+    }
+
+    /// `ms` as a share of the mean stride, percent (duty factor's unit); `None` where no stride was measured.
+    fn stride_share_pct(self, ms: f64) -> Option<f64> {
+        self.stride_ms.map(|stride| 100.0 * ms / stride)
     }
 
     /// How far `summary`'s symmetry index can be off, percentage points: [`unshared_event_frames`] frame intervals
@@ -1311,7 +1316,7 @@ impl SharedErrors<'_> {
         }
         let frames = unshared_event_frames(summary.metric)?;
         let unshared = match summary.metric {
-            MetricId::DutyFactorPct => 100.0 * frames * self.frame_interval_ms / self.stride_ms?,
+            MetricId::DutyFactorPct => self.stride_share_pct(frames * self.frame_interval_ms)?,
             // A length is a time times the belt's speed: the same share of it (a step is half a stride).
             MetricId::StepLengthM => frames * self.frame_interval_ms * both.mean / (0.5 * self.stride_ms?),
             MetricId::StrideLengthM => frames * self.frame_interval_ms * both.mean / self.stride_ms?,
@@ -1708,7 +1713,7 @@ mod tests {
             });
             summary
         };
-        let still = ContactTiming { moves: Vec::new() };
+        let still = ContactTiming::default();
         let shared = SharedErrors {
             stride_ms: Some(720.0),
             ..shared_errors(25.0, &still)
