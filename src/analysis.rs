@@ -617,14 +617,14 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
             ),
         });
     }
-    let at_contact = ContactTiming::of(&steps, &kinematics, tracks.leg_length_px);
+    let event_timing = EventTiming::of(&steps, &kinematics, tracks.leg_length_px);
     let shared = SharedErrors {
         frame_interval_ms: analysis.frame_interval_ms,
         stride_ms: summaries
             .iter()
             .find(|summary| summary.metric == MetricId::StrideTimeMs)
             .and_then(|summary| summary.both.as_ref().map(|stats| stats.mean)),
-        at_contact: &at_contact,
+        event_timing: &event_timing,
     };
     for summary in summaries.iter_mut().filter(|summary| summary.both.is_some()) {
         summary.shared_error = shared.of(summary.metric, FlagSide::Both);
@@ -1205,20 +1205,38 @@ pub fn is_sampled_at_contact(metric: MetricId) -> bool {
     SAMPLED_AT_CONTACT.contains(&metric)
 }
 
-/// How much each measure sampled at initial contact moves within [`IC_TIMING_FRAMES`] of it, per leg, in the
-/// measure's unit: the median over the leg's measured steps of its rate of change at the step's contact (central
-/// difference over a frame either side, on the same series the value is sampled from).
+/// How far a foot's mean toe-off can be from the true one, frames: on the labelled clips each foot's mean TO bias is
+/// within ±0.7 frame on every side-view copy but the half-size 60 fps copy's near foot (−1.08) and the gym clip
+/// mirrored (up to −4.0; docs/metrics.md, *A runner facing the other way*), as contact time's shared frame already
+/// allows. Every step shares it, so it does not shrink with the number of steps.
+pub const TO_TIMING_FRAMES: f64 = 1.0;
+
+/// The measures read up to or at toe-off while they still move fast: the thigh is still extending when the toe
+/// leaves (on the gym clip 2.2-2.7 deg a frame at 60 fps, on the grass clip 10-14 deg a frame at 30 fps), so the
+/// toe-off's timing error moves them too.
+const SAMPLED_AT_TOE_OFF: [MetricId; 2] = [MetricId::HipExtensionPeakDeg, MetricId::HipExtensionToeOffDeg];
+
+/// Whether `metric` is a measure read up to or at toe-off, whose flag (hip extension) and shared error allow for the
+/// toe-off's timing.
+pub fn is_sampled_at_toe_off(metric: MetricId) -> bool {
+    SAMPLED_AT_TOE_OFF.contains(&metric)
+}
+
+/// How much each measure sampled at initial contact moves within [`IC_TIMING_FRAMES`] of it, and each measure read
+/// at toe-off within [`TO_TIMING_FRAMES`] of it, per leg, in the measure's unit: the median over the leg's measured
+/// steps of its rate of change at the step's event (central difference over a frame either side, on the same series
+/// the value is sampled from).
 #[derive(Clone, Debug, Default)]
-struct ContactTiming {
+struct EventTiming {
     /// (measure, leg, how much it moves).
     moves: Vec<(MetricId, Side, f64)>,
 }
 
-impl ContactTiming {
-    fn of(steps: &[metrics::Step], kinematics: &Kinematics, leg_px: Option<f64>) -> ContactTiming {
+impl EventTiming {
+    fn of(steps: &[metrics::Step], kinematics: &Kinematics, leg_px: Option<f64>) -> EventTiming {
         let fps = kinematics.fps;
         let mut moves = Vec::new();
-        for metric in SAMPLED_AT_CONTACT {
+        for metric in SAMPLED_AT_CONTACT.into_iter().chain(SAMPLED_AT_TOE_OFF) {
             for side in [Side::Left, Side::Right] {
                 let leg = kinematics.leg(side);
                 // The series the value is sampled from, and its unit per the series' unit.
@@ -1227,27 +1245,33 @@ impl ContactTiming {
                     (MetricId::OverstridePctLegLength, Some(leg_px)) => (&leg.heel_ahead_px, 100.0 / leg_px),
                     (MetricId::FootStrikeAngleDeg, _) => (&leg.sole_deg, 1.0),
                     (MetricId::KneeFlexionIcDeg, _) => (&leg.knee_flexion_deg, 1.0),
+                    (MetricId::HipExtensionPeakDeg | MetricId::HipExtensionToeOffDeg, _) => (&leg.thigh_deg, 1.0),
                     _ => continue,
+                };
+                let (event_s, frames): (fn(&metrics::Step) -> f64, f64) = if is_sampled_at_toe_off(metric) {
+                    (|step| step.to_s, TO_TIMING_FRAMES)
+                } else {
+                    (|step| step.ic_s, IC_TIMING_FRAMES)
                 };
                 let rates: Vec<f64> = steps
                     .iter()
                     .filter(|step| step.side == side && step.measured && step.values.contains_key(&metric))
                     .filter_map(|step| {
-                        let before = metrics::series::sample_at(series, step.ic_s - 1.0 / fps, fps)?;
-                        let after = metrics::series::sample_at(series, step.ic_s + 1.0 / fps, fps)?;
+                        let before = metrics::series::sample_at(series, event_s(step) - 1.0 / fps, fps)?;
+                        let after = metrics::series::sample_at(series, event_s(step) + 1.0 / fps, fps)?;
                         Some(scale * (after - before).abs() * fps / 2.0)
                     })
                     .collect();
                 if let Some(rate) = crate::track::median(&rates) {
-                    moves.push((metric, side, rate * IC_TIMING_FRAMES / fps));
+                    moves.push((metric, side, rate * frames / fps));
                 }
             }
         }
-        ContactTiming { moves }
+        EventTiming { moves }
     }
 
-    /// How much `metric` moves within the contact's timing error on `side` (on both legs: the larger), 0 where it is
-    /// not sampled at contact.
+    /// How much `metric` moves within its event's timing error on `side` (on both legs: the larger), 0 where it is
+    /// not sampled at an event.
     fn margin(&self, metric: MetricId, side: FlagSide) -> f64 {
         self.moves
             .iter()
@@ -1268,8 +1292,8 @@ impl ContactTiming {
 /// of few, scattered steps past the limit by less is as likely inside it), plus the error every step shares
 /// ([`SharedErrors::of`]): one frame for contact time (good to about a frame against the hand labels,
 /// `tests/labels.rs`), [`LEVEL_ERROR_DEG`] for angles from the vertical, and for a measure sampled at initial
-/// contact, how much it moves within the contact's timing error ([`ContactTiming`]). So a number within its
-/// uncertainty of the limit is not called abnormal.
+/// contact or read at toe-off, how much it moves within that event's timing error ([`EventTiming`]). So a number
+/// within its uncertainty of the limit is not called abnormal.
 fn flag_margin(metric: MetricId, stats: &metrics::Stats, shared: SharedErrors, side: FlagSide) -> f64 {
     shared.of(metric, side).unwrap_or(0.0) + FLAG_CONFIDENCE_Z * stats.sd / (stats.n.max(1) as f64).sqrt()
 }
@@ -1280,22 +1304,23 @@ struct SharedErrors<'a> {
     frame_interval_ms: f64,
     /// The mean stride, milliseconds, where measured (duty factor's share of a frame).
     stride_ms: Option<f64>,
-    at_contact: &'a ContactTiming,
+    event_timing: &'a EventTiming,
 }
 
 impl SharedErrors<'_> {
     /// How far every step's value of `metric` on `side` can be off together: a frame for contact and flight times
     /// (their ICs and TOs are each good to about a frame against the hand labels, and the two do not cancel), the
-    /// level's error for angles against it, and how far a measure sampled at initial contact moves within the
-    /// contact's timing error; `None` where none is known.
+    /// level's error for angles against it, and how far a measure sampled at initial contact or read at toe-off
+    /// moves within that event's timing error; `None` where none is known.
     fn of(self, metric: MetricId, side: FlagSide) -> Option<f64> {
         let timing = match metric {
             MetricId::DutyFactorPct => self.stride_share_pct(self.frame_interval_ms),
             _ => is_timed_by_both_events(metric).then_some(self.frame_interval_ms),
         };
         let level = is_angle_against_the_level(metric).then_some(LEVEL_ERROR_DEG);
-        let at_contact = is_sampled_at_contact(metric).then(|| self.at_contact.margin(metric, side));
-        let parts = [timing, level, at_contact];
+        let at_event = (is_sampled_at_contact(metric) || is_sampled_at_toe_off(metric))
+            .then(|| self.event_timing.margin(metric, side));
+        let parts = [timing, level, at_event];
         parts.iter().any(Option::is_some).then(|| parts.iter().flatten().sum())
     }
 
@@ -1349,13 +1374,14 @@ pub fn unshared_event_frames(metric: MetricId) -> Option<f64> {
     }
 }
 
-/// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing";
-/// none where it has none.
+/// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing", "the
+/// toe-off's timing"; none where it has none.
 pub fn shared_error_parts(metric: MetricId) -> Vec<&'static str> {
     [
         (is_timed_by_both_events(metric), "a frame"),
         (is_angle_against_the_level(metric), "the level's error"),
         (is_sampled_at_contact(metric), "the contact's timing"),
+        (is_sampled_at_toe_off(metric), "the toe-off's timing"),
     ]
     .into_iter()
     .filter_map(|(applies, words)| applies.then_some(words))
@@ -1483,12 +1509,12 @@ fn flags(
 mod tests {
     use super::*;
 
-    /// The shared errors at `fps`, with no stride measured and `at_contact` as the measures' moves at contact.
-    fn shared_errors(fps: f64, at_contact: &ContactTiming) -> SharedErrors<'_> {
+    /// The shared errors at `fps`, with no stride measured and `event_timing` as the measures' moves at their events.
+    fn shared_errors(fps: f64, event_timing: &EventTiming) -> SharedErrors<'_> {
         SharedErrors {
             frame_interval_ms: 1000.0 / fps,
             stride_ms: None,
-            at_contact,
+            event_timing,
         }
     }
 
@@ -1526,7 +1552,7 @@ mod tests {
         };
         let thresholds = Thresholds::default();
         // Flags at `fps` with no measure moving at contact.
-        let still = ContactTiming::default();
+        let still = EventTiming::default();
         let flags_at =
             |summary: MetricSummary, fps: f64| flags(&[summary], &thresholds, None, shared_errors(fps, &still));
         let raised = |mean: f64| flags_at(summary(mean), 60.0);
@@ -1596,7 +1622,7 @@ mod tests {
         // Sampled at initial contact, it also needs how far the shank turns within the contact's timing error: the
         // gym clip's near shank turns about 240 deg/s there, 4 deg in half a frame at 30 fps. The larger leg's
         // counts for both legs together.
-        let turning = |left: f64, right: f64| ContactTiming {
+        let turning = |left: f64, right: f64| EventTiming {
             moves: vec![
                 (MetricId::TibiaAngleIcDeg, Side::Left, left),
                 (MetricId::TibiaAngleIcDeg, Side::Right, right),
@@ -1713,7 +1739,7 @@ mod tests {
             });
             summary
         };
-        let still = ContactTiming::default();
+        let still = EventTiming::default();
         let shared = SharedErrors {
             stride_ms: Some(720.0),
             ..shared_errors(25.0, &still)
@@ -1766,9 +1792,13 @@ mod tests {
             let analysis = analyze_sequence(&clip.sequence, &settings);
             let tracks = build_tracks(&clip.sequence, &settings.track_options());
             let kinematics = Kinematics::new(&tracks, &crate::track::BeltFrame::level(1.0));
-            let timing = ContactTiming::of(&analysis.steps, &kinematics, tracks.leg_length_px);
-            [MetricId::TibiaAngleIcDeg, MetricId::OverstridePctLegLength]
-                .map(|metric| timing.margin(metric, FlagSide::Both))
+            let timing = EventTiming::of(&analysis.steps, &kinematics, tracks.leg_length_px);
+            [
+                MetricId::TibiaAngleIcDeg,
+                MetricId::OverstridePctLegLength,
+                MetricId::TrunkLeanMidstanceDeg,
+            ]
+            .map(|metric| timing.margin(metric, FlagSide::Both))
         };
         let (at_60, at_30) = (moved(60.0), moved(30.0));
         // The synthetic runner's shank turns and its heel closes on the hips at contact, as a real runner's do
@@ -1778,6 +1808,39 @@ mod tests {
             assert!(*a > 0.3 && *a < 8.0, "{metric}: {a} at 60 fps");
             assert!((b / a - 2.0).abs() < 0.5, "{metric}: {b} at 30 fps, {a} at 60");
         }
+        // A measure sampled at neither event is not moved by their timing.
+        assert_eq!((at_60[2], at_30[2]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn hip_extension_moves_with_the_toe_offs_timing() {
+        use crate::synthetic::{Corruption, SyntheticRunner};
+        use crate::track::build_tracks;
+        let clip = SyntheticRunner {
+            fps: 60.0,
+            ..SyntheticRunner::default()
+        }
+        .generate(&Corruption::default());
+        let settings = AnalysisSettings::default();
+        let analysis = analyze_sequence(&clip.sequence, &settings);
+        let tracks = build_tracks(&clip.sequence, &settings.track_options());
+        let mut kinematics = Kinematics::new(&tracks, &crate::track::BeltFrame::level(1.0));
+        let timing = |kinematics: &Kinematics, metric: MetricId| {
+            EventTiming::of(&analysis.steps, kinematics, tracks.leg_length_px).margin(metric, FlagSide::Both)
+        };
+        let tibia = timing(&kinematics, MetricId::TibiaAngleIcDeg);
+        // The synthetic thigh is at its most extended when the toe leaves; a real runner's still extends there
+        // (the gym clip's 130-160 deg/s): a thigh turning 150 deg/s, 2.5 deg a frame at 60 fps, moves both hip
+        // extension measures by that much within the toe-off's timing error.
+        for leg in &mut kinematics.legs {
+            leg.thigh_deg = (0..leg.thigh_deg.len()).map(|frame| -2.5 * frame as f64).collect();
+        }
+        for metric in [MetricId::HipExtensionToeOffDeg, MetricId::HipExtensionPeakDeg] {
+            let moved = timing(&kinematics, metric);
+            assert!((moved - 2.5 * TO_TIMING_FRAMES).abs() < 1e-6, "{metric:?}: {moved}");
+        }
+        // The contact's measures do not follow the thigh.
+        assert_eq!(timing(&kinematics, MetricId::TibiaAngleIcDeg), tibia);
     }
 
     #[test]

@@ -524,7 +524,8 @@ pub struct MetricSummary {
     pub side_absent_reason: Option<String>,
     /// How far every step's value can be off together, in the metric's unit: the error the steps all share, which
     /// their spread does not show (a frame for contact and flight times, the level's error for angles against it,
-    /// how far a measure sampled at initial contact moves within the contact's timing error). Flags and
+    /// how far a measure sampled at initial contact moves within the contact's timing error, and hip extension
+    /// within the toe-off's). Flags and
     /// `runform compare` allow for it. Absent where none is known: cadence, step and stride time (a bias every
     /// contact shares cancels between contacts), lengths and frontal-view measures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
