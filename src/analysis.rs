@@ -629,8 +629,10 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     for summary in summaries.iter_mut().filter(|summary| summary.both.is_some()) {
         summary.shared_error = shared.of(summary.metric, FlagSide::Both);
         let uncertainty = shared.asymmetry_uncertainty_pct(summary);
+        let difference_uncertainty = side_difference_uncertainty(summary);
         if let Some(asymmetry) = &mut summary.asymmetry {
             asymmetry.uncertainty_pct = uncertainty;
+            asymmetry.left_minus_right_uncertainty = difference_uncertainty;
         }
     }
     let sprint_cadence = summaries
@@ -1374,6 +1376,42 @@ pub fn unshared_event_frames(metric: MetricId) -> Option<f64> {
     }
 }
 
+/// How far the left − right difference of a side-view angle or share of the leg can be off although every step of
+/// each leg is measured alike, in the metric's unit: the most the same runner's far − near difference moved between
+/// the labelled gym clip at 60 fps and its copies (30 fps even and odd frames, half size at 60 and 30 fps, mirrored
+/// at 60 and 30 fps), and between the grass clip and its mirrored copy, rounded up (runform's landmarks of each copy
+/// through `examples/analyze_landmarks`, 2026-12-05; docs/metrics.md, *Left and right angles*). The true difference is
+/// the same in every copy, so each change is an error of at least one of them: a lower bound of the legs' unshared
+/// error, which the steps' spread does not show. Every largest move came from a mirrored copy (the pose model does
+/// not see a runner facing left as it sees one facing right); the foot strike angle's (9.4°, the mirrored 30 fps
+/// copy) is also checked against the hand labels, which that copy's difference misses by 7.5°. `None`: a measure
+/// with a symmetry index, or no measured error.
+pub fn unshared_side_difference(metric: MetricId) -> Option<f64> {
+    match metric {
+        MetricId::TrunkLeanMeanDeg
+        | MetricId::TrunkLeanMinDeg
+        | MetricId::TrunkLeanMaxDeg
+        | MetricId::TrunkLeanMidstanceDeg => Some(1.5),
+        MetricId::VerticalOscillationPctLegLength => Some(2.0),
+        MetricId::TibiaAngleIcDeg => Some(7.0),
+        MetricId::OverstridePctLegLength | MetricId::KneeFlexionIcDeg => Some(8.0),
+        MetricId::FootStrikeAngleDeg => Some(10.0),
+        MetricId::HipExtensionPeakDeg | MetricId::HipExtensionToeOffDeg => Some(11.0),
+        _ => None,
+    }
+}
+
+/// How far `summary`'s left − right difference can be off, in its unit: [`unshared_side_difference`] plus
+/// [`FLAG_CONFIDENCE_Z`] standard errors of the difference; `None` for a metric without a known unshared error, and
+/// where a side has a single step (its spread is unknown, not zero).
+fn side_difference_uncertainty(summary: &MetricSummary) -> Option<f64> {
+    let (left, right) = (summary.left.as_ref()?, summary.right.as_ref()?);
+    if left.n < 2 || right.n < 2 {
+        return None;
+    }
+    Some(unshared_side_difference(summary.metric)? + FLAG_CONFIDENCE_Z * difference_standard_error(left, right))
+}
+
 /// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing", "the
 /// toe-off's timing"; none where it has none.
 pub fn shared_error_parts(metric: MetricId) -> Vec<&'static str> {
@@ -1586,6 +1624,7 @@ mod tests {
                 left_minus_right: 70.0,
                 symmetry_index_pct: Some(100.0 * 70.0 / 265.0),
                 uncertainty_pct: None,
+                left_minus_right_uncertainty: None,
             }),
             ..contact(265.0)
         };
@@ -1736,6 +1775,7 @@ mod tests {
                 left_minus_right: left - right,
                 symmetry_index_pct: Some(100.0 * (left - right) / (0.5 * (left + right))),
                 uncertainty_pct: None,
+                left_minus_right_uncertainty: None,
             });
             summary
         };
@@ -1776,6 +1816,48 @@ mod tests {
             ..stride
         };
         assert_eq!(shared.asymmetry_uncertainty_pct(&one_each), None);
+    }
+
+    #[test]
+    fn an_angles_left_minus_right_is_told_apart_from_none_only_beyond_the_legs_unshared_error() {
+        let side = |mean: f64, sd: f64, n: usize| metrics::Stats {
+            mean,
+            sd,
+            median: mean,
+            n,
+        };
+        let summary = |metric: MetricId, left: f64, right: f64, n: usize| {
+            let mut summary =
+                MetricSummary::of_stats(metric, side(left, 6.0, n), side(right, 2.0, n), side(0.0, 1.0, 2 * n));
+            summary.asymmetry = Some(metrics::Asymmetry {
+                left_minus_right: left - right,
+                symmetry_index_pct: None,
+                uncertainty_pct: None,
+                left_minus_right_uncertainty: side_difference_uncertainty(&summary),
+            });
+            summary
+        };
+        // The grass clip's foot strike angle: far (left) 16.2° over 9 steps, SD 6.0°, near 8.2°, SD 2.0°, where the
+        // labels give 9.0° and 7.0°. The legs' unshared 10° and 1.645 standard errors of the difference.
+        let grass = summary(MetricId::FootStrikeAngleDeg, 16.2, 8.2, 9);
+        let expected = 10.0 + 1.645 * (36.0_f64 / 9.0 + 4.0 / 9.0).sqrt();
+        let asymmetry = grass.asymmetry.expect("asymmetry");
+        assert!((asymmetry.left_minus_right_uncertainty.expect("uncertainty") - expected).abs() < 1e-9);
+        assert!(!asymmetry.difference_beyond_uncertainty());
+        // A forefoot striker's far foot against a rearfoot near foot is beyond it.
+        let apart = summary(MetricId::FootStrikeAngleDeg, -8.0, 15.0, 9)
+            .asymmetry
+            .expect("asymmetry");
+        assert!(apart.difference_beyond_uncertainty());
+        // One step a side has no spread to tell; times carry their uncertainty on the symmetry index instead.
+        let single = summary(MetricId::FootStrikeAngleDeg, 16.2, 8.2, 1)
+            .asymmetry
+            .expect("asymmetry");
+        assert_eq!(single.left_minus_right_uncertainty, None);
+        let times = summary(MetricId::ContactTimeMs, 250.0, 240.0, 9)
+            .asymmetry
+            .expect("asymmetry");
+        assert_eq!(times.left_minus_right_uncertainty, None);
     }
 
     #[test]

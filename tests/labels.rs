@@ -4,7 +4,8 @@
 //! time per side against the labels, foot-strike class agreement and the median foot angle per side — and
 //! asserts each clip's floor (see `CLIPS`), so that a change that makes the events worse on real footage fails.
 //! It also checks that the labels' step-time symmetry index over the measured part lies within the report's index
-//! and its uncertainty (`asymmetry.uncertainty_pct`).
+//! and its uncertainty (`asymmetry.uncertainty_pct`), and the labels' left − right foot strike angle within the
+//! report's and its uncertainty (`asymmetry.left_minus_right_uncertainty`).
 //! Where `../shared/labels` labels the same clip (another labeller's calls), it prints that table too, without
 //! floors, and fails on a flag either labelling contradicts.
 //!
@@ -729,6 +730,33 @@ fn events_match_the_hand_labels_on_real_clips() {
                 (index - labelled).abs() <= uncertainty,
                 format!(
                     "step time symmetry index {index:+.1} ± {uncertainty:.1} % misses the labels' {labelled:+.1} %"
+                ),
+            );
+        }
+        // Each leg's angles rest on its own landmarks: the report gives the left − right difference of the foot
+        // strike angle an uncertainty for that, and the labels' difference over the matched steps lies within it.
+        let foot_angles = metric("foot_strike_angle_deg");
+        let foot = &foot_angles["asymmetry"];
+        let labelled_difference = match (scored.angles.get("left"), scored.angles.get("right")) {
+            (Some((_, left)), Some((_, right))) if !left.is_empty() && !right.is_empty() => {
+                Some(mean(left) - mean(right))
+            }
+            _ => None,
+        };
+        let steps_a_side = |side: &str| foot_angles[side]["n"].as_u64().unwrap_or(0);
+        if let (Some(difference), Some(labelled), true, true) = (
+            foot["left_minus_right"].as_f64(),
+            labelled_difference,
+            steps_a_side("left") >= 2 && steps_a_side("right") >= 2,
+            foot_angles["absent_reason"].is_null(),
+        ) {
+            let uncertainty = foot["left_minus_right_uncertainty"].as_f64().unwrap_or(0.0);
+            println!("  foot strike angle L − R: runform {difference:+.1} ± {uncertainty:.1}°, labels {labelled:+.1}°");
+            check(
+                true,
+                (difference - labelled).abs() <= uncertainty,
+                format!(
+                    "foot strike angle L − R {difference:+.1} ± {uncertainty:.1}° misses the labels' {labelled:+.1}°"
                 ),
             );
         }

@@ -490,12 +490,26 @@ pub struct Asymmetry {
     /// cadence, where each side has at least two steps; see `analysis::unshared_event_frames`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncertainty_pct: Option<f64>,
+    /// How far left − right can be off, in the metric's unit, for the side-view angles and the shares of the leg
+    /// (measures without a symmetry index): the most the same runner's left − right moved between copies of one
+    /// labelled clip at other frame rates, at half size and mirrored (the two legs' landmarks err differently,
+    /// and a copy's change shows at least that much of it), plus 1.645 standard errors of the difference. A
+    /// difference within it is not told apart from none. Set where each side has at least two steps; see
+    /// `analysis::unshared_side_difference`. Absent in reports written before 2026-12-05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_minus_right_uncertainty: Option<f64>,
 }
 
 impl Asymmetry {
     /// Whether the symmetry index is further from zero than its uncertainty (`false` without either).
     pub fn beyond_uncertainty(&self) -> bool {
         matches!((self.symmetry_index_pct, self.uncertainty_pct), (Some(index), Some(u)) if index.abs() > u)
+    }
+
+    /// Whether left − right is further from zero than its uncertainty (`false` without one).
+    pub fn difference_beyond_uncertainty(&self) -> bool {
+        self.left_minus_right_uncertainty
+            .is_some_and(|u| self.left_minus_right.abs() > u)
     }
 }
 
@@ -662,6 +676,7 @@ fn summarise_metric(steps: &[Step], metric: MetricId, options: &SummaryOptions) 
             symmetry_index_pct: (metric.is_ratio_scale() && (l.mean + r.mean).abs() > 0.0)
                 .then(|| 100.0 * (l.mean - r.mean) / (0.5 * (l.mean + r.mean))),
             uncertainty_pct: None,
+            left_minus_right_uncertainty: None,
         }),
         _ => None,
     };

@@ -127,6 +127,7 @@ pub fn summary_header() -> Vec<String> {
             "right_mean",
             "symmetry_index_pct",
             "symmetry_index_uncertainty_pct",
+            "left_minus_right_uncertainty",
             "shared_error",
             "absent_reason",
         ] {
@@ -206,6 +207,7 @@ pub fn summary_row(report: &Report) -> Vec<String> {
         let asymmetry = summary.and_then(|s| s.asymmetry.as_ref());
         row.push(cell(asymmetry.and_then(|a| a.symmetry_index_pct)));
         row.push(cell(asymmetry.and_then(|a| a.uncertainty_pct)));
+        row.push(cell(asymmetry.and_then(|a| a.left_minus_right_uncertainty)));
         row.push(cell(summary.and_then(|s| s.shared_error)));
         // Why the metric, or one side of it, is absent.
         row.push(
@@ -263,8 +265,9 @@ mod tests {
         assert_eq!(metric_name(MetricId::ContactTimeMs), "contact_time_ms");
         let header = summary_header();
         assert!(header.contains(&"contact_time_ms_mean".to_owned()));
-        assert_eq!(header.len(), 11 + 9 * MetricId::ALL.len() + 6);
+        assert_eq!(header.len(), 11 + 10 * MetricId::ALL.len() + 6);
         assert!(header.contains(&"step_time_ms_symmetry_index_uncertainty_pct".to_owned()));
+        assert!(header.contains(&"foot_strike_angle_deg_left_minus_right_uncertainty".to_owned()));
         assert!(header.contains(&"tibia_angle_ic_deg_shared_error".to_owned()));
         assert!(header.contains(&"left_foot_strike_pattern".to_owned()));
         assert!(header.contains(&"foot_strike_angle_deg_absent_reason".to_owned()));

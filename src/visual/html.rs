@@ -327,7 +327,7 @@ pub fn range_text(range: &ReferenceRange, unit: &str) -> String {
 
 /// A card's asymmetry: the symmetry index with its uncertainty where known, and in words when the index is within
 /// it (for the times each foot's contacts time on their own, saying so: a small index may be the pose model's, not
-/// the runner's); the left − right difference for angles.
+/// the runner's); the left − right difference for angles, likewise.
 fn asymmetry_text(metric: MetricId, asymmetry: &Asymmetry) -> String {
     match (asymmetry.symmetry_index_pct, asymmetry.uncertainty_pct) {
         (Some(index), Some(uncertainty)) if asymmetry.beyond_uncertainty() => {
@@ -342,7 +342,19 @@ fn asymmetry_text(metric: MetricId, asymmetry: &Asymmetry) -> String {
             format!(" · asymmetry {index:+.1} ± {uncertainty:.1} %: not told apart from none{why}")
         }
         (Some(index), None) => format!(" · asymmetry {index:+.1} % (its uncertainty unknown)"),
-        (None, _) => format!(" · L − R {:+.1}", asymmetry.left_minus_right),
+        (None, _) => {
+            let difference = asymmetry.left_minus_right;
+            match asymmetry.left_minus_right_uncertainty {
+                Some(uncertainty) if asymmetry.difference_beyond_uncertainty() => {
+                    format!(" · L − R {difference:+.1} ± {uncertainty:.1}")
+                }
+                Some(uncertainty) => format!(
+                    " · L − R {difference:+.1} ± {uncertainty:.1}: not told apart from none (each leg's landmarks \
+                     err in their own way)"
+                ),
+                None => format!(" · L − R {difference:+.1}"),
+            }
+        }
     }
 }
 
@@ -1400,6 +1412,7 @@ mod tests {
             left_minus_right: -88.0,
             symmetry_index_pct: index,
             uncertainty_pct: uncertainty,
+            left_minus_right_uncertainty: None,
         };
         let step = MetricId::StepTimeMs;
         assert_eq!(
@@ -1424,6 +1437,19 @@ mod tests {
             asymmetry_text(MetricId::TibiaAngleIcDeg, &asymmetry(None, None)),
             " · L − R -88.0"
         );
+        // An angle's difference within its uncertainty (the grass clip's foot strike angle, whose labels give
+        // +2.0°), and one beyond it.
+        let difference = |left_minus_right: f64| Asymmetry {
+            left_minus_right,
+            left_minus_right_uncertainty: Some(12.1),
+            ..asymmetry(None, None)
+        };
+        let foot = MetricId::FootStrikeAngleDeg;
+        assert_eq!(
+            asymmetry_text(foot, &difference(8.0)),
+            " · L − R +8.0 ± 12.1: not told apart from none (each leg's landmarks err in their own way)"
+        );
+        assert_eq!(asymmetry_text(foot, &difference(-13.8)), " · L − R -13.8 ± 12.1");
     }
 
     #[test]
