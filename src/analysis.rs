@@ -1207,15 +1207,16 @@ pub fn is_sampled_at_contact(metric: MetricId) -> bool {
     SAMPLED_AT_CONTACT.contains(&metric)
 }
 
-/// How far a foot's mean toe-off can be from the true one, frames: on the labelled clips each foot's mean TO bias is
-/// within ±0.7 frame on every side-view copy but the half-size 60 fps copy's near foot (−1.08) and the gym clip
-/// mirrored (up to −4.0; docs/metrics.md, *A runner facing the other way*), as contact time's shared frame already
-/// allows. Every step shares it, so it does not shrink with the number of steps.
+/// How far a foot's mean toe-off can be from the true one, frames: each foot's mean TO bias over its stances is within
+/// ±0.7 frame on the labelled gym, grass and tiktok clips and their copies but the half-size 60 fps copy's near foot
+/// (−1.08) and the gym clip mirrored (up to −4.0; docs/metrics.md, *A runner facing the other way*), as contact
+/// time's shared frame already allows (the sprint and radluy clips' single measured stances a foot miss by up to 2
+/// frames). Every step shares it, so it does not shrink with the number of steps.
 pub const TO_TIMING_FRAMES: f64 = 1.0;
 
 /// The measures read up to or at toe-off while they still move fast: the thigh is still extending when the toe
-/// leaves (on the gym clip 2.2-2.7 deg a frame at 60 fps, on the grass clip 10-14 deg a frame at 30 fps), so the
-/// toe-off's timing error moves them too.
+/// leaves (on runform's landmarks 2.8 deg a frame at the gym clip's toe-offs at 60 fps, 15.9 on the grass clip at
+/// 30 fps), so the toe-off's timing error moves them too.
 const SAMPLED_AT_TOE_OFF: [MetricId; 2] = [MetricId::HipExtensionPeakDeg, MetricId::HipExtensionToeOffDeg];
 
 /// Whether `metric` is a measure read up to or at toe-off, whose flag (hip extension) and shared error allow for the
@@ -1912,7 +1913,7 @@ mod tests {
         };
         let tibia = timing(&kinematics, MetricId::TibiaAngleIcDeg);
         // The synthetic thigh is at its most extended when the toe leaves; a real runner's still extends there
-        // (the gym clip's 130-160 deg/s): a thigh turning 150 deg/s, 2.5 deg a frame at 60 fps, moves both hip
+        // (the gym clip's about 170 deg/s): a thigh turning 150 deg/s, 2.5 deg a frame at 60 fps, moves both hip
         // extension measures by that much within the toe-off's timing error.
         for leg in &mut kinematics.legs {
             leg.thigh_deg = (0..leg.thigh_deg.len()).map(|frame| -2.5 * frame as f64).collect();

@@ -711,6 +711,20 @@ fn events_match_the_hand_labels_on_real_clips() {
         for contradiction in contradicted_flags(&report, &scored) {
             check(false, false, contradiction);
         }
+        // Prints runform's value with its uncertainty beside the labels', and checks the labels' lies within it.
+        let within = |check: &mut dyn FnMut(bool, bool, String),
+                      what: &str,
+                      unit: &str,
+                      runform: f64,
+                      uncertainty: f64,
+                      labelled: f64| {
+            println!("  {what}: runform {runform:+.1} ± {uncertainty:.1}{unit}, labels {labelled:+.1}{unit}");
+            check(
+                true,
+                (runform - labelled).abs() <= uncertainty,
+                format!("{what} {runform:+.1} ± {uncertainty:.1}{unit} misses the labels' {labelled:+.1}{unit}"),
+            );
+        };
         // A step runs from one foot's IC to the other's, so the feet's IC biases do not cancel in the left − right
         // difference of step time: the report gives its symmetry index an uncertainty for that, and the labels'
         // index lies within it.
@@ -724,13 +738,13 @@ fn events_match_the_hand_labels_on_real_clips() {
             steps_a_side("left") >= 2 && steps_a_side("right") >= 2,
         ) {
             let uncertainty = step_time["uncertainty_pct"].as_f64().unwrap_or(0.0);
-            println!("  step time symmetry index: runform {index:+.1} ± {uncertainty:.1} %, labels {labelled:+.1} %");
-            check(
-                true,
-                (index - labelled).abs() <= uncertainty,
-                format!(
-                    "step time symmetry index {index:+.1} ± {uncertainty:.1} % misses the labels' {labelled:+.1} %"
-                ),
+            within(
+                &mut check,
+                "step time symmetry index",
+                " %",
+                index,
+                uncertainty,
+                labelled,
             );
         }
         // Each leg's angles rest on its own landmarks: the report gives the left − right difference of the foot
@@ -751,13 +765,13 @@ fn events_match_the_hand_labels_on_real_clips() {
             foot_angles["absent_reason"].is_null(),
         ) {
             let uncertainty = foot["left_minus_right_uncertainty"].as_f64().unwrap_or(0.0);
-            println!("  foot strike angle L − R: runform {difference:+.1} ± {uncertainty:.1}°, labels {labelled:+.1}°");
-            check(
-                true,
-                (difference - labelled).abs() <= uncertainty,
-                format!(
-                    "foot strike angle L − R {difference:+.1} ± {uncertainty:.1}° misses the labels' {labelled:+.1}°"
-                ),
+            within(
+                &mut check,
+                "foot strike angle L − R",
+                "°",
+                difference,
+                uncertainty,
+                labelled,
             );
         }
         if let Some(shared_labels) = &shared_labels {

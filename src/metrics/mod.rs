@@ -955,13 +955,7 @@ fn absence_reason(metric: MetricId, options: &SummaryOptions, excluded: usize) -
             frontal::MIN_FPS_FOR_HEEL_WHIP
         );
     }
-    if matches!(
-        metric,
-        MetricId::OverstrideCm | MetricId::VerticalOscillationCm | MetricId::StepWidthCm | MetricId::FootFromMidlineCm
-    ) && !options.scale_given
-    {
-        return "needs the runner's height (--height-cm) for a centimetre scale; see the % leg length value".into();
-    }
+    // Without gait events or with the feet out of frame the % leg length value is absent too, for that reason.
     if let Some(reason) = &options.no_events_reason {
         return format!("no gait events: {reason}");
     }
@@ -969,6 +963,13 @@ fn absence_reason(metric: MetricId, options: &SummaryOptions, excluded: usize) -
         && let Some(reason) = &options.feet_unreliable_reason
     {
         return reason.clone();
+    }
+    if matches!(
+        metric,
+        MetricId::OverstrideCm | MetricId::VerticalOscillationCm | MetricId::StepWidthCm | MetricId::FootFromMidlineCm
+    ) && !options.scale_given
+    {
+        return "needs the runner's height (--height-cm) for a centimetre scale; see the % leg length value".into();
     }
     if excluded > 0 {
         return format!("the landmarks it needs were out of frame or hidden in all {excluded} steps");
@@ -1314,6 +1315,18 @@ mod tests {
         assert_eq!(
             summary.absent_reason.as_deref(),
             Some("no gait events: no steady running was found")
+        );
+        // A centimetre value without the runner's height (none of these options gives one) points to the % leg
+        // length value, unless that is absent too for a reason of its own (the feet cropped out of a stock
+        // treadmill clip: it said "see the % leg length value" beside an absent one).
+        assert!(absence_reason(MetricId::OverstrideCm, &options(), 0).contains("--height-cm"));
+        assert_eq!(
+            absence_reason(MetricId::OverstrideCm, &feet_out, 0),
+            "the feet are out of frame in 60 % of frames"
+        );
+        assert_eq!(
+            absence_reason(MetricId::VerticalOscillationCm, &no_events, 0),
+            "no gait events: no steady running was found"
         );
     }
 }
