@@ -1339,9 +1339,6 @@ impl SharedErrors<'_> {
     fn asymmetry_uncertainty_pct(self, summary: &MetricSummary) -> Option<f64> {
         summary.asymmetry.as_ref()?.symmetry_index_pct?;
         let (left, right, both) = (summary.left.as_ref()?, summary.right.as_ref()?, summary.both.as_ref()?);
-        if left.n < 2 || right.n < 2 {
-            return None;
-        }
         let frames = unshared_event_frames(summary.metric)?;
         let unshared = match summary.metric {
             MetricId::DutyFactorPct => self.stride_share_pct(frames * self.frame_interval_ms)?,
@@ -1350,10 +1347,7 @@ impl SharedErrors<'_> {
             MetricId::StrideLengthM => frames * self.frame_interval_ms * both.mean / self.stride_ms?,
             _ => frames * self.frame_interval_ms,
         };
-        Some(
-            100.0 * (unshared + FLAG_CONFIDENCE_Z * difference_standard_error(left, right))
-                / both.mean.abs().max(f64::EPSILON),
-        )
+        side_difference_margin(left, right, unshared).map(|margin| 100.0 * margin / both.mean.abs().max(f64::EPSILON))
     }
 }
 
@@ -1407,10 +1401,14 @@ pub fn unshared_side_difference(metric: MetricId) -> Option<f64> {
 /// where a side has a single step (its spread is unknown, not zero).
 fn side_difference_uncertainty(summary: &MetricSummary) -> Option<f64> {
     let (left, right) = (summary.left.as_ref()?, summary.right.as_ref()?);
-    if left.n < 2 || right.n < 2 {
-        return None;
-    }
-    Some(unshared_side_difference(summary.metric)? + FLAG_CONFIDENCE_Z * difference_standard_error(left, right))
+    side_difference_margin(left, right, unshared_side_difference(summary.metric)?)
+}
+
+/// How far a left − right difference of means can be off: `unshared` (the error each side's steps share but the two
+/// sides do not) plus [`FLAG_CONFIDENCE_Z`] standard errors of the difference; `None` where a side has a single step
+/// (its spread, and so the difference's standard error, is unknown, not zero).
+fn side_difference_margin(left: &metrics::Stats, right: &metrics::Stats, unshared: f64) -> Option<f64> {
+    (left.n >= 2 && right.n >= 2).then(|| unshared + FLAG_CONFIDENCE_Z * difference_standard_error(left, right))
 }
 
 /// What `metric`'s shared error is made of, in words: "a frame", "the level's error", "the contact's timing", "the
