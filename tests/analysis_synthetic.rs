@@ -779,6 +779,52 @@ fn takes_filmed_at_different_camera_rolls_are_each_measured_against_their_own_be
 }
 
 #[test]
+fn two_parts_at_nearby_paces_keep_their_cadence() {
+    // Two takes of one runner, 170 and 183 steps/min (7.6 % apart, so both are measured), the longer one slower.
+    // The cadence over both is checked against the rhythm of both, weighted by their lengths: against the longer
+    // take's rhythm alone (170) the contacts' 176 looked like missed contacts, and the cadence was withheld.
+    let takes = [(170.0, 8.0), (183.0, 7.0)].map(|(cadence_steps_per_min, duration_s)| {
+        SyntheticRunner {
+            cadence_steps_per_min,
+            fps: 60.0,
+            duration_s,
+            ..SyntheticRunner::default()
+        }
+        .generate(&Corruption::default())
+    });
+    let mut sequence = takes[0].sequence.clone();
+    let first_take = sequence.frames.len();
+    let shift_px = 0.5 * takes[1].truth.leg_length_px;
+    for frame in &takes[1].sequence.frames {
+        let mut frame = frame.clone();
+        frame.index += first_take as u64;
+        frame.timestamp_s += 8.0;
+        if let Some(pose) = frame.pose.as_mut() {
+            for landmark in &mut pose.landmarks {
+                landmark.x_px += shift_px as f32;
+            }
+        }
+        sequence.frames.push(frame);
+    }
+    let analysis = analyze_sequence(&sequence, &AnalysisSettings::default());
+    let parts = &analysis.running_parts.parts;
+    assert!(parts.len() == 2 && parts.iter().all(|part| part.measured), "{parts:?}");
+    let cadence = analysis
+        .metric(MetricId::CadenceStepsPerMin)
+        .and_then(|summary| summary.both.as_ref())
+        .unwrap_or_else(|| panic!("cadence withheld: {:?}", analysis.warnings));
+    // 60 / the mean step time over both takes' steps.
+    let steps = takes.each_ref().map(|take| take.truth.contacts.len() as f64);
+    let step_s = takes.each_ref().map(|take| 60.0 / take.truth.cadence_steps_per_min);
+    let truth = 60.0 * (steps[0] + steps[1]) / (steps[0] * step_s[0] + steps[1] * step_s[1]);
+    assert!(
+        (cadence.mean - truth).abs() <= 1.5,
+        "cadence {:.1}, truth {truth:.1}",
+        cadence.mean
+    );
+}
+
+#[test]
 fn a_heel_pulled_onto_the_ankle_at_contact_does_not_tip_the_foot_angle() {
     // BlazePose's one-frame glitch at a landing, seen on real footage: the heel is pulled onto the ankle and the
     // toe lifts. Read in that frame, the sole angle of a flat-footed landing would swing by 20° or more.
