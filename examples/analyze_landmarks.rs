@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use runform::analysis::{AnalysisSettings, ViewChoice, analyze_sequence};
+use runform::analysis::{AnalysisSettings, ViewChoice, analyze_sequence, legs_named_by_place_share};
 use runform::peer::PeerFile;
 
 fn main() -> ExitCode {
@@ -65,15 +65,22 @@ fn main() -> ExitCode {
     };
     let analysis = analyze_sequence(&sequence, &settings);
     if summary {
+        // `--model auto` runs the heavy model as well from LEGS_NAMED_BY_PLACE_SHARE on (side and oblique views).
+        let legs_named_by_place = analysis
+            .facing
+            .zip(analysis.leg_length_px)
+            .and_then(|(facing, leg_px)| legs_named_by_place_share(&sequence, facing, leg_px));
         println!(
-            "view {:?} (detected {:?}), facing {:?}, travel {:?}, roll {:?} deg, {} steps, {} rejected",
+            "view {:?} (detected {:?}), facing {:?}, travel {:?}, roll {:?} deg, {} steps, {} rejected, legs named \
+             by place {:?}",
             analysis.view.used,
             analysis.view.detected,
             analysis.facing,
             analysis.travel,
             analysis.camera_roll_deg.map(|r| (r * 100.0).round() / 100.0),
             analysis.steps.len(),
-            analysis.rejected_contacts.len()
+            analysis.rejected_contacts.len(),
+            legs_named_by_place.map(|share| (share * 100.0).round() / 100.0)
         );
         for metric in &analysis.metrics {
             let name = serde_json::to_string(&metric.metric).unwrap_or_default();

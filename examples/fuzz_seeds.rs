@@ -57,6 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             model_load_s: 0.0,
             run_s: 0.0,
             end_to_end_fps: 0.0,
+            model: Some("full".into()),
+            model_choice: None,
         },
         analysis,
         metrics: Vec::new(),

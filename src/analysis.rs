@@ -286,6 +286,57 @@ pub enum WarningKind {
     /// The runner sprints (cadence at or above [`SPRINT_CADENCE_STEPS_PER_MIN`]): the reference ranges are distance
     /// running's, so no flag is raised; every number is measured as usual.
     Sprinting,
+    /// The full pose model named the legs by their place in the picture, and the heavy model's landmarks, which
+    /// measured more steps, are used ([`LEGS_NAMED_BY_PLACE_SHARE`]).
+    HeavyModelUsed,
+}
+
+/// A pose model that tells the legs apart gives its "right" leg the lead in about half the frames of a run; one
+/// that names the legs by their place in the picture (the leg ahead is "right", whichever it is) gives it nearly
+/// always. From this share of frames on (see [`legs_named_by_place_share`]), `--model auto` runs the heavy model as
+/// well. On runform's full-model landmarks of the fixtures (docs/metrics.md, *Pose model size*): the gym, grass and
+/// tiktok clips and their copies 0.50-0.57, the other side-view clips 0.52-0.63; the treadmill sprint 0.80 (the
+/// heavy model's 0.58), radluy 0.72 and the feet-cropped stock clip 0.91. A runform default.
+pub const LEGS_NAMED_BY_PLACE_SHARE: f64 = 0.7;
+
+/// The heels count as one ahead of the other when they are this fraction of the leg apart along the facing.
+const LEGS_APART_PER_LEG: f64 = 0.1;
+
+/// Fewer frames with the heels apart than this give no share.
+const LEGS_APART_MIN_FRAMES: usize = 30;
+
+/// The share of the frames with the heels apart (by [`LEGS_APART_PER_LEG`]) in which the leg ahead is the one the
+/// pose model names more often for it: about 0.5 when the model tells the legs apart, near 1 when it names them
+/// by their place. `None` with fewer than [`LEGS_APART_MIN_FRAMES`] such frames.
+pub fn legs_named_by_place_share(sequence: &PoseSequence, facing: Facing, leg_px: f64) -> Option<f64> {
+    let (mut right_ahead, mut counted) = (0_usize, 0_usize);
+    for pose in sequence.frames.iter().filter_map(|frame| frame.pose.as_ref()) {
+        let x = |id: LandmarkId| f64::from(pose.landmark(id).x_px);
+        let right_lead = facing.sign() * (x(LandmarkId::RightHeel) - x(LandmarkId::LeftHeel));
+        if right_lead.abs() > LEGS_APART_PER_LEG * leg_px {
+            counted += 1;
+            right_ahead += usize::from(right_lead > 0.0);
+        }
+    }
+    (counted >= LEGS_APART_MIN_FRAMES).then(|| {
+        let share = right_ahead as f64 / counted as f64;
+        share.max(1.0 - share)
+    })
+}
+
+/// `sequence` as a pose model that names the legs by their place would give it: whichever leg is ahead is "right".
+#[cfg(test)]
+pub(crate) fn named_by_place(sequence: &PoseSequence, facing: Facing) -> PoseSequence {
+    let mut by_place = sequence.clone();
+    for pose in by_place.frames.iter_mut().filter_map(|frame| frame.pose.as_mut()) {
+        let x = |pose: &crate::landmarks::Pose, id: LandmarkId| f64::from(pose.landmark(id).x_px);
+        if facing.sign() * (x(pose, LandmarkId::LeftHeel) - x(pose, LandmarkId::RightHeel)) > 0.0 {
+            for (left, right) in track::LEG_PAIRS {
+                pose.landmarks.swap(left.index(), right.index());
+            }
+        }
+    }
+    by_place
 }
 
 /// Steps per minute from which a runner sprints and distance running's reference ranges, so the flags, do not
@@ -876,7 +927,14 @@ fn parts_warning(parts: &crate::parts::ClipParts) -> Option<Warning> {
         }
     }
     let measured: Vec<String> = measured_spans.iter().map(|&(start, end)| span(start, end)).collect();
-    let cadence = parts.measured_cadence();
+    // Measured parts run within 8 % of one pace (parts::SAME_PACE_FRACTION): a range where they differ.
+    let cadence = parts.measured_cadence_range().map(|(low, high)| {
+        if low.round() == high.round() {
+            format!(" (steady running at about {high:.0} steps/min)")
+        } else {
+            format!(" (steady running at {low:.0}–{high:.0} steps/min)")
+        }
+    });
     // Spans left out for the same reason are said together, in the order of the first of each ("0.0–1.3 s, 1.5–2.0 s
     // and 3.4–10.2 s (no steady running: …)"), so that a long reason is read once.
     let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();
@@ -896,7 +954,7 @@ fn parts_warning(parts: &crate::parts::ClipParts) -> Option<Warning> {
         message: format!(
             "the report measures {}{}; left out: {}",
             list_in_words(&measured),
-            cadence.map_or_else(String::new, |c| format!(" (steady running at about {c:.0} steps/min)")),
+            cadence.unwrap_or_default(),
             left_out.join("; ")
         ),
     })
@@ -1553,6 +1611,22 @@ mod tests {
             stride_ms: None,
             event_timing,
         }
+    }
+
+    #[test]
+    fn legs_named_by_their_place_are_told_from_legs_told_apart() {
+        let clip = crate::synthetic::SyntheticRunner::default().generate(&crate::synthetic::Corruption::default());
+        let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
+        let (facing, leg_px) = (analysis.facing.expect("facing"), analysis.leg_length_px.expect("leg"));
+        let told_apart = legs_named_by_place_share(&clip.sequence, facing, leg_px).expect("share");
+        assert!((told_apart - 0.5).abs() < 0.1, "{told_apart}");
+        let mut by_place = named_by_place(&clip.sequence, facing);
+        let named_by_place = legs_named_by_place_share(&by_place, facing, leg_px).expect("share");
+        assert!(named_by_place >= LEGS_NAMED_BY_PLACE_SHARE, "{named_by_place}");
+        assert!((named_by_place - 1.0).abs() < 1e-9, "{named_by_place}");
+        // Too few frames give no share.
+        by_place.frames.truncate(LEGS_APART_MIN_FRAMES / 2);
+        assert_eq!(legs_named_by_place_share(&by_place, facing, leg_px), None);
     }
 
     #[test]

@@ -14,12 +14,12 @@ use crate::cli::PoseArgs;
 use crate::config::{self, ConfigError, ConfigFile};
 use crate::error::{Exit, HasExit};
 use crate::metrics::{MetricId, MetricSummary};
-use crate::options::{ClipOptions, OptionError};
+use crate::options::{AnalysisModel, ClipOptions, OptionError};
 use crate::output::{self, OutputError};
 use crate::peer::PeerFile;
 use crate::pose::pipeline::{self, ClipPoses, PipelineError};
 use crate::pose::runtime::RuntimeError;
-use crate::pose::{CropSmoothing, DetectionMode, PoseError, PoseSettings, SessionOptions};
+use crate::pose::{CropSmoothing, DetectionMode, ModelPreset, PoseError, PoseSettings, SessionOptions};
 use crate::report::{self, ClipSection, PoseSummary, Report, ReportSettings, SessionInfo, Timings};
 use crate::track::View;
 use crate::video::VideoReader;
@@ -95,8 +95,10 @@ pub struct AnalyzeSettings {
     pub rear_clip: Option<PathBuf>,
     /// The clip's own output folder.
     pub out_dir: PathBuf,
-    /// The pose stage's settings.
+    /// The pose stage's settings (its `preset` is the model run first: [`AnalysisModel::first_preset`]).
     pub pose: PoseSettings,
+    /// The pose model choice, `auto` or one model.
+    pub model: AnalysisModel,
     /// The analysis stage's settings.
     pub analysis: AnalysisSettings,
     /// Athlete and session date.
@@ -131,12 +133,13 @@ impl AnalyzeSettings {
             rear_clip: None,
             out_dir: out_dir.to_path_buf(),
             pose: PoseSettings {
-                preset: options.model,
+                preset: options.model.first_preset(),
                 mode: options.detection,
                 crop_smoothing: CropSmoothing::default(),
                 runner_hint: options.runner_at,
                 session: SessionOptions::default(),
             },
+            model: options.model,
             analysis,
             session,
             overlay: false,
@@ -157,7 +160,7 @@ impl AnalyzeSettings {
     pub fn fingerprint(&self) -> ReportSettings {
         ReportSettings {
             runform_version: env!("CARGO_PKG_VERSION").to_owned(),
-            model: self.pose.preset.name().to_owned(),
+            model: self.model.name().to_owned(),
             detection_mode: detection_mode_name(self.pose.mode).to_owned(),
             runner_at: self.pose.runner_hint.map(|hint| [hint.x, hint.y]),
             analysis: self.analysis.clone(),
@@ -362,29 +365,62 @@ fn run_stages(
 ) -> Result<AnalyzeOutcome, RunError> {
     let started = Instant::now();
     let mut frames_done = 0;
+    // A second look with the heavy model adds the side clip's frames to the total.
+    let total = std::cell::Cell::new(total_frames);
     let mut progress = |_: &crate::landmarks::PoseFrame| {
         frames_done += 1;
-        on_frame(frames_done, total_frames);
+        on_frame(frames_done, total.get());
     };
     let poses = pipeline::poses_from_clip(&settings.clip, &settings.pose, &mut progress)?;
     let rear_poses = match &settings.rear_clip {
         Some(rear) => Some(pipeline::poses_from_clip(rear, &settings.pose, &mut progress)?),
         None => None,
     };
-    let decode_and_pose_s = started.elapsed().as_secs_f64();
+    let mut analysis_s = 0.0;
+    let mut timed_analysis = |poses: &ClipPoses| {
+        let analysis_started = Instant::now();
+        let analysis = analyze_clip(poses, &settings.analysis);
+        analysis_s += analysis_started.elapsed().as_secs_f64();
+        analysis
+    };
+    let analysis = timed_analysis(&poses);
+    let chosen = match heavy_second_look(settings, &poses, &analysis) {
+        Some(share) => {
+            total.set(total.get() + poses.sequence.frames.len() as u64);
+            let heavy_settings = PoseSettings {
+                preset: ModelPreset::Heavy,
+                ..settings.pose
+            };
+            let heavy_poses = pipeline::poses_from_clip(&settings.clip, &heavy_settings, &mut progress)?;
+            let heavy_analysis = timed_analysis(&heavy_poses);
+            choose_model(share, (poses, analysis), (heavy_poses, heavy_analysis))
+        }
+        None => ChosenModel {
+            preset: settings.pose.preset,
+            poses,
+            analysis,
+            choice: None,
+        },
+    };
+    let decode_and_pose_s = started.elapsed().as_secs_f64() - analysis_s;
 
     let analysis_started = Instant::now();
-    let analysis = analyze_clip(&poses, &settings.analysis);
     let rear = rear_poses.map(|rear_poses| {
         let (analysis, rear_settings) = analyze_frontal_clip(&rear_poses, &settings.analysis);
         let section = ClipSection {
             input: rear_poses.info.clone(),
-            pose: pose_summary(&rear_poses),
+            pose: pose_summary(&rear_poses, settings.pose.preset, None),
             analysis,
         };
         (section, rear_poses, rear_settings)
     });
-    let analysis_s = analysis_started.elapsed().as_secs_f64();
+    let analysis_s = analysis_s + analysis_started.elapsed().as_secs_f64();
+    let ChosenModel {
+        preset,
+        poses,
+        analysis,
+        choice,
+    } = chosen;
 
     let (rear_section, rear) = match rear {
         Some((section, poses, settings)) => (Some(section), Some((poses, settings))),
@@ -396,7 +432,7 @@ fn run_stages(
         input: poses.info.clone(),
         session: settings.session.clone(),
         settings: settings.fingerprint(),
-        pose: pose_summary(&poses),
+        pose: pose_summary(&poses, preset, choice),
         analysis,
         metrics: Vec::new(),
         rear: rear_section,
@@ -408,7 +444,7 @@ fn run_stages(
         },
     };
     report.combine_views();
-    let landmarks = landmark_file_json(&poses, &settings.pose)?;
+    let landmarks = landmark_file_json(&poses, preset, settings.pose.mode)?;
     let steps_csv = report::csv::steps_csv(&report).map_err(RunError::internal)?;
     let summary_csv = report::csv::summary_csv(&report).map_err(RunError::internal)?;
     output::write_atomically(&settings.landmarks_path(), &landmarks)?;
@@ -417,7 +453,7 @@ fn run_stages(
     if let (Some((rear_poses, _)), Some(rear_csv)) = (&rear, report::csv::rear_steps_csv(&report)) {
         output::write_atomically(
             &settings.rear_landmarks_path(),
-            &landmark_file_json(rear_poses, &settings.pose)?,
+            &landmark_file_json(rear_poses, settings.pose.preset, settings.pose.mode)?,
         )?;
         output::write_atomically(&settings.rear_steps_csv_path(), &rear_csv.map_err(RunError::internal)?)?;
     }
@@ -438,6 +474,64 @@ fn run_stages(
     outcome.report.timings.total_s = started.elapsed().as_secs_f64();
     output::write_atomically(&outcome.report_path, &report_json(&outcome.report)?)?;
     Ok(outcome)
+}
+
+/// The side clip's landmarks and analysis a report uses, from the model that made them.
+struct ChosenModel {
+    preset: ModelPreset,
+    poses: ClipPoses,
+    analysis: Analysis,
+    /// Why, where the heavy model was run as well.
+    choice: Option<String>,
+}
+
+/// With `--model auto`, whether the full model's landmarks call for a second look with the heavy model: a side
+/// or oblique view with the feet in the picture, in which the full model named the legs by their place in the
+/// picture. Returns that share of frames ([`analysis::legs_named_by_place_share`]).
+fn heavy_second_look(settings: &AnalyzeSettings, poses: &ClipPoses, analysis: &Analysis) -> Option<f64> {
+    if settings.model != AnalysisModel::Auto
+        || !matches!(analysis.view.used, View::Side | View::Oblique)
+        // No model finds contacts of feet out of the picture (the feet-cropped stock clip: 0 steps with either).
+        || analysis.has_warning(analysis::WarningKind::FeetOutOfFrame)
+    {
+        return None;
+    }
+    let share = analysis::legs_named_by_place_share(&poses.sequence, analysis.facing?, analysis.leg_length_px?)?;
+    (share >= analysis::LEGS_NAMED_BY_PLACE_SHARE).then_some(share)
+}
+
+/// Keeps the heavy model's landmarks where they measure more steps than the full model's (the full model's
+/// otherwise), and says why.
+fn choose_model(share: f64, full: (ClipPoses, Analysis), heavy: (ClipPoses, Analysis)) -> ChosenModel {
+    let measured = |analysis: &Analysis| analysis.steps.iter().filter(|step| step.measured).count();
+    let (full_steps, heavy_steps) = (measured(&full.1), measured(&heavy.1));
+    let why = format!(
+        "the full pose model named the legs by their place in the picture (one leg ahead under the same name in {:.0} \
+         % of frames, where a model that tells them apart gives about half), so the heavy model was run as well: it \
+         measured {heavy_steps} steps, the full model {full_steps}",
+        100.0 * share
+    );
+    if heavy_steps > full_steps {
+        let (poses, mut analysis) = heavy;
+        analysis.warnings.push(analysis::Warning {
+            kind: analysis::WarningKind::HeavyModelUsed,
+            message: format!("{why}, so this report uses the heavy model's landmarks"),
+        });
+        ChosenModel {
+            preset: ModelPreset::Heavy,
+            poses,
+            analysis,
+            choice: Some(format!("{why}; the heavy model's landmarks are used")),
+        }
+    } else {
+        let (poses, analysis) = full;
+        ChosenModel {
+            preset: ModelPreset::Full,
+            poses,
+            analysis,
+            choice: Some(format!("{why}; the full model's landmarks are kept")),
+        }
+    }
 }
 
 /// Analyses one clip's landmarks on their own, saying first when the clip was cut short.
@@ -498,8 +592,9 @@ pub fn write_report_html(settings: &AnalyzeSettings, outcome: &AnalyzeOutcome) -
         clip.file_name()
             .map_or_else(|| "clip".into(), |n| n.to_string_lossy().into_owned())
     };
-    let source = format!("runform pose stage (BlazePose {})", settings.pose.preset.name());
     let report = &outcome.report;
+    let model = report.pose.model.as_deref().unwrap_or(settings.pose.preset.name());
+    let source = format!("runform pose stage (BlazePose {model})");
     let side_title = file_name(&settings.clip);
     let page = visual::ReportPage {
         title: &side_title,
@@ -516,13 +611,15 @@ pub fn write_report_html(settings: &AnalyzeSettings, outcome: &AnalyzeOutcome) -
         return Ok(());
     };
     let rear_title = file_name(rear_clip);
+    let rear_model = rear.pose.model.as_deref().unwrap_or(settings.pose.preset.name());
+    let rear_source = format!("runform pose stage (BlazePose {rear_model})");
     let rear_page = visual::ReportPage {
         title: &rear_title,
         clip: Some(rear_clip),
         sequence: &rear_poses.sequence,
         analysis: &rear.analysis,
         settings: rear_settings,
-        landmark_source: &source,
+        landmark_source: &rear_source,
     };
     let title = format!("{side_title} + {rear_title}");
     let session = visual::SessionPage {
@@ -567,7 +664,7 @@ pub fn report_json(report: &Report) -> Result<Vec<u8>, RunError> {
     Ok(json)
 }
 
-fn pose_summary(poses: &ClipPoses) -> PoseSummary {
+fn pose_summary(poses: &ClipPoses, preset: ModelPreset, model_choice: Option<String>) -> PoseSummary {
     PoseSummary {
         frames: poses.counters.frames,
         frames_with_pose: poses.counters.frames_with_pose,
@@ -576,11 +673,13 @@ fn pose_summary(poses: &ClipPoses) -> PoseSummary {
         model_load_s: poses.timings.model_load_s,
         run_s: poses.timings.run_s,
         end_to_end_fps: poses.timings.end_to_end_fps,
+        model: Some(preset.name().to_owned()),
+        model_choice,
     }
 }
 
 /// The clip's landmarks as blazepose-peer-v1 JSON, with runform's settings and timings in `meta`.
-fn landmark_file_json(poses: &ClipPoses, settings: &PoseSettings) -> Result<Vec<u8>, RunError> {
+fn landmark_file_json(poses: &ClipPoses, preset: ModelPreset, mode: DetectionMode) -> Result<Vec<u8>, RunError> {
     let mut meta = serde_json::Map::new();
     meta.insert(
         "producer".into(),
@@ -589,8 +688,8 @@ fn landmark_file_json(poses: &ClipPoses, settings: &PoseSettings) -> Result<Vec<
     meta.insert("video".into(), poses.info.path.to_string_lossy().into_owned().into());
     meta.insert("video_sha256".into(), poses.info.sha256.clone().into());
     meta.insert("n_frames".into(), poses.sequence.frames.len().into());
-    meta.insert("variant".into(), settings.preset.name().into());
-    meta.insert("running_mode".into(), detection_mode_name(settings.mode).into());
+    meta.insert("variant".into(), preset.name().into());
+    meta.insert("running_mode".into(), detection_mode_name(mode).into());
     meta.insert("smoothing".into(), "none".into());
     meta.insert(
         "counters".into(),
@@ -660,7 +759,7 @@ pub fn bench_pose(settings: &PoseRunSettings) -> Result<String, RunError> {
 /// Runs the pose stage on one clip and writes its landmarks; returns a one-line summary.
 pub fn pose(settings: &PoseRunSettings) -> Result<String, RunError> {
     let poses = pipeline::poses_from_clip(&settings.clip, &settings.pose, |_| {})?;
-    let json = landmark_file_json(&poses, &settings.pose)?;
+    let json = landmark_file_json(&poses, settings.pose.preset, settings.pose.mode)?;
     output::write_atomically(&settings.output, &json)?;
     let t = &poses.timings;
     Ok(format!(
@@ -678,6 +777,93 @@ pub fn pose(settings: &PoseRunSettings) -> Result<String, RunError> {
 mod tests {
     use super::*;
     use crate::metrics::{MetricQuality, Stats};
+
+    /// A synthetic runner's landmarks as the pose stage would give them, and their analysis.
+    fn synthetic_poses() -> (ClipPoses, Analysis) {
+        let runner = crate::synthetic::SyntheticRunner::default();
+        let clip = runner.generate(&crate::synthetic::Corruption::default());
+        let frames = clip.sequence.frames.len() as u64;
+        let poses = ClipPoses {
+            info: crate::video::VideoInfo {
+                path: "run.mp4".into(),
+                file_size_byte: 0,
+                sha256: String::new(),
+                width_px: runner.width_px,
+                height_px: runner.height_px,
+                fps: runner.fps,
+                frame_count: frames,
+                frame_count_exact: true,
+                duration_s: runner.duration_s,
+                codec: "none".into(),
+                rotation_deg: 0,
+                truncation: None,
+            },
+            sequence: clip.sequence,
+            counters: crate::pose::PoseCounters::default(),
+            timings: pipeline::PoseTimings::default(),
+        };
+        let analysis = analyze_clip(&poses, &AnalysisSettings::default());
+        (poses, analysis)
+    }
+
+    #[test]
+    fn the_heavy_models_landmarks_are_kept_only_where_they_measure_more_steps() {
+        let (poses, analysis) = synthetic_poses();
+        let steps = analysis.steps.len();
+        assert!(steps > 10, "{steps} steps");
+        let mut fewer = analysis.clone();
+        fewer.steps.truncate(4);
+        // Heavy measures more: its landmarks, said in a warning and in the pose summary's choice.
+        let chosen = choose_model(0.8, (poses.clone(), fewer.clone()), (poses.clone(), analysis.clone()));
+        assert_eq!(chosen.preset, ModelPreset::Heavy);
+        assert!(chosen.analysis.has_warning(analysis::WarningKind::HeavyModelUsed));
+        let choice = chosen.choice.expect("choice");
+        assert!(choice.contains("80 %") && choice.contains(&format!("measured {steps} steps, the full model 4")));
+        assert!(choice.ends_with("the heavy model's landmarks are used"), "{choice}");
+        // Heavy measures fewer, or as many: full's are kept, with no warning.
+        for heavy in [fewer, analysis.clone()] {
+            let chosen = choose_model(0.8, (poses.clone(), analysis.clone()), (poses.clone(), heavy));
+            assert_eq!(chosen.preset, ModelPreset::Full);
+            assert!(!chosen.analysis.has_warning(analysis::WarningKind::HeavyModelUsed));
+            assert!(
+                chosen
+                    .choice
+                    .expect("choice")
+                    .ends_with("the full model's landmarks are kept")
+            );
+        }
+    }
+
+    #[test]
+    fn only_auto_looks_again_and_only_where_the_legs_are_named_by_place() {
+        let (poses, analysis) = synthetic_poses();
+        let settings = |model: AnalysisModel| {
+            let options = ClipOptions {
+                model,
+                ..ClipOptions::default()
+            };
+            AnalyzeSettings::new(Path::new("run.mp4"), Path::new("out"), &options, SessionInfo::default())
+                .expect("settings")
+        };
+        // A model that tells the legs apart: no second look.
+        assert_eq!(
+            heavy_second_look(&settings(AnalysisModel::Auto), &poses, &analysis),
+            None
+        );
+        // One that calls whichever leg is ahead "right": a second look with auto, none with one model chosen.
+        let by_place = ClipPoses {
+            sequence: analysis::named_by_place(&poses.sequence, analysis.facing.expect("facing")),
+            ..poses.clone()
+        };
+        let share = heavy_second_look(&settings(AnalysisModel::Auto), &by_place, &analysis).expect("second look");
+        assert!(share >= analysis::LEGS_NAMED_BY_PLACE_SHARE, "{share}");
+        for model in [ModelPreset::Full, ModelPreset::Heavy] {
+            assert_eq!(
+                heavy_second_look(&settings(AnalysisModel::Only(model)), &by_place, &analysis),
+                None
+            );
+        }
+    }
 
     fn summary(left: &[f64], right: &[f64]) -> MetricSummary {
         let both: Vec<f64> = left.iter().chain(right).copied().collect();

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analysis::ViewChoice;
 use crate::config::{TreadmillSpeed, parse_session_date, parse_speed};
-use crate::options::{ClipOptions, parse_height_cm};
+use crate::options::{AnalysisModel, ClipOptions, parse_height_cm};
 use crate::pose::runner::RunnerHint;
 use crate::pose::{DetectionMode, ModelPreset};
 use crate::shard::Shard;
@@ -110,11 +110,12 @@ machine only unless --bind says otherwise.")]
 /// Options shared by `analyze` and `batch`: everything that changes the numbers.
 #[derive(Debug, clap::Args)]
 pub struct AnalysisOptions {
-    /// Pose model: full (the default) is the one runform's event timing is checked against hand labels with; heavy
-    /// is 2.75× slower, and times the far foot's toe-off worse on a side view and tells the legs apart better on an
-    /// oblique one (docs/metrics.md, *Pose model size*). lite is refused: its contacts and foot angles are too far
-    /// off.
-    #[arg(long, value_enum, default_value_t = AnalysisModelChoice::Full)]
+    /// Pose model: auto (the default) runs full, the one runform's event timing is checked against hand labels
+    /// with, and heavy as well where full names the legs by their place in the picture (a sprint filmed at an
+    /// angle), keeping heavy's landmarks when they measure more steps; heavy alone is 2.75× slower, and times the
+    /// far foot's toe-off worse on a side view (docs/metrics.md, *Pose model size*). lite is refused: its contacts
+    /// and foot angles are too far off.
+    #[arg(long, value_enum, default_value_t = AnalysisModelChoice::Auto)]
     pub model: AnalysisModelChoice,
     /// Camera view: side (sagittal) for cadence, angles and contact times; rear for pelvic drop; auto detects it.
     #[arg(long, value_enum, default_value_t = ViewArg::Auto)]
@@ -345,7 +346,9 @@ pub enum ModelChoice {
 /// its reason ([`crate::options::LITE_REFUSED`]) by the options' check, which the batch and the web app share.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AnalysisModelChoice {
-    /// pose_landmark_full (the default).
+    /// pose_landmark_full, and pose_landmark_heavy as well where full names the legs by their place (the default).
+    Auto,
+    /// pose_landmark_full only.
     Full,
     /// pose_landmark_heavy (a larger network, 2.75× slower than full; not better for runform's events on a side view).
     Heavy,
@@ -354,12 +357,13 @@ pub enum AnalysisModelChoice {
     Lite,
 }
 
-impl From<AnalysisModelChoice> for ModelPreset {
-    fn from(choice: AnalysisModelChoice) -> ModelPreset {
+impl From<AnalysisModelChoice> for AnalysisModel {
+    fn from(choice: AnalysisModelChoice) -> AnalysisModel {
         match choice {
-            AnalysisModelChoice::Lite => ModelPreset::Lite,
-            AnalysisModelChoice::Full => ModelPreset::Full,
-            AnalysisModelChoice::Heavy => ModelPreset::Heavy,
+            AnalysisModelChoice::Auto => AnalysisModel::Auto,
+            AnalysisModelChoice::Lite => AnalysisModel::Only(ModelPreset::Lite),
+            AnalysisModelChoice::Full => AnalysisModel::Only(ModelPreset::Full),
+            AnalysisModelChoice::Heavy => AnalysisModel::Only(ModelPreset::Heavy),
         }
     }
 }

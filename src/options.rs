@@ -23,7 +23,7 @@ pub const HEIGHT_RANGE_CM: (f64, f64) = (80.0, 250.0);
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClipOptions {
     /// The landmark model.
-    pub model: ModelPreset,
+    pub model: AnalysisModel,
     /// The camera view (or auto-detection).
     pub view: ViewChoice,
     /// The runner's standing height, centimetres.
@@ -52,7 +52,7 @@ pub struct OptionError {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct OptionTexts {
-    /// `full` or `heavy`.
+    /// `auto`, `full` or `heavy`.
     pub model: String,
     /// `side`, `rear` or `auto`.
     pub view: String,
@@ -79,7 +79,7 @@ impl ClipOptions {
         if let Some(speed) = self.speed {
             parse_speed(&format!("{}m/s", speed.mps)).map_err(|reason| OptionError { field: "speed", reason })?;
         }
-        if self.model == ModelPreset::Lite {
+        if self.model == AnalysisModel::Only(ModelPreset::Lite) {
             return Err(OptionError {
                 field: "model",
                 reason: LITE_REFUSED.to_owned(),
@@ -106,7 +106,7 @@ impl ClipOptions {
         let options = ClipOptions {
             model: match given(&texts.model) {
                 Some(text) => parse_model(&text).map_err(field("model"))?,
-                None => ModelPreset::default(),
+                None => AnalysisModel::default(),
             },
             view: match given(&texts.view) {
                 Some(text) => parse_view(&text).map_err(field("view"))?,
@@ -183,19 +183,56 @@ pub fn parse_height_cm(text: &str) -> Result<f64, String> {
 /// contradict.
 pub const LITE_REFUSED: &str = "the lite pose model is not offered for analysis: against hand-labelled clips it timed \
                                 toe-offs up to 3.4 frames early and read foot angles up to 20° off, and raised false \
-                                flags (docs/metrics.md, Pose model size); use full (the default) or heavy";
+                                flags (docs/metrics.md, Pose model size); use auto (the default), full or heavy";
 
-/// Parses the name of a pose model an analysis can use: `full` or `heavy` (`lite` is refused with
-/// [`LITE_REFUSED`]).
-pub fn parse_model(text: &str) -> Result<ModelPreset, String> {
-    match [ModelPreset::Lite, ModelPreset::Full, ModelPreset::Heavy]
-        .into_iter()
-        .find(|preset| preset.name().eq_ignore_ascii_case(text.trim()))
-    {
-        Some(ModelPreset::Lite) => Err(LITE_REFUSED.to_owned()),
-        Some(preset) => Ok(preset),
-        None => Err(format!("'{text}' is not a model; use full or heavy")),
+/// The pose model an analysis runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AnalysisModel {
+    /// The full model, and the heavy one as well where full names the legs by their place in the picture rather
+    /// than by which leg each is (the heavy model's landmarks are kept when they measure more steps:
+    /// [`crate::analysis::LEGS_NAMED_BY_PLACE_SHARE`]).
+    #[default]
+    Auto,
+    /// This model only.
+    Only(ModelPreset),
+}
+
+impl AnalysisModel {
+    /// The name, as the command line and forms spell it (`auto`, `full`, `heavy`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            AnalysisModel::Auto => "auto",
+            AnalysisModel::Only(preset) => preset.name(),
+        }
     }
+
+    /// The model the pose stage runs first.
+    pub const fn first_preset(self) -> ModelPreset {
+        match self {
+            AnalysisModel::Auto => ModelPreset::Full,
+            AnalysisModel::Only(preset) => preset,
+        }
+    }
+}
+
+/// Parses the name of a pose model an analysis can use: `auto`, `full` or `heavy` (`lite` is refused with
+/// [`LITE_REFUSED`]).
+pub fn parse_model(text: &str) -> Result<AnalysisModel, String> {
+    [
+        AnalysisModel::Auto,
+        AnalysisModel::Only(ModelPreset::Lite),
+        AnalysisModel::Only(ModelPreset::Full),
+        AnalysisModel::Only(ModelPreset::Heavy),
+    ]
+    .into_iter()
+    .find(|model| model.name().eq_ignore_ascii_case(text.trim()))
+    .map_or_else(
+        || Err(format!("'{text}' is not a model; use auto, full or heavy")),
+        |model| match model {
+            AnalysisModel::Only(ModelPreset::Lite) => Err(LITE_REFUSED.to_owned()),
+            model => Ok(model),
+        },
+    )
 }
 
 /// Parses a view: `side`, `rear` or `auto`.
@@ -255,7 +292,7 @@ mod tests {
             ("runner_at", "0.4,0.6"),
         ]))
         .expect("valid");
-        assert_eq!(options.model, ModelPreset::Heavy);
+        assert_eq!(options.model, AnalysisModel::Only(ModelPreset::Heavy));
         assert_eq!(options.view, ViewChoice::Rear);
         assert_eq!(options.height_cm, Some(178.0));
         assert!((options.speed.expect("speed").mps - 12.0 / 3.6).abs() < 1e-12);
@@ -272,7 +309,7 @@ mod tests {
             ("height_cm", "17", "not a runner's height"),
             ("height_cm", "tall", "not a number"),
             ("speed", "12", "no unit"),
-            ("model", "huge", "use full or heavy"),
+            ("model", "huge", "use auto, full or heavy"),
             ("model", "lite", "not offered for analysis"),
             ("view", "front", "side, rear or auto"),
             ("detect_every_frame", "maybe", "true or false"),
@@ -293,7 +330,7 @@ mod tests {
         assert_eq!(too_tall.validate().expect_err("300 cm").field, "height_cm");
         // The lite model, which `runform pose` still takes, is refused for an analysis, with its reason.
         let lite = ClipOptions {
-            model: ModelPreset::Lite,
+            model: AnalysisModel::Only(ModelPreset::Lite),
             ..ClipOptions::default()
         };
         let error = lite.validate().expect_err("lite");

@@ -181,6 +181,18 @@ impl ClipParts {
                 .any(|part| part.measured && t_s >= part.start_s && t_s <= part.end_s)
     }
 
+    /// The slowest and the fastest of the measured parts' rhythm cadences, steps per minute.
+    pub fn measured_cadence_range(&self) -> Option<(f64, f64)> {
+        self.parts
+            .iter()
+            .filter(|part| part.measured)
+            .map(|part| part.cadence_steps_per_min)
+            .fold(None, |range, cadence| match range {
+                None => Some((cadence, cadence)),
+                Some((low, high)) => Some((f64::min(low, cadence), f64::max(high, cadence))),
+            })
+    }
+
     /// The rhythm's cadence of the first measured part, steps per minute (the measured parts share a pace, within
     /// [`SAME_PACE_FRACTION`]).
     pub fn measured_cadence(&self) -> Option<f64> {
@@ -210,12 +222,14 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
     let pieces = cut_free_pieces(tracks, leg_px);
     let mut runs: Vec<(Vec<Swing>, usize)> = Vec::new();
     let mut skipped = Vec::new();
+    let mut all_swings = Vec::new();
     let time = |f: f64| f / fps;
     for &(start, end) in &pieces {
         let (swings, heel_ahead) = heel_swings(tracks, &frame, start, end, leg_px);
         let (piece_runs, piece_skipped) = steady_runs(tracks, &frame, &swings, &heel_ahead, leg_px);
         runs.extend(piece_runs);
         skipped.extend(piece_skipped);
+        all_swings.extend(swings);
     }
     // Parts: from half a step before the first swing peak to [`PART_END_AFTER_LAST_SWING_STEPS`] after the last
     // (the last stance and its toe-off), inside the piece.
@@ -284,12 +298,19 @@ pub fn find_running_parts(tracks: &Tracks) -> ClipParts {
     let mut gaps = Vec::new();
     for (start, end) in covered.iter().chain(std::iter::once(&(clip_end, clip_end))) {
         if *start - cursor > 1.5 / fps {
+            let rails =
+                still_arm_steps(tracks, &frame, &all_swings, (cursor * fps, *start * fps), leg_px) >= MIN_RAIL_STEPS;
             gaps.push(SkippedSpan {
                 start_s: cursor,
                 end_s: *start,
-                reason: "no steady running: the feet do not swing in a running rhythm (standing, walking, \
-                         getting on or off, slow motion, the runner out of view, or legs the pose model mixes up)"
-                    .into(),
+                reason: if rails {
+                    "no steady running: the feet step while the arms are still, the runner holding the rails \
+                     (getting on or off, or finding the pace)"
+                } else {
+                    "no steady running: the feet do not swing in a running rhythm (standing, walking, getting on \
+                     or off, slow motion, the runner out of view, or legs the pose model mixes up)"
+                }
+                .into(),
             });
         }
         cursor = cursor.max(*end);
@@ -583,6 +604,33 @@ fn steady_runs(
 
 /// Half-width of the window the local running rhythm is measured over, seconds.
 pub const RHYTHM_WINDOW_S: f64 = 1.5;
+
+/// A span with no steady running is said to be the runner holding the rails when at least this many of its steps
+/// (see [`still_arm_steps`]) have the arms still. The heavy model's landmarks of the labelled sprint clip find no
+/// running rhythm in its first 2 s, where the runner steps onto the belt and runs with both hands on the rails,
+/// and the full model's found the rails only over 0.2 s of it.
+pub const MIN_RAIL_STEPS: usize = 2;
+
+/// The steps within `frames` (from a heel's swing to the other heel's next, a running or walking step's time
+/// apart: [`MIN_STEP_S`] to [`MAX_STEP_S`]) over which both wrists move less than [`MIN_ARM_SWING_PER_LEG`].
+fn still_arm_steps(tracks: &Tracks, frame: &BeltFrame, swings: &[Swing], frames: (f64, f64), leg_px: f64) -> usize {
+    let fps = tracks.fps;
+    let within: Vec<&Swing> = swings
+        .iter()
+        .filter(|swing| (frames.0..=frames.1).contains(&swing.frame))
+        .collect();
+    within
+        .windows(2)
+        .filter(|pair| match pair {
+            [a, b] => {
+                a.side != b.side
+                    && (MIN_STEP_S * fps..=MAX_STEP_S * fps).contains(&(b.frame - a.frame))
+                    && arm_swing_px(tracks, frame, a.frame, b.frame) < MIN_ARM_SWING_PER_LEG * leg_px
+            }
+            _ => false,
+        })
+        .count()
+}
 
 /// How far the wrists move in the image between two frames, pixels (the larger of the two wrists' ranges in x
 /// or y). A runner holding the treadmill's rails keeps them still in the picture while the body bobs; a runner

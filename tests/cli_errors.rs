@@ -151,6 +151,6 @@ fn the_lite_model_is_refused_for_analysis_with_its_reason_before_any_work() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("not offered for analysis"), "{stderr}");
-    assert!(stderr.contains("use full (the default) or heavy"), "{stderr}");
+    assert!(stderr.contains("use auto (the default), full or heavy"), "{stderr}");
     assert!(!out.exists(), "nothing is written");
 }

@@ -456,6 +456,8 @@ fn synthetic_input(name: &str, runner: &SyntheticRunner, frames: usize) -> (Vide
         model_load_s: 0.0,
         run_s: 0.0,
         end_to_end_fps: 0.0,
+        model: Some("full".into()),
+        model_choice: None,
     };
     (input, pose)
 }

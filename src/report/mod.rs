@@ -197,6 +197,14 @@ pub struct PoseSummary {
     pub run_s: f64,
     /// Frames per second over `run_s`.
     pub end_to_end_fps: f64,
+    /// The pose model whose landmarks the report uses (`full`, `heavy`); absent in reports written before
+    /// 2026-12-05, where it is `settings.model`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Why `model` was chosen, where `--model auto` ran the heavy model as well (the full model named the legs by
+    /// their place in the picture), and how many steps each measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_choice: Option<String>,
 }
 
 /// Wall-clock time of each stage.

@@ -177,7 +177,7 @@ mod tests {
                             "clip_name": "run.mp4", "uploaded_by": "alex"},
                 "job": {"state": "done"},
                 "shown": true,
-                "options": {"speed": "", "height_cm": "", "view": "auto", "model": "full", "runner_at": "",
+                "options": {"speed": "", "height_cm": "", "view": "auto", "model": "auto", "runner_at": "",
                             "detect_every_frame": "false"},
                 "headline": {"metrics": [], "flags": [], "warnings": [], "steps": steps,
                              "past_limit_unflagged": past_limit, "walking": walking, "sprinting": sprinting},
