@@ -391,9 +391,25 @@ fn run_stages(
                 preset: ModelPreset::Heavy,
                 ..settings.pose
             };
-            let heavy_poses = pipeline::poses_from_clip(&settings.clip, &heavy_settings, &mut progress)?;
-            let heavy_analysis = timed_analysis(&heavy_poses);
-            choose_model(share, (poses, analysis), (heavy_poses, heavy_analysis))
+            match pipeline::poses_from_clip(&settings.clip, &heavy_settings, &mut progress) {
+                Ok(heavy_poses) => {
+                    let heavy_analysis = timed_analysis(&heavy_poses);
+                    choose_model(share, (poses, analysis), (heavy_poses, heavy_analysis))
+                }
+                // The clip decoded once already: what fails is the heavy model (a missing or damaged file). The
+                // full model's report stands, and says why it has no second look.
+                Err(error) => ChosenModel {
+                    preset: settings.pose.preset,
+                    poses,
+                    analysis,
+                    choice: Some(format!(
+                        "the full pose model named the legs by their place in the picture ({:.0} % of frames), but \
+                         the heavy model could not be run ({}); the full model's landmarks are kept",
+                        100.0 * share,
+                        RunError::from(error)
+                    )),
+                },
+            }
         }
         None => ChosenModel {
             preset: settings.pose.preset,
