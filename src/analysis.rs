@@ -295,7 +295,7 @@ pub enum WarningKind {
 /// that names the legs by their place in the picture (the leg ahead is "right", whichever it is) gives it nearly
 /// always. From this share of frames on (see [`legs_named_by_place_share`]), `--model auto` runs the heavy model as
 /// well. On runform's full-model landmarks of the fixtures (docs/metrics.md, *Pose model size*): the gym, grass and
-/// tiktok clips and their copies 0.50-0.57, the other side-view clips 0.52-0.63; the treadmill sprint 0.80 (the
+/// tiktok clips and their copies 0.50-0.58, the other side-view clips 0.52-0.63; the treadmill sprint 0.80 (the
 /// heavy model's 0.58), radluy 0.72 and the feet-cropped stock clip 0.91. A runform default.
 pub const LEGS_NAMED_BY_PLACE_SHARE: f64 = 0.7;
 

@@ -697,6 +697,33 @@ mod tests {
     }
 
     #[test]
+    fn steps_with_still_arms_are_counted_only_where_the_wrists_stay_put() {
+        // The same runner's first second with the wrists held still (hands on the rails), the second free.
+        let (mut sequence, leg_px) = shifted(|_, _| 0.0);
+        let held = FRAMES / 2;
+        let first = sequence
+            .frames
+            .first()
+            .and_then(|frame| frame.pose.clone())
+            .expect("pose");
+        for frame in sequence.frames.iter_mut().take(held) {
+            if let Some(pose) = frame.pose.as_mut() {
+                for wrist in [LandmarkId::LeftWrist, LandmarkId::RightWrist] {
+                    pose.landmarks[wrist.index()] = first.landmarks[wrist.index()];
+                }
+            }
+        }
+        let tracks = build_tracks(&sequence, &AnalysisSettings::default().track_options());
+        let frame = BeltFrame::level(tracks.detection.facing.map_or(1.0, |facing| facing.sign()));
+        let (swings, _) = heel_swings(&tracks, &frame, 0, FRAMES, leg_px);
+        let steps =
+            |from: usize, to: usize| still_arm_steps(&tracks, &frame, &swings, (from as f64, to as f64), leg_px);
+        // About 170 steps/min: 2-3 steps a second, every one of them with still arms where the wrists are held.
+        assert!(steps(0, held) >= MIN_RAIL_STEPS, "{} of {swings:?}", steps(0, held));
+        assert_eq!(steps(held, FRAMES), 0);
+    }
+
+    #[test]
     fn a_runner_crossing_the_picture_fast_is_one_piece_and_a_jump_cuts_it() {
         // Crossing at a fifth of a leg length a frame (a 4.5 m/s runner filmed at 25 fps): faster than the
         // jump limits, but steady, so no cut.
