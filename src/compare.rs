@@ -92,6 +92,18 @@ struct ReportView {
     /// The session's metrics (v2 reports).
     #[serde(default)]
     metrics: Vec<MetricView>,
+    #[serde(default)]
+    pose: ModelView,
+    #[serde(default)]
+    settings: ModelView,
+}
+
+/// The pose model of a report: `pose.model` (reports since 2026-12-05), else `settings.model` (`full` or `heavy`
+/// before `--model auto` existed).
+#[derive(Clone, Debug, Default, Deserialize)]
+struct ModelView {
+    #[serde(default)]
+    model: Option<String>,
 }
 
 impl ReportView {
@@ -159,6 +171,9 @@ pub struct Session {
     /// Which way the runner faces in a side view, where the report says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facing: Option<String>,
+    /// The pose model whose landmarks the report is from (`full`, `heavy`), where the report says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// Whether a change is likely real.
@@ -236,6 +251,28 @@ fn other_side_note(baseline: &Session, session: &Session) -> Option<String> {
             session.label, baseline.label
         )
     })
+}
+
+/// The note on a session whose landmarks come from another pose model than the first session's.
+fn other_model_note(baseline: &Session, session: &Session) -> Option<String> {
+    let (first, later) = (baseline.model.as_deref()?, session.model.as_deref()?);
+    (first != later).then(|| {
+        format!(
+            "{} is measured on the {later} pose model's landmarks and {} on the {first} model's: the two models place \
+             the feet differently (on the labelled gym clip the heavy model's far-foot contacts read 45 ms shorter \
+             than the full model's; docs/metrics.md, Pose model size), so a change between them may be the models'; \
+             analyse both with the same --model (full or heavy)",
+            session.label, baseline.label
+        )
+    })
+}
+
+/// What to keep in mind reading `session` against `baseline`: another side filmed, another pose model.
+fn session_notes(baseline: &Session, session: &Session) -> Vec<String> {
+    [other_side_note(baseline, session), other_model_note(baseline, session)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The reports named by `paths`: files as given, folders searched recursively for `report.json`.
@@ -425,11 +462,16 @@ fn compare_loaded(mut loaded: Vec<(PathBuf, ReportView)>) -> Comparison {
                     .map_or_else(|| report.input.path.clone(), |name| name.to_string_lossy().into_owned())
             }),
             facing: report.analysis.facing.clone(),
+            model: report
+                .pose
+                .model
+                .clone()
+                .or_else(|| report.settings.model.clone().filter(|model| model != "auto")),
         })
         .collect();
     let notes = sessions
         .split_first()
-        .map(|(baseline, later)| later.iter().filter_map(|s| other_side_note(baseline, s)).collect())
+        .map(|(baseline, later)| later.iter().flat_map(|s| session_notes(baseline, s)).collect())
         .unwrap_or_default();
 
     let mut names: Vec<(String, String)> = Vec::new();
@@ -555,7 +597,11 @@ impl Comparison {
             .map(|(index, session)| CompareSession {
                 label: session.label.clone(),
                 date: session.session_date.clone().unwrap_or_default(),
-                note: self.sessions.first().and_then(|first| other_side_note(first, session)),
+                note: self
+                    .sessions
+                    .first()
+                    .map(|first| session_notes(first, session).join(" "))
+                    .filter(|note| !note.is_empty()),
                 values: self
                     .metrics
                     .iter()
@@ -859,6 +905,63 @@ mod tests {
         assert!(other_side.text().contains("note: 2026-03-01 films"));
         let sessions = other_side.html_sessions();
         assert_eq!((sessions[0].note.is_none(), sessions[1].note.is_some()), (true, true));
+    }
+
+    #[test]
+    fn sessions_measured_on_another_pose_models_landmarks_are_said_to_be() {
+        // `pose.model` since --model auto; `settings.model` in older reports, where "auto" says nothing.
+        let report = |date: &str, pose: Option<&str>, settings: &str| {
+            let mut json = serde_json::json!({
+                "input": {"path": format!("{date}.mp4")},
+                "session": {"session_date": date},
+                "settings": {"model": settings, "runform_version": "0.1.0"},
+                "analysis": {"facing": "left", "metrics": [
+                    {"metric": "contact_time_ms", "unit": "ms", "both": {"mean": 250.0, "sd": 10.0, "median": 250.0, "n": 17}}
+                ]}
+            });
+            if let Some(model) = pose {
+                json["pose"] = serde_json::json!({"model": model, "frames": 100});
+            }
+            (PathBuf::from(date), serde_json::to_vec(&json).expect("json"))
+        };
+        let notes = |reports: &[(PathBuf, Vec<u8>)]| compare_report_texts(reports).expect("compares").notes;
+        // The same model, told either way: no note.
+        assert!(
+            notes(&[
+                report("2026-01-10", None, "full"),
+                report("2026-03-01", Some("full"), "auto")
+            ])
+            .is_empty()
+        );
+        assert!(
+            notes(&[
+                report("2026-01-10", None, "auto"),
+                report("2026-03-01", Some("heavy"), "auto")
+            ])
+            .is_empty()
+        );
+        // Full's landmarks, then heavy's: said, in every output.
+        let other = [
+            report("2026-01-10", None, "full"),
+            report("2026-03-01", Some("heavy"), "auto"),
+        ];
+        let comparison = compare_report_texts(&other).expect("compares");
+        assert_eq!(comparison.notes.len(), 1);
+        assert!(
+            comparison.notes[0].starts_with(
+                "2026-03-01 is measured on the heavy pose model's landmarks and 2026-01-10 on the full model's"
+            ),
+            "{}",
+            comparison.notes[0]
+        );
+        assert!(comparison.text().contains("note: 2026-03-01 is measured on the heavy"));
+        let sessions = comparison.html_sessions();
+        assert!(
+            sessions[1]
+                .note
+                .as_deref()
+                .is_some_and(|note| note.contains("same --model"))
+        );
     }
 
     #[test]
