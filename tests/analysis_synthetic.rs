@@ -17,7 +17,7 @@
 
 use runform::analysis::{Analysis, AnalysisSettings, ViewChoice, WarningKind, analyze_sequence};
 use runform::events::Gait;
-use runform::landmarks::LandmarkId;
+use runform::landmarks::{LandmarkId, PoseSequence};
 use runform::metrics::MetricId;
 use runform::metrics::frontal::MIN_FPS_FOR_HEEL_WHIP;
 use runform::synthetic::{
@@ -708,6 +708,26 @@ fn frontal_measures_are_absent_with_the_reason_in_a_side_view() {
     assert!(pelvic.contains("docs/pelvic-drop-from-the-side.md"), "{pelvic}");
 }
 
+/// Two takes joined with a cut, the second starting `second_at_s` into the clip and half a leg further across the
+/// picture.
+fn joined_takes(first: &SyntheticClip, second: &SyntheticClip, second_at_s: f64) -> PoseSequence {
+    let mut sequence = first.sequence.clone();
+    let first_take = sequence.frames.len();
+    let shift_px = 0.5 * second.truth.leg_length_px;
+    for frame in &second.sequence.frames {
+        let mut frame = frame.clone();
+        frame.index += first_take as u64;
+        frame.timestamp_s += second_at_s;
+        if let Some(pose) = frame.pose.as_mut() {
+            for landmark in &mut pose.landmarks {
+                landmark.x_px += shift_px as f32;
+            }
+        }
+        sequence.frames.push(frame);
+    }
+    sequence
+}
+
 #[test]
 fn takes_filmed_at_different_camera_rolls_are_each_measured_against_their_own_belt() {
     // One runner filmed twice, the camera rolled 4° one way and then the other, and the two takes joined with a
@@ -726,20 +746,7 @@ fn takes_filmed_at_different_camera_rolls_are_each_measured_against_their_own_be
         }
         .generate(&Corruption::default())
     });
-    let mut sequence = takes[0].sequence.clone();
-    let first_take = sequence.frames.len();
-    let shift_px = 0.5 * takes[1].truth.leg_length_px;
-    for frame in &takes[1].sequence.frames {
-        let mut frame = frame.clone();
-        frame.index += first_take as u64;
-        frame.timestamp_s += runner.duration_s;
-        if let Some(pose) = frame.pose.as_mut() {
-            for landmark in &mut pose.landmarks {
-                landmark.x_px += shift_px as f32;
-            }
-        }
-        sequence.frames.push(frame);
-    }
+    let sequence = joined_takes(&takes[0], &takes[1], runner.duration_s);
     let analysis = analyze_sequence(&sequence, &AnalysisSettings::default());
     let parts = &analysis.running_parts.parts;
     assert_eq!(parts.len(), 2, "{parts:?}");
@@ -792,20 +799,7 @@ fn two_parts_at_nearby_paces_keep_their_cadence() {
         }
         .generate(&Corruption::default())
     });
-    let mut sequence = takes[0].sequence.clone();
-    let first_take = sequence.frames.len();
-    let shift_px = 0.5 * takes[1].truth.leg_length_px;
-    for frame in &takes[1].sequence.frames {
-        let mut frame = frame.clone();
-        frame.index += first_take as u64;
-        frame.timestamp_s += 8.0;
-        if let Some(pose) = frame.pose.as_mut() {
-            for landmark in &mut pose.landmarks {
-                landmark.x_px += shift_px as f32;
-            }
-        }
-        sequence.frames.push(frame);
-    }
+    let sequence = joined_takes(&takes[0], &takes[1], 8.0);
     let analysis = analyze_sequence(&sequence, &AnalysisSettings::default());
     let parts = &analysis.running_parts.parts;
     assert!(parts.len() == 2 && parts.iter().all(|part| part.measured), "{parts:?}");
