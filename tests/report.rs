@@ -80,6 +80,13 @@ fn sample_clip_report_validates_and_its_tables_load() {
     let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.expect("row")).collect();
     assert_eq!(rows.len(), 1, "one row per clip");
     assert_eq!(rows[0].len(), header_columns);
+    // `--model auto` (the default) runs full; the report and the summary name the model the numbers rest on.
+    assert_eq!(
+        (&report["settings"]["model"], &report["pose"]["model"]),
+        (&serde_json::json!("auto"), &serde_json::json!("full"))
+    );
+    let pose_model = reader.headers().expect("header").iter().position(|c| c == "pose_model");
+    assert_eq!(pose_model.and_then(|i| rows[0].get(i)), Some("full"));
 }
 
 #[test]

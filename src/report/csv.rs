@@ -107,6 +107,7 @@ pub fn summary_header() -> Vec<String> {
         "athlete",
         "session_date",
         "view",
+        "pose_model",
         "frame_rate_fps",
         "frames",
         "frames_with_pose",
@@ -174,6 +175,14 @@ pub fn summary_row(report: &Report) -> Vec<String> {
         report.session.athlete.clone().unwrap_or_default(),
         report.session.session_date.clone().unwrap_or_default(),
         joined(clips.iter().map(|clip| enum_text(&clip.analysis.view.used)).collect()),
+        // The model whose landmarks each clip's numbers rest on (`--model auto` may have used heavy's); reports
+        // written before `pose.model` existed ran the one model `settings.model` names.
+        joined(
+            sections
+                .iter()
+                .map(|(_, pose)| pose.model.clone().unwrap_or_else(|| report.settings.model.clone()))
+                .collect(),
+        ),
         joined(
             clips
                 .iter()
@@ -265,7 +274,8 @@ mod tests {
         assert_eq!(metric_name(MetricId::ContactTimeMs), "contact_time_ms");
         let header = summary_header();
         assert!(header.contains(&"contact_time_ms_mean".to_owned()));
-        assert_eq!(header.len(), 11 + 10 * MetricId::ALL.len() + 6);
+        assert_eq!(header.len(), 12 + 10 * MetricId::ALL.len() + 6);
+        assert!(header.contains(&"pose_model".to_owned()));
         assert!(header.contains(&"step_time_ms_symmetry_index_uncertainty_pct".to_owned()));
         assert!(header.contains(&"foot_strike_angle_deg_left_minus_right_uncertainty".to_owned()));
         assert!(header.contains(&"tibia_angle_ic_deg_shared_error".to_owned()));
