@@ -609,8 +609,12 @@ pub fn write_report_html(settings: &AnalyzeSettings, outcome: &AnalyzeOutcome) -
             .map_or_else(|| "clip".into(), |n| n.to_string_lossy().into_owned())
     };
     let report = &outcome.report;
-    let model = report.pose.model.as_deref().unwrap_or(settings.pose.preset.name());
-    let source = format!("runform pose stage (BlazePose {model})");
+    // Each clip's landmarks come from the model its pose summary names (`--model auto` may have used heavy's).
+    let source_of = |pose: &PoseSummary| {
+        let model = pose.model.as_deref().unwrap_or(settings.pose.preset.name());
+        format!("runform pose stage (BlazePose {model})")
+    };
+    let source = source_of(&report.pose);
     let side_title = file_name(&settings.clip);
     let page = visual::ReportPage {
         title: &side_title,
@@ -627,8 +631,7 @@ pub fn write_report_html(settings: &AnalyzeSettings, outcome: &AnalyzeOutcome) -
         return Ok(());
     };
     let rear_title = file_name(rear_clip);
-    let rear_model = rear.pose.model.as_deref().unwrap_or(settings.pose.preset.name());
-    let rear_source = format!("runform pose stage (BlazePose {rear_model})");
+    let rear_source = source_of(&rear.pose);
     let rear_page = visual::ReportPage {
         title: &rear_title,
         clip: Some(rear_clip),

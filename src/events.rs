@@ -773,10 +773,10 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
         } else {
             pooled
         };
-        let mut events = part_events(&part_tracks, part, &offsets);
         if measured {
-            measured_strides.push((events.stride_estimate_s, part_tracks.frame_count()));
+            measured_strides.push((part.stride_s, part_tracks.frame_count()));
         }
+        let mut events = part_events(&part_tracks, part, &offsets);
         let offset_s = start as f64 / tracks.fps;
         for contact in &mut events.contacts {
             contact.ic_s += offset_s;
@@ -819,14 +819,10 @@ fn detect_side_view_in_parts(tracks: &Tracks, leg_px: f64) -> Result<GaitEvents,
 }
 
 /// The mean of the parts' strides (seconds), each weighted by its number of frames; `None` without one.
-fn weighted_stride_s(strides: &[(Option<f64>, usize)]) -> Option<f64> {
-    let (sum, count) = strides
-        .iter()
-        .filter_map(|&(stride_s, count)| stride_s.map(|stride_s| (stride_s * count as f64, count)))
-        .fold((0.0, 0), |(sum, total), (weighted, count)| {
-            (sum + weighted, total + count)
-        });
-    (count > 0).then(|| sum / count as f64)
+fn weighted_stride_s(strides: &[(f64, usize)]) -> Option<f64> {
+    let frames: usize = strides.iter().map(|&(_, frames)| frames).sum();
+    let weighted: f64 = strides.iter().map(|&(stride_s, frames)| stride_s * frames as f64).sum();
+    (frames > 0).then(|| weighted / frames as f64)
 }
 
 /// `contacts` (in order of IC) with each stance once: running parts reach half a step before their first swing
