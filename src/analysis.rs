@@ -287,7 +287,8 @@ pub enum WarningKind {
     /// running's, so no flag is raised; every number is measured as usual.
     Sprinting,
     /// The full pose model named the legs by their place in the picture, and the heavy model's landmarks, which
-    /// measured more steps, are used ([`LEGS_NAMED_BY_PLACE_SHARE`]).
+    /// measured more steps, are used ([`LEGS_NAMED_BY_PLACE_SHARE`]); or the full model's foot landmarks could not
+    /// time the contacts, and the heavy model's, which can, are used.
     HeavyModelUsed,
 }
 
@@ -458,6 +459,22 @@ impl Analysis {
         self.has_warning(WarningKind::Sprinting)
     }
 
+    /// Why this running clip's contacts cannot be timed from its feet's landmarks (its contact time is then
+    /// absent with this reason): too few stances to calibrate the events, single stances' events scattered, or
+    /// too many implausible contacts. `None` where they can, and in a clip that is not running.
+    pub fn contact_timing_reason(&self) -> Option<String> {
+        (self.gait == Some(events::Gait::Running))
+            .then(|| {
+                contact_timing_reason(
+                    &self.steps,
+                    &self.event_calibration,
+                    &self.rejected_contacts,
+                    &self.running_parts,
+                )
+            })
+            .flatten()
+    }
+
     /// Why the report shows no toe-off (no marks on the stride cycle, no toe-off stills): in running, the reason
     /// contact time is absent (the toe-offs are uncalibrated or scatter, or the feet are hidden), since a shown
     /// toe-off is a number too. `None` where they are shown (walking keeps its toe-offs although its contact time,
@@ -621,14 +638,8 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
         metrics::withhold_hidden_far_leg(&mut steps, far);
     }
     let measured_steps: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
-    let rejected_measured = events
-        .rejected
-        .iter()
-        .filter(|rejected| events.parts.is_measured(rejected.ic_s))
-        .count();
-    summary_options.contact_timing_reason = uncalibrated_timing_reason(&measured_steps)
-        .or_else(|| scattered_timing_reason(&events.calibration))
-        .or_else(|| implausible_timing_reason(rejected_measured, measured_steps.len()));
+    summary_options.contact_timing_reason =
+        contact_timing_reason(&measured_steps, &events.calibration, &events.rejected, &events.parts);
     let mut summaries = metrics::summarise(&measured_steps, &summary_options);
     if let Some(far) = far_side {
         for summary in &mut summaries {
@@ -1025,6 +1036,24 @@ const CONTACT_COUNT_METRICS: [MetricId; 5] = [
 /// When the cadence from the foot contacts disagrees with the rhythm of the feet's motion, contacts were missed
 /// or mistimed: cadence, step and stride times and lengths are absent with that reason (and a warning says so),
 /// not numbers beside a warning.
+/// Why the contacts of the measured `steps` cannot be timed from the feet's landmarks: uncalibrated, scattered
+/// or implausible foot events (each below), in that order; `None` where they can.
+fn contact_timing_reason(
+    steps: &[metrics::Step],
+    calibration: &[events::SideCalibration],
+    rejected: &[RejectedContact],
+    parts: &crate::parts::ClipParts,
+) -> Option<String> {
+    let measured: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
+    let rejected_measured = rejected
+        .iter()
+        .filter(|rejected| parts.is_measured(rejected.ic_s))
+        .count();
+    uncalibrated_timing_reason(&measured)
+        .or_else(|| scattered_timing_reason(calibration))
+        .or_else(|| implausible_timing_reason(rejected_measured, measured.len()))
+}
+
 /// Why contact times cannot be trusted, when most measured steps' events come from Zeni's pelvis-relative
 /// markers alone: with too few stances showing the foot reach the ground, they could not be calibrated to this
 /// runner, and with the offsets typical of the labelled clips single toe-offs still miss by up to two frames

@@ -385,7 +385,7 @@ fn run_stages(
     };
     let analysis = timed_analysis(&poses);
     let chosen = match heavy_second_look(settings, &poses, &analysis) {
-        Some(share) => {
+        Some(look) => {
             total.set(total.get() + poses.sequence.frames.len() as u64);
             let heavy_settings = PoseSettings {
                 preset: ModelPreset::Heavy,
@@ -394,7 +394,7 @@ fn run_stages(
             match pipeline::poses_from_clip(&settings.clip, &heavy_settings, &mut progress) {
                 Ok(heavy_poses) => {
                     let heavy_analysis = timed_analysis(&heavy_poses);
-                    choose_model(share, (poses, analysis), (heavy_poses, heavy_analysis))
+                    choose_model(&look, (poses, analysis), (heavy_poses, heavy_analysis))
                 }
                 // The clip decoded once already: what fails is the heavy model (a missing or damaged file). The
                 // full model's report stands, and says why it has no second look.
@@ -403,9 +403,8 @@ fn run_stages(
                     poses,
                     analysis,
                     choice: Some(format!(
-                        "the full pose model named the legs by their place in the picture ({:.0} % of frames), but \
-                         the heavy model could not be run ({}); the full model's landmarks are kept",
-                        100.0 * share,
+                        "{}; the heavy model could not be run ({}), so the full model's landmarks are kept",
+                        look.describe(),
                         RunError::from(error)
                     )),
                 },
@@ -501,10 +500,37 @@ struct ChosenModel {
     choice: Option<String>,
 }
 
+/// Why the full model's landmarks call for a second look with the heavy model.
+#[derive(Clone, Debug, PartialEq)]
+enum SecondLook {
+    /// The full model named the legs by their place in the picture in this share of frames
+    /// ([`analysis::legs_named_by_place_share`]).
+    LegsNamedByPlace(f64),
+    /// The full model's foot landmarks could not time the running contacts, for this reason
+    /// ([`Analysis::contact_timing_reason`]).
+    UntimedContacts(String),
+}
+
+impl SecondLook {
+    /// What the full model's landmarks showed, as a report's sentence begins.
+    fn describe(&self) -> String {
+        match self {
+            SecondLook::LegsNamedByPlace(share) => format!(
+                "the full pose model named the legs by their place in the picture (one leg ahead under the same name \
+                 in {:.0} % of frames, where a model that tells them apart gives about half)",
+                100.0 * share
+            ),
+            SecondLook::UntimedContacts(reason) => {
+                format!("the full pose model's foot landmarks could not time the contacts: {reason}")
+            }
+        }
+    }
+}
+
 /// With `--model auto`, whether the full model's landmarks call for a second look with the heavy model: a side
 /// or oblique view with the feet in the picture, in which the full model named the legs by their place in the
-/// picture. Returns that share of frames ([`analysis::legs_named_by_place_share`]).
-fn heavy_second_look(settings: &AnalyzeSettings, poses: &ClipPoses, analysis: &Analysis) -> Option<f64> {
+/// picture, or, in running, could not time the contacts from the feet.
+fn heavy_second_look(settings: &AnalyzeSettings, poses: &ClipPoses, analysis: &Analysis) -> Option<SecondLook> {
     if settings.model != AnalysisModel::Auto
         || !matches!(analysis.view.used, View::Side | View::Oblique)
         // No model finds contacts of feet out of the picture (the feet-cropped stock clip: 0 steps with either).
@@ -512,22 +538,51 @@ fn heavy_second_look(settings: &AnalyzeSettings, poses: &ClipPoses, analysis: &A
     {
         return None;
     }
-    let share = analysis::legs_named_by_place_share(&poses.sequence, analysis.facing?, analysis.leg_length_px?)?;
-    (share >= analysis::LEGS_NAMED_BY_PLACE_SHARE).then_some(share)
+    let share = analysis
+        .facing
+        .zip(analysis.leg_length_px)
+        .and_then(|(facing, leg_px)| analysis::legs_named_by_place_share(&poses.sequence, facing, leg_px));
+    match share {
+        Some(share) if share >= analysis::LEGS_NAMED_BY_PLACE_SHARE => Some(SecondLook::LegsNamedByPlace(share)),
+        _ => analysis.contact_timing_reason().map(SecondLook::UntimedContacts),
+    }
 }
 
-/// Keeps the heavy model's landmarks where they measure more steps than the full model's (the full model's
-/// otherwise), and says why.
-fn choose_model(share: f64, full: (ClipPoses, Analysis), heavy: (ClipPoses, Analysis)) -> ChosenModel {
+/// The heavy model, run for contacts the full model could not time, must measure at least this share of the full
+/// model's steps for its landmarks to be kept (on the tiktok clip, the one fixture this applies to, it measures 55
+/// against 59). A runform default.
+pub const HEAVY_TIMED_MIN_STEP_SHARE: f64 = 0.75;
+
+/// Which model's landmarks the report uses, and why. Where the full model named the legs by their place, the
+/// heavy model's are kept when they measure more steps; where the full model could not time the contacts, when
+/// the heavy model's can and measure at least [`HEAVY_TIMED_MIN_STEP_SHARE`] of the full model's steps. The full
+/// model's otherwise.
+fn choose_model(look: &SecondLook, full: (ClipPoses, Analysis), heavy: (ClipPoses, Analysis)) -> ChosenModel {
     let measured = |analysis: &Analysis| analysis.steps.iter().filter(|step| step.measured).count();
     let (full_steps, heavy_steps) = (measured(&full.1), measured(&heavy.1));
-    let why = format!(
-        "the full pose model named the legs by their place in the picture (one leg ahead under the same name in {:.0} \
-         % of frames, where a model that tells them apart gives about half), so the heavy model was run as well: it \
-         measured {heavy_steps} steps, the full model {full_steps}",
-        100.0 * share
-    );
-    if heavy_steps > full_steps {
+    let heavy_timing = heavy.1.contact_timing_reason();
+    let (why, heavy_better) = match look {
+        SecondLook::LegsNamedByPlace(_) => (
+            format!(
+                "{}, so the heavy model was run as well: it measured {heavy_steps} steps, the full model {full_steps}",
+                look.describe()
+            ),
+            heavy_steps > full_steps,
+        ),
+        SecondLook::UntimedContacts(_) => (
+            format!(
+                "{}. So the heavy model was run as well: it measured {heavy_steps} steps, the full model \
+                 {full_steps}, and {}",
+                look.describe(),
+                match &heavy_timing {
+                    None => "its landmarks time the contacts".to_owned(),
+                    Some(reason) => format!("its landmarks cannot time them either: {reason}"),
+                }
+            ),
+            heavy_timing.is_none() && heavy_steps as f64 >= HEAVY_TIMED_MIN_STEP_SHARE * full_steps as f64,
+        ),
+    };
+    if heavy_better {
         let (poses, mut analysis) = heavy;
         analysis.warnings.push(analysis::Warning {
             kind: analysis::WarningKind::HeavyModelUsed,
@@ -830,10 +885,15 @@ mod tests {
         let (poses, analysis) = synthetic_poses();
         let steps = analysis.steps.len();
         assert!(steps > 10, "{steps} steps");
+        let by_place = SecondLook::LegsNamedByPlace(0.8);
         let mut fewer = analysis.clone();
         fewer.steps.truncate(4);
         // Heavy measures more: its landmarks, said in a warning and in the pose summary's choice.
-        let chosen = choose_model(0.8, (poses.clone(), fewer.clone()), (poses.clone(), analysis.clone()));
+        let chosen = choose_model(
+            &by_place,
+            (poses.clone(), fewer.clone()),
+            (poses.clone(), analysis.clone()),
+        );
         assert_eq!(chosen.preset, ModelPreset::Heavy);
         assert!(chosen.analysis.has_warning(analysis::WarningKind::HeavyModelUsed));
         let choice = chosen.choice.expect("choice");
@@ -841,7 +901,7 @@ mod tests {
         assert!(choice.ends_with("the heavy model's landmarks are used"), "{choice}");
         // Heavy measures fewer, or as many: full's are kept, with no warning.
         for heavy in [fewer, analysis.clone()] {
-            let chosen = choose_model(0.8, (poses.clone(), analysis.clone()), (poses.clone(), heavy));
+            let chosen = choose_model(&by_place, (poses.clone(), analysis.clone()), (poses.clone(), heavy));
             assert_eq!(chosen.preset, ModelPreset::Full);
             assert!(!chosen.analysis.has_warning(analysis::WarningKind::HeavyModelUsed));
             assert!(
@@ -853,8 +913,45 @@ mod tests {
         }
     }
 
+    /// `analysis` with its first foot's toe-offs scattered past the limit: its contacts cannot be timed.
+    fn with_scattered_toe_offs(analysis: &Analysis) -> Analysis {
+        let mut scattered = analysis.clone();
+        scattered.event_calibration[0].to_scatter_ms = Some(137.0);
+        scattered
+    }
+
     #[test]
-    fn only_auto_looks_again_and_only_where_the_legs_are_named_by_place() {
+    fn for_untimed_contacts_the_heavy_models_landmarks_are_kept_where_they_time_most_of_the_steps() {
+        let (poses, analysis) = synthetic_poses();
+        assert_eq!(analysis.contact_timing_reason(), None);
+        let scattered = with_scattered_toe_offs(&analysis);
+        let reason = scattered.contact_timing_reason().expect("untimed contacts");
+        assert!(reason.contains("scatter by ±137 ms"), "{reason}");
+        let look = SecondLook::UntimedContacts(reason);
+        // Heavy times them, with as many steps: its landmarks, said in a warning and in the choice.
+        let chosen = choose_model(
+            &look,
+            (poses.clone(), scattered.clone()),
+            (poses.clone(), analysis.clone()),
+        );
+        assert_eq!(chosen.preset, ModelPreset::Heavy);
+        assert!(chosen.analysis.has_warning(analysis::WarningKind::HeavyModelUsed));
+        let choice = chosen.choice.expect("choice");
+        assert!(choice.starts_with("the full pose model's foot landmarks could not time the contacts"));
+        assert!(choice.contains("and its landmarks time the contacts; the heavy model's landmarks are used"));
+        // Heavy cannot time them either, or times them on too few steps: full's are kept.
+        let mut few = analysis.clone();
+        let keep = (HEAVY_TIMED_MIN_STEP_SHARE * analysis.steps.len() as f64).ceil() as usize - 1;
+        few.steps.truncate(keep);
+        for heavy in [scattered.clone(), few] {
+            let chosen = choose_model(&look, (poses.clone(), scattered.clone()), (poses.clone(), heavy));
+            assert_eq!(chosen.preset, ModelPreset::Full);
+            assert!(!chosen.analysis.has_warning(analysis::WarningKind::HeavyModelUsed));
+        }
+    }
+
+    #[test]
+    fn only_auto_looks_again_and_only_where_the_legs_are_named_by_place_or_the_contacts_untimed() {
         let (poses, analysis) = synthetic_poses();
         let settings = |model: AnalysisModel| {
             let options = ClipOptions {
@@ -874,14 +971,27 @@ mod tests {
             sequence: analysis::named_by_place(&poses.sequence, analysis.facing.expect("facing")),
             ..poses.clone()
         };
-        let share = heavy_second_look(&settings(AnalysisModel::Auto), &by_place, &analysis).expect("second look");
-        assert!(share >= analysis::LEGS_NAMED_BY_PLACE_SHARE, "{share}");
+        let look = heavy_second_look(&settings(AnalysisModel::Auto), &by_place, &analysis).expect("second look");
+        assert!(
+            matches!(look, SecondLook::LegsNamedByPlace(share) if share >= analysis::LEGS_NAMED_BY_PLACE_SHARE),
+            "{look:?}"
+        );
         for model in [ModelPreset::Full, ModelPreset::Heavy] {
             assert_eq!(
                 heavy_second_look(&settings(AnalysisModel::Only(model)), &by_place, &analysis),
                 None
             );
         }
+        // Contacts the full model's landmarks cannot time: a second look with auto only.
+        let scattered = with_scattered_toe_offs(&analysis);
+        assert!(matches!(
+            heavy_second_look(&settings(AnalysisModel::Auto), &poses, &scattered),
+            Some(SecondLook::UntimedContacts(_))
+        ));
+        assert_eq!(
+            heavy_second_look(&settings(AnalysisModel::Only(ModelPreset::Full)), &poses, &scattered),
+            None
+        );
     }
 
     fn summary(left: &[f64], right: &[f64]) -> MetricSummary {

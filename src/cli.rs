@@ -112,9 +112,10 @@ machine only unless --bind says otherwise.")]
 pub struct AnalysisOptions {
     /// Pose model: auto (the default) runs full, the one runform's event timing is checked against hand labels
     /// with, and heavy as well where full names the legs by their place in the picture (a sprint filmed at an
-    /// angle), keeping heavy's landmarks when they measure more steps; heavy alone is 2.75× slower, and times the
-    /// far foot's toe-off worse on a side view (docs/metrics.md, *Pose model size*). lite is refused: its contacts
-    /// and foot angles are too far off.
+    /// angle), keeping heavy's landmarks when they measure more steps, or where full's foot landmarks cannot time
+    /// the contacts, keeping heavy's when they can; heavy alone is 2.75× slower, and times the far foot's toe-off
+    /// worse on a side view (docs/metrics.md, *Pose model size*). lite is refused: its contacts and foot angles
+    /// are too far off.
     #[arg(long, value_enum, default_value_t = AnalysisModelChoice::Auto)]
     pub model: AnalysisModelChoice,
     /// Camera view: side (sagittal) for cadence, angles and contact times; rear for pelvic drop; auto detects it.
@@ -346,7 +347,8 @@ pub enum ModelChoice {
 /// its reason ([`crate::options::LITE_REFUSED`]) by the options' check, which the batch and the web app share.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AnalysisModelChoice {
-    /// pose_landmark_full, and pose_landmark_heavy as well where full names the legs by their place (the default).
+    /// pose_landmark_full, and pose_landmark_heavy as well where full names the legs by their place or cannot
+    /// time the contacts (the default).
     Auto,
     /// pose_landmark_full only.
     Full,

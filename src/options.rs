@@ -190,7 +190,8 @@ pub const LITE_REFUSED: &str = "the lite pose model is not offered for analysis:
 pub enum AnalysisModel {
     /// The full model, and the heavy one as well where full names the legs by their place in the picture rather
     /// than by which leg each is (the heavy model's landmarks are kept when they measure more steps:
-    /// [`crate::analysis::LEGS_NAMED_BY_PLACE_SHARE`]).
+    /// [`crate::analysis::LEGS_NAMED_BY_PLACE_SHARE`]), or where full's foot landmarks cannot time the running
+    /// contacts (heavy's are kept when they can, on most of the steps: `HEAVY_TIMED_MIN_STEP_SHARE`).
     #[default]
     Auto,
     /// This model only.

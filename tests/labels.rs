@@ -150,15 +150,17 @@ const CLIPS: [LabelledClip; 14] = [
         ..GRASS
     },
     // Front three-quarter view at 25 fps converted from 30 (uneven frame times), a small runner: short of the
-    // goal, see the closing note.
+    // goal, see the closing note. The full model's foot landmarks cannot time its contacts (toe-offs scattered):
+    // `--model auto` runs the heavy model as well and keeps its landmarks (2026-12-05: 53 of 60 stances, the
+    // near foot's ICs 0.9 frame early, its contacts 35 ms long).
     LabelledClip {
         name: "treadmill_oblique_tiktok",
-        min_ic_within_one: 0.5,
-        min_to_within_one: 0.7,
+        min_ic_within_one: 0.65,
+        min_to_within_one: 0.75,
         max_bias_frames: 1.0,
-        max_contact_difference_ms: 80.0,
-        min_found: 0.9,
-        min_strike_agreement: 0.0,
+        max_contact_difference_ms: 40.0,
+        min_found: 0.85,
+        min_strike_agreement: 0.85,
         ..GYM
     },
     // A sprint at 30 fps (contacts of 3-4 frames), seen obliquely from behind, mostly in 4x slow motion: its two
@@ -808,9 +810,9 @@ fn events_match_the_hand_labels_on_real_clips() {
         let absent_because = match clip.name {
             // Its toe-offs could not be calibrated to the foot heights.
             "overground_side_openpose_overlay_radluy" => Some("pelvis-relative"),
-            // Where the legs cross, its foot landmarks swap: single stances' toe-offs scatter by over 100 ms, and
-            // its contact times would read 34-73 ms long.
-            "treadmill_oblique_tiktok" => Some("do not follow the foot"),
+            // With the full model: where the legs cross, its foot landmarks swap, single stances' toe-offs
+            // scatter by over 100 ms, and its contact times would read 34-73 ms long.
+            "treadmill_oblique_tiktok" if model_used == "full" => Some("do not follow the foot"),
             // With the full model, too few of its stances show the foot reaching the ground; its toe-offs came
             // 1.2 frames late, and the knee's peak over each stance window read 88° (swing, not stance).
             "treadmill_oblique_sprint_with_coach" if model_used == "full" => Some("pelvis-relative"),
@@ -832,6 +834,23 @@ fn events_match_the_hand_labels_on_real_clips() {
                 );
             }
         }
+        // The full model names the sprint's legs by their place in the picture, and cannot time the tiktok clip's
+        // contacts: `--model auto` runs the heavy model as well and keeps its landmarks (docs/metrics.md).
+        if model.is_none()
+            && matches!(
+                clip.name,
+                "treadmill_oblique_sprint_with_coach" | "treadmill_oblique_tiktok"
+            )
+        {
+            let warned = report["analysis"]["warnings"]
+                .as_array()
+                .is_some_and(|warnings| warnings.iter().any(|w| w["kind"] == "heavy_model_used"));
+            check(
+                true,
+                model_used == "heavy" && warned,
+                format!("the report uses the {model_used} model's landmarks (heavy expected, warned)"),
+            );
+        }
         if clip.name == "treadmill_oblique_sprint_with_coach" {
             // The sprint is measured on its running part, at a sprinter's cadence, and the rails are said.
             let cadence = metric("cadence_steps_per_min")["both"]["mean"]
@@ -850,18 +869,6 @@ fn events_match_the_hand_labels_on_real_clips() {
                         .any(|s| s["reason"].as_str().is_some_and(|r| r.contains("rails")))
                 });
             check(true, rails, "the rail-holding start is not said".into());
-            // The full model names its legs by their place in the picture: `--model auto` runs the heavy model
-            // as well and keeps its landmarks, which measure both real-time stretches (docs/metrics.md).
-            if model.is_none() {
-                let warned = report["analysis"]["warnings"]
-                    .as_array()
-                    .is_some_and(|warnings| warnings.iter().any(|w| w["kind"] == "heavy_model_used"));
-                check(
-                    true,
-                    model_used == "heavy" && warned,
-                    format!("the sprint's report uses the {model_used} model's landmarks (heavy expected, warned)"),
-                );
-            }
         }
     }
     assert!(
