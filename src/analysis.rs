@@ -1033,9 +1033,6 @@ const CONTACT_COUNT_METRICS: [MetricId; 5] = [
     MetricId::StrideLengthM,
 ];
 
-/// When the cadence from the foot contacts disagrees with the rhythm of the feet's motion, contacts were missed
-/// or mistimed: cadence, step and stride times and lengths are absent with that reason (and a warning says so),
-/// not numbers beside a warning.
 /// Why the contacts of the measured `steps` cannot be timed from the feet's landmarks: uncalibrated, scattered
 /// or implausible foot events (each below), in that order; `None` where they can.
 fn contact_timing_reason(
@@ -1122,6 +1119,9 @@ fn walking_reason(stride_s: Option<f64>) -> String {
     }
 }
 
+/// When the cadence from the foot contacts disagrees with the rhythm of the feet's motion, contacts were missed
+/// or mistimed: cadence, step and stride times and lengths are absent with that reason (and a warning says so),
+/// not numbers beside a warning.
 fn withhold_disagreeing_cadence(summaries: &mut [MetricSummary], check: Option<f64>, warnings: &mut Vec<Warning>) {
     let events = summaries
         .iter()

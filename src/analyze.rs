@@ -560,7 +560,8 @@ pub const HEAVY_TIMED_MIN_STEP_SHARE: f64 = 0.75;
 fn choose_model(look: &SecondLook, full: (ClipPoses, Analysis), heavy: (ClipPoses, Analysis)) -> ChosenModel {
     let measured = |analysis: &Analysis| analysis.steps.iter().filter(|step| step.measured).count();
     let (full_steps, heavy_steps) = (measured(&full.1), measured(&heavy.1));
-    let heavy_timing = heavy.1.contact_timing_reason();
+    // A heavy model that measures no step times nothing, whatever its (empty) events say.
+    let heavy_timing = (heavy_steps > 0).then(|| heavy.1.contact_timing_reason());
     let (why, heavy_better) = match look {
         SecondLook::LegsNamedByPlace(_) => (
             format!(
@@ -572,14 +573,15 @@ fn choose_model(look: &SecondLook, full: (ClipPoses, Analysis), heavy: (ClipPose
         SecondLook::UntimedContacts(_) => (
             format!(
                 "{}. So the heavy model was run as well: it measured {heavy_steps} steps, the full model \
-                 {full_steps}, and {}",
+                 {full_steps}{}",
                 look.describe(),
                 match &heavy_timing {
-                    None => "its landmarks time the contacts".to_owned(),
-                    Some(reason) => format!("its landmarks cannot time them either: {reason}"),
+                    None => String::new(),
+                    Some(None) => ", and its landmarks time the contacts".to_owned(),
+                    Some(Some(reason)) => format!(", and its landmarks cannot time them either: {reason}"),
                 }
             ),
-            heavy_timing.is_none() && heavy_steps as f64 >= HEAVY_TIMED_MIN_STEP_SHARE * full_steps as f64,
+            heavy_timing == Some(None) && heavy_steps as f64 >= HEAVY_TIMED_MIN_STEP_SHARE * full_steps as f64,
         ),
     };
     if heavy_better {
@@ -939,15 +941,28 @@ mod tests {
         let choice = chosen.choice.expect("choice");
         assert!(choice.starts_with("the full pose model's foot landmarks could not time the contacts"));
         assert!(choice.contains("and its landmarks time the contacts; the heavy model's landmarks are used"));
-        // Heavy cannot time them either, or times them on too few steps: full's are kept.
+        // Heavy cannot time them either, times them on too few steps, or measures none: full's are kept.
         let mut few = analysis.clone();
         let keep = (HEAVY_TIMED_MIN_STEP_SHARE * analysis.steps.len() as f64).ceil() as usize - 1;
         few.steps.truncate(keep);
-        for heavy in [scattered.clone(), few] {
+        let mut none = analysis.clone();
+        none.steps.clear();
+        for heavy in [scattered.clone(), few, none.clone()] {
             let chosen = choose_model(&look, (poses.clone(), scattered.clone()), (poses.clone(), heavy));
             assert_eq!(chosen.preset, ModelPreset::Full);
             assert!(!chosen.analysis.has_warning(analysis::WarningKind::HeavyModelUsed));
         }
+        // Neither measures a step: nothing is timed, and the full model's (empty) report stands.
+        let mut scattered_none = none.clone();
+        scattered_none.event_calibration[0].to_scatter_ms = Some(137.0);
+        let chosen = choose_model(&look, (poses.clone(), scattered_none), (poses.clone(), none));
+        assert_eq!(chosen.preset, ModelPreset::Full);
+        assert!(
+            chosen
+                .choice
+                .expect("choice")
+                .contains("it measured 0 steps, the full model 0; the full")
+        );
     }
 
     #[test]
