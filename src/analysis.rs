@@ -639,7 +639,7 @@ pub fn analyze_sequence(sequence: &PoseSequence, settings: &AnalysisSettings) ->
     }
     let measured_steps: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
     summary_options.contact_timing_reason =
-        contact_timing_reason(&measured_steps, &events.calibration, &events.rejected, &events.parts);
+        contact_timing_reason(&steps, &events.calibration, &events.rejected, &events.parts);
     let mut summaries = metrics::summarise(&measured_steps, &summary_options);
     if let Some(far) = far_side {
         for summary in &mut summaries {
@@ -1041,7 +1041,7 @@ fn contact_timing_reason(
     rejected: &[RejectedContact],
     parts: &crate::parts::ClipParts,
 ) -> Option<String> {
-    let measured: Vec<metrics::Step> = steps.iter().filter(|step| step.measured).cloned().collect();
+    let measured: Vec<&metrics::Step> = steps.iter().filter(|step| step.measured).collect();
     let rejected_measured = rejected
         .iter()
         .filter(|rejected| parts.is_measured(rejected.ic_s))
@@ -1055,7 +1055,7 @@ fn contact_timing_reason(
 /// markers alone: with too few stances showing the foot reach the ground, they could not be calibrated to this
 /// runner, and with the offsets typical of the labelled clips single toe-offs still miss by up to two frames
 /// (`docs/metrics.md`, *Honest absence*).
-fn uncalibrated_timing_reason(steps: &[metrics::Step]) -> Option<String> {
+fn uncalibrated_timing_reason(steps: &[&metrics::Step]) -> Option<String> {
     let uncalibrated = steps
         .iter()
         .filter(|step| step.ic_method == events::EventMethod::Zeni || step.to_method == events::EventMethod::Zeni)
@@ -2050,13 +2050,14 @@ mod tests {
         let clip = SyntheticRunner::default().generate(&Corruption::default());
         let analysis = analyze_sequence(&clip.sequence, &AnalysisSettings::default());
         // The synthetic runner's contacts are calibrated to its foot heights.
-        assert_eq!(uncalibrated_timing_reason(&analysis.steps), None);
+        let all: Vec<&metrics::Step> = analysis.steps.iter().collect();
+        assert_eq!(uncalibrated_timing_reason(&all), None);
         let uncalibrated = |count: usize| {
             let mut steps = analysis.steps.clone();
             for step in steps.iter_mut().take(count) {
                 step.to_method = events::EventMethod::Zeni;
             }
-            uncalibrated_timing_reason(&steps)
+            uncalibrated_timing_reason(&steps.iter().collect::<Vec<_>>())
         };
         let (n, half) = (analysis.steps.len(), analysis.steps.len() / 2);
         assert!(n >= 10, "{n} steps");

@@ -953,9 +953,11 @@ mod tests {
             assert!(!chosen.analysis.has_warning(analysis::WarningKind::HeavyModelUsed));
         }
         // Neither measures a step: nothing is timed, and the full model's (empty) report stands.
-        let mut scattered_none = none.clone();
-        scattered_none.event_calibration[0].to_scatter_ms = Some(137.0);
-        let chosen = choose_model(&look, (poses.clone(), scattered_none), (poses.clone(), none));
+        let chosen = choose_model(
+            &look,
+            (poses.clone(), with_scattered_toe_offs(&none)),
+            (poses.clone(), none),
+        );
         assert_eq!(chosen.preset, ModelPreset::Full);
         assert!(
             chosen
