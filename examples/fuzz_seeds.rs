@@ -44,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         session: SessionInfo::default(),
         settings: ReportSettings {
             runform_version: env!("CARGO_PKG_VERSION").to_owned(),
+            runform_build: Some(runform::BUILD.to_owned()),
             model: "full".into(),
             detection_mode: "tracking".into(),
             runner_at: None,

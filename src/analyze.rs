@@ -160,6 +160,7 @@ impl AnalyzeSettings {
     pub fn fingerprint(&self) -> ReportSettings {
         ReportSettings {
             runform_version: env!("CARGO_PKG_VERSION").to_owned(),
+            runform_build: Some(crate::BUILD.to_owned()),
             model: self.model.name().to_owned(),
             detection_mode: detection_mode_name(self.pose.mode).to_owned(),
             runner_at: self.pose.runner_hint.map(|hint| [hint.x, hint.y]),
@@ -757,10 +758,7 @@ fn pose_summary(poses: &ClipPoses, preset: ModelPreset, model_choice: Option<Str
 /// The clip's landmarks as blazepose-peer-v1 JSON, with runform's settings and timings in `meta`.
 fn landmark_file_json(poses: &ClipPoses, preset: ModelPreset, mode: DetectionMode) -> Result<Vec<u8>, RunError> {
     let mut meta = serde_json::Map::new();
-    meta.insert(
-        "producer".into(),
-        format!("runform {}", env!("CARGO_PKG_VERSION")).into(),
-    );
+    meta.insert("producer".into(), format!("runform {}", crate::BUILD).into());
     meta.insert("video".into(), poses.info.path.to_string_lossy().into_owned().into());
     meta.insert("video_sha256".into(), poses.info.sha256.clone().into());
     meta.insert("n_frames".into(), poses.sequence.frames.len().into());

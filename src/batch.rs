@@ -28,7 +28,7 @@ use crate::analyze::{self, AnalyzeSettings};
 use crate::error::{Exit, HasExit};
 use crate::manifest::{self, ManifestError};
 use crate::output::{self, OutputError};
-use crate::report::{self, Report, SessionInfo};
+use crate::report::{self, Report, ReportSettings, SessionInfo};
 use crate::shard::{self, ListingFingerprint, Shard, ShardRecord, ShardState};
 use crate::video;
 
@@ -202,7 +202,8 @@ pub struct ClipResult {
     pub report: Option<PathBuf>,
     /// The exit code `runform analyze` would give for this clip (40 for a clip not finished yet).
     pub exit_code: u8,
-    /// The one-sentence error, for a failed clip; why it is not finished, for a pending one.
+    /// The one-sentence error, for a failed clip; why it is not finished, for a pending one; why it was scored
+    /// again, for a scored clip whose report another runform build had made.
     pub reason: Option<String>,
     /// Wall-clock time spent on the clip, seconds.
     pub elapsed_s: f64,
@@ -343,6 +344,18 @@ impl BatchSummary {
                 self.elapsed_s
             ),
         };
+        let redone = self
+            .clips
+            .iter()
+            .filter(|c| c.status == ClipStatus::Scored && c.reason.is_some())
+            .count();
+        if redone > 0 {
+            text.push_str(&format!(
+                "\n  {redone} clip(s) had a report made by another runform build and were scored again with this one \
+                 ({}; batch-summary.csv names them)",
+                crate::BUILD
+            ));
+        }
         for clip in self.clips.iter().filter(|c| c.status == ClipStatus::Failed) {
             text.push_str(&format!(
                 "\n  failed: {}",
@@ -589,31 +602,69 @@ pub fn clip_out_dir(root: &Path, out: &Path, clip: &Path) -> PathBuf {
     out.join(relative.with_extension(""))
 }
 
-/// Whether the report in `out_dir` was made from exactly this clip with exactly these settings.
-pub fn report_is_up_to_date(settings: &AnalyzeSettings) -> bool {
+/// What a batch finds where a clip's report goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExistingReport {
+    /// No report, or one of another clip or made with other settings: the clip is scored.
+    Stale,
+    /// A report of this clip with these settings, made by another runform build (`None`: a build from before
+    /// reports named theirs): the clip is scored again, since the analysis may have changed.
+    OtherBuild(Option<String>),
+    /// A report of this clip with these settings by this build: nothing to do.
+    UpToDate,
+}
+
+/// Whether the report in `out_dir` was made from exactly this clip, with exactly these settings, by this build.
+pub fn existing_report(settings: &AnalyzeSettings) -> ExistingReport {
     let Ok(bytes) = std::fs::read(settings.report_path()) else {
-        return false;
+        return ExistingReport::Stale;
     };
     let Ok(report) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-        return false;
+        return ExistingReport::Stale;
     };
     let Ok(sha256) = video::file_sha256(&settings.clip) else {
-        return false;
+        return ExistingReport::Stale;
     };
     let rear_sha256 = match &settings.rear_clip {
         Some(rear) => match video::file_sha256(rear) {
             Ok(sha) => Some(sha),
-            Err(_) => return false,
+            Err(_) => return ExistingReport::Stale,
         },
         None => None,
     };
     // A missing key reads as null, as indexing a `Value` would.
-    let settings_in_report = report.get("settings").unwrap_or(&serde_json::Value::Null);
+    let mut settings_in_report = report.get("settings").cloned().unwrap_or_default();
+    let build_in_report = settings_in_report
+        .as_object_mut()
+        .and_then(|settings| settings.remove("runform_build"))
+        .and_then(|build| build.as_str().map(str::to_owned));
+    let mut fingerprint = serde_json::to_value(settings.fingerprint()).unwrap_or_default();
+    if let Some(fingerprint) = fingerprint.as_object_mut() {
+        fingerprint.remove("runform_build");
+    }
     let session_in_report = report.get("session").unwrap_or(&serde_json::Value::Null);
-    report.pointer("/input/sha256").and_then(serde_json::Value::as_str) == Some(sha256.as_str())
+    let same_inputs = report.pointer("/input/sha256").and_then(serde_json::Value::as_str) == Some(sha256.as_str())
         && report.pointer("/rear/input/sha256").and_then(serde_json::Value::as_str) == rear_sha256.as_deref()
-        && *settings_in_report == serde_json::to_value(settings.fingerprint()).unwrap_or_default()
-        && *session_in_report == serde_json::to_value(&settings.session).unwrap_or_default()
+        && settings_in_report == fingerprint
+        && *session_in_report == serde_json::to_value(&settings.session).unwrap_or_default();
+    match (same_inputs, build_in_report) {
+        (false, _) => ExistingReport::Stale,
+        (true, Some(build)) if build == crate::BUILD => ExistingReport::UpToDate,
+        (true, build) => ExistingReport::OtherBuild(build),
+    }
+}
+
+/// Why a clip whose report `build` made is scored again, in words.
+fn other_build_reason(clip: &Path, build: Option<&str>) -> String {
+    format!(
+        "{}: scored again, since its report was made by {} and this is runform {}",
+        clip.display(),
+        build.map_or_else(
+            || "a runform from before reports named their build".to_owned(),
+            |b| format!("runform {b}")
+        ),
+        crate::BUILD
+    )
 }
 
 /// Callbacks for progress display; all are called from worker threads.
@@ -733,11 +784,16 @@ fn score_clip(settings: &BatchSettings, clip: &ClipEntry) -> ClipResult {
         return bad_row_result(clip, reason);
     }
     let clip_settings = session_settings(settings, clip);
-    let (status, exit_code, reason) = if report_is_up_to_date(&clip_settings) {
+    let existing = existing_report(&clip_settings);
+    let (status, exit_code, reason) = if existing == ExistingReport::UpToDate {
         (ClipStatus::UpToDate, Exit::Success.code(), None)
     } else {
+        let scored_again = match existing {
+            ExistingReport::OtherBuild(build) => Some(other_build_reason(&clip.path, build.as_deref())),
+            _ => None,
+        };
         match analyze::analyze(&clip_settings, |_, _| {}) {
-            Ok(_) => (ClipStatus::Scored, Exit::Success.code(), None),
+            Ok(_) => (ClipStatus::Scored, Exit::Success.code(), scored_again),
             Err(error) => (ClipStatus::Failed, error.exit().code(), Some(error.to_string())),
         }
     };
@@ -900,6 +956,17 @@ pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
             "{stale} report(s) were made {OTHER_SETTINGS} than these; give --summarize the options the shards ran with"
         ));
     }
+    let other_build = results
+        .iter()
+        .filter(|r| r.reason.as_deref().is_some_and(|reason| reason.contains(OTHER_BUILD)))
+        .count();
+    if other_build > 0 {
+        notes.push(format!(
+            "{other_build} report(s) were made {OTHER_BUILD} than this one ({}); summarize with the runform the shards \
+             ran, or run their shards again with this one",
+            crate::BUILD
+        ));
+    }
     let mut unfinished_shards: Vec<usize> = Vec::new();
     if let Some(of) = &shard_of_clip {
         for (result, index) in results.iter().zip(of) {
@@ -922,7 +989,8 @@ pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
 }
 
 /// How a pending clip's reason says its report was made with other settings (also counted in the notes).
-const OTHER_SETTINGS: &str = "with other settings (model, options or runform version)";
+const OTHER_SETTINGS: &str = "with other settings (model or options)";
+const OTHER_BUILD: &str = "by another runform build";
 
 fn merge_clip(
     settings: &BatchSettings,
@@ -965,6 +1033,21 @@ fn merge_clip(
         }
         FoundReport::Read(report) if report.clip_bytes() != clip.size_byte => {
             "its report is of another version of the file (another size)".to_owned()
+        }
+        FoundReport::Read(report)
+            if ReportSettings {
+                runform_build: fingerprint.runform_build.clone(),
+                ..report.settings.clone()
+            } == *fingerprint =>
+        {
+            format!(
+                "its report was made {OTHER_BUILD} ({})",
+                report
+                    .settings
+                    .runform_build
+                    .as_deref()
+                    .unwrap_or("one from before reports named their build")
+            )
         }
         FoundReport::Read(_) => format!("its report was made {OTHER_SETTINGS}"),
         FoundReport::Unreadable => "its report cannot be read as a runform report".to_owned(),

@@ -27,7 +27,7 @@ Examples:
 
 /// runform: a physical therapist's running-form assessment from a treadmill video.
 #[derive(Debug, Parser)]
-#[command(name = "runform", version, about, after_help = EXAMPLES)]
+#[command(name = "runform", version = crate::BUILD, about, after_help = EXAMPLES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -11,7 +11,8 @@
 //! and its effect size (change over the pooled step SD, Cohen's d) must be at least medium. And where the reports
 //! give the error every step of a session shares (`shared_error`: the level's for angles, a frame for contact
 //! times), the interval must exclude zero by more than the larger of the two. The SDDs are in docs/metrics.md with
-//! their sources. A later session that shows the runner facing the other way from the first is noted.
+//! their sources. A later session that shows the runner facing the other way from the first, is measured on another
+//! pose model's landmarks, or was analysed by another runform build is noted.
 
 use std::path::{Path, PathBuf};
 
@@ -95,11 +96,22 @@ struct ReportView {
     #[serde(default)]
     pose: ModelView,
     #[serde(default)]
-    settings: ModelView,
+    settings: SettingsView,
 }
 
-/// The pose model of a report: `pose.model` (reports since 2026-12-05), else `settings.model` (`full` or `heavy`
-/// before `--model auto` existed).
+/// The settings of a report that a comparison reads.
+#[derive(Clone, Debug, Default, Deserialize)]
+struct SettingsView {
+    /// `full` or `heavy` before `--model auto` existed; `auto` since.
+    #[serde(default)]
+    model: Option<String>,
+    /// The runform build that made the report (reports since 2026-12-05).
+    #[serde(default)]
+    runform_build: Option<String>,
+}
+
+/// The pose model of a report's landmarks, `pose.model` (reports since 2026-12-05; older ones name it in
+/// `settings.model`, [`SettingsView`]).
 #[derive(Clone, Debug, Default, Deserialize)]
 struct ModelView {
     #[serde(default)]
@@ -174,6 +186,9 @@ pub struct Session {
     /// The pose model whose landmarks the report is from (`full`, `heavy`), where the report says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The runform build that made the report, where the report says ([`crate::BUILD`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runform_build: Option<String>,
 }
 
 /// Whether a change is likely real.
@@ -235,7 +250,8 @@ pub struct Comparison {
     pub sessions: Vec<Session>,
     /// One entry per metric present in any session.
     pub metrics: Vec<MetricComparison>,
-    /// What to keep in mind reading the changes: a later session filmed from the other side than the first.
+    /// What to keep in mind reading the changes: a later session filmed from the other side than the first,
+    /// measured on another pose model's landmarks, or analysed by another runform build.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -267,12 +283,31 @@ fn other_model_note(baseline: &Session, session: &Session) -> Option<String> {
     })
 }
 
-/// What to keep in mind reading `session` against `baseline`: another side filmed, another pose model.
+/// The note on a session whose report another runform build made than the first session's. A report from before
+/// reports named their build says nothing either way, and gets no note.
+fn other_build_note(baseline: &Session, session: &Session) -> Option<String> {
+    let (first, later) = (baseline.runform_build.as_deref()?, session.runform_build.as_deref()?);
+    (first != later).then(|| {
+        format!(
+            "{} was analysed by runform {later} and {} by runform {first}: the analysis may have changed between \
+             the two builds, so a change between them may be runform's; analyse both clips with one runform \
+             (runform analyze, or runform batch) to compare the runner",
+            session.label, baseline.label
+        )
+    })
+}
+
+/// What to keep in mind reading `session` against `baseline`: another side filmed, another pose model, another
+/// runform build.
 fn session_notes(baseline: &Session, session: &Session) -> Vec<String> {
-    [other_side_note(baseline, session), other_model_note(baseline, session)]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        other_side_note(baseline, session),
+        other_model_note(baseline, session),
+        other_build_note(baseline, session),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The reports named by `paths`: files as given, folders searched recursively for `report.json`.
@@ -467,6 +502,7 @@ fn compare_loaded(mut loaded: Vec<(PathBuf, ReportView)>) -> Comparison {
                 .model
                 .clone()
                 .or_else(|| report.settings.model.clone().filter(|model| model != "auto")),
+            runform_build: report.settings.runform_build.clone(),
         })
         .collect();
     let notes = sessions
@@ -905,6 +941,43 @@ mod tests {
         assert!(other_side.text().contains("note: 2026-03-01 films"));
         let sessions = other_side.html_sessions();
         assert_eq!((sessions[0].note.is_none(), sessions[1].note.is_some()), (true, true));
+    }
+
+    #[test]
+    fn sessions_analysed_by_other_runform_builds_are_said_to_be() {
+        let report = |date: &str, build: Option<&str>| {
+            let mut json = serde_json::json!({
+                "input": {"path": format!("{date}.mp4")},
+                "session": {"session_date": date},
+                "settings": {"model": "auto", "runform_version": "0.1.0"},
+                "analysis": {"metrics": [
+                    {"metric": "contact_time_ms", "unit": "ms", "both": {"mean": 250.0, "sd": 10.0, "median": 250.0, "n": 17}}
+                ]}
+            });
+            if let Some(build) = build {
+                json["settings"]["runform_build"] = build.into();
+            }
+            (PathBuf::from(date), serde_json::to_vec(&json).expect("json"))
+        };
+        let notes = |reports: &[(PathBuf, Vec<u8>)]| compare_report_texts(reports).expect("compares").notes;
+        let (a, b) = ("0.1.0+src.aaaaaaaaaaaa", "0.1.0+src.bbbbbbbbbbbb");
+        // One build, or a report that does not say: no note.
+        assert!(notes(&[report("2026-01-10", Some(a)), report("2026-03-01", Some(a))]).is_empty());
+        assert!(notes(&[report("2026-01-10", None), report("2026-03-01", Some(b))]).is_empty());
+        // Two builds: said, in the text and the HTML too.
+        let comparison =
+            compare_report_texts(&[report("2026-01-10", Some(a)), report("2026-03-01", Some(b))]).expect("compares");
+        assert_eq!(comparison.notes.len(), 1);
+        assert!(
+            comparison.notes[0].starts_with(
+                "2026-03-01 was analysed by runform 0.1.0+src.bbbbbbbbbbbb and 2026-01-10 by runform \
+                 0.1.0+src.aaaaaaaaaaaa: the analysis may have changed"
+            ),
+            "{}",
+            comparison.notes[0]
+        );
+        assert!(comparison.text().contains("note: 2026-03-01 was analysed by runform"));
+        assert!(comparison.html_sessions()[1].note.is_some());
     }
 
     #[test]

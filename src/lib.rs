@@ -24,6 +24,10 @@
     )
 )]
 
+/// Which runform made a report: the package version and a hash of the source it was built from (`build.rs`), as
+/// `0.1.0+src.1a2b3c4d5e6f`. The version alone stays the same from one change of the analysis to the next.
+pub const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), "+src.", env!("RUNFORM_SOURCE_ID"));
+
 pub mod analysis;
 pub mod analyze;
 pub mod batch;

@@ -233,3 +233,59 @@ fn an_output_folder_removed_mid_batch_loses_nothing_that_a_rerun_cannot_redo() {
     assert_eq!(code, 0, "the rerun completes: {stderr}");
     assert_eq!(common::reports_below(&out).len(), 3);
 }
+
+#[test]
+fn a_report_made_by_another_runform_build_is_scored_again_and_said_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(&clips).expect("mkdir");
+    common::make_clip(&clips, "run.mp4", 160, 120, 20);
+    let out = dir.path().join("out");
+    assert_eq!(batch(&clips, &out).0, 0);
+    let path = out.join("run/report.json");
+    let report = |path: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).expect("report")).expect("JSON")
+    };
+    assert_eq!(report(&path)["settings"]["runform_build"], runform::BUILD);
+    // As an earlier build left it (the same settings otherwise), and as a build from before reports named theirs.
+    for (earlier, said) in [
+        (Some("0.1.0+src.000000000000"), "made by runform 0.1.0+src.000000000000"),
+        (None, "made by a runform from before reports named their build"),
+    ] {
+        let mut old = report(&path);
+        match earlier {
+            Some(build) => old["settings"]["runform_build"] = build.into(),
+            None => {
+                old["settings"]
+                    .as_object_mut()
+                    .expect("settings")
+                    .remove("runform_build");
+            }
+        }
+        std::fs::write(&path, serde_json::to_vec(&old).expect("JSON")).expect("write");
+        let (code, stdout, stderr) = batch(&clips, &out);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let resumed = summary(&out);
+        assert_eq!(
+            (resumed["scored"].as_u64(), resumed["up_to_date"].as_u64()),
+            (Some(1), Some(0))
+        );
+        let reason = resumed["clips"][0]["reason"].as_str().expect("why it was scored again");
+        assert!(
+            reason.contains("run.mp4: scored again, since its report was") && reason.contains(said),
+            "{reason}"
+        );
+        assert!(
+            stdout.contains("1 clip(s) had a report made by another runform build and were scored again"),
+            "{stdout}"
+        );
+        assert_eq!(
+            report(&path)["settings"]["runform_build"],
+            runform::BUILD,
+            "rewritten by this build"
+        );
+    }
+    // This build's report is left alone.
+    assert_eq!(batch(&clips, &out).0, 0);
+    assert_eq!(summary(&out)["up_to_date"], 1);
+}

@@ -223,6 +223,36 @@ fn summarize_counts_only_reports_made_with_the_settings_given() {
 }
 
 #[test]
+fn summarize_names_reports_made_by_another_runform_build() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clips = dir.path().join("clips");
+    std::fs::create_dir_all(&clips).expect("mkdir");
+    common::make_clip(&clips, "a.mp4", 160, 120, 12);
+    let out = dir.path().join("out");
+    assert_eq!(batch(&clips, &out, &[]).0, 0);
+    assert_eq!(batch(&clips, &out, &["--summarize"]).0, 0);
+    // The same report, as an earlier build would have left it.
+    let path = out.join("a/report.json");
+    let mut report = json(&path);
+    report["settings"]["runform_build"] = "0.1.0+src.000000000000".into();
+    std::fs::write(&path, serde_json::to_vec(&report).expect("JSON")).expect("write");
+    let (code, text) = batch(&clips, &out, &["--summarize"]);
+    assert_eq!(code, 40, "{text}");
+    assert!(
+        text.contains("its report was made by another runform build (0.1.0+src.000000000000)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "1 report(s) were made by another runform build than this one ({})",
+            runform::BUILD
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("other settings"), "only the build differs: {text}");
+}
+
+#[test]
 fn a_shard_removes_only_its_own_leftovers() {
     let dir = tempfile::tempdir().expect("temp dir");
     let clips = clip_folder(dir.path());

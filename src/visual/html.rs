@@ -248,7 +248,7 @@ pub(crate) fn document(title: &str, body: &str) -> String {
          <body><main>{body}</main><footer>Made by runform {}. Angles are measured against the treadmill belt in \
          the image; they are 2D projections, not 3D joint angles.</footer></body></html>\n",
         escape(title),
-        env!("CARGO_PKG_VERSION")
+        crate::BUILD
     )
 }
 
