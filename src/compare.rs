@@ -290,8 +290,9 @@ fn other_build_note(baseline: &Session, session: &Session) -> Option<String> {
     (first != later).then(|| {
         format!(
             "{} was analysed by runform {later} and {} by runform {first}: the analysis may have changed between \
-             the two builds, so a change between them may be runform's; analyse both clips with one runform \
-             (runform analyze, or runform batch) to compare the runner",
+             the two builds, so a change between them may be runform's; analyse both clips with one runform (in \
+             the web app, Analyse again on each session; on the command line, runform analyze or runform batch) to \
+             compare the runner",
             session.label, baseline.label
         )
     })
