@@ -87,6 +87,12 @@ fn sample_clip_report_validates_and_its_tables_load() {
     );
     let pose_model = reader.headers().expect("header").iter().position(|c| c == "pose_model");
     assert_eq!(pose_model.and_then(|i| rows[0].get(i)), Some("full"));
+    let build = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|c| c == "runform_build");
+    assert_eq!(build.and_then(|i| rows[0].get(i)), Some(runform::BUILD));
 }
 
 #[test]

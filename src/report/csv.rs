@@ -108,6 +108,7 @@ pub fn summary_header() -> Vec<String> {
         "session_date",
         "view",
         "pose_model",
+        "runform_build",
         "frame_rate_fps",
         "frames",
         "frames_with_pose",
@@ -183,6 +184,8 @@ pub fn summary_row(report: &Report) -> Vec<String> {
                 .map(|(_, pose)| pose.model.clone().unwrap_or_else(|| report.settings.model.clone()))
                 .collect(),
         ),
+        // Which runform made the numbers (empty for reports written before reports named their build).
+        report.settings.runform_build.clone().unwrap_or_default(),
         joined(
             clips
                 .iter()
@@ -274,8 +277,9 @@ mod tests {
         assert_eq!(metric_name(MetricId::ContactTimeMs), "contact_time_ms");
         let header = summary_header();
         assert!(header.contains(&"contact_time_ms_mean".to_owned()));
-        assert_eq!(header.len(), 12 + 10 * MetricId::ALL.len() + 6);
+        assert_eq!(header.len(), 13 + 10 * MetricId::ALL.len() + 6);
         assert!(header.contains(&"pose_model".to_owned()));
+        assert!(header.contains(&"runform_build".to_owned()));
         assert!(header.contains(&"step_time_ms_symmetry_index_uncertainty_pct".to_owned()));
         assert!(header.contains(&"foot_strike_angle_deg_left_minus_right_uncertainty".to_owned()));
         assert!(header.contains(&"tibia_angle_ic_deg_shared_error".to_owned()));
