@@ -283,19 +283,28 @@ fn other_model_note(baseline: &Session, session: &Session) -> Option<String> {
     })
 }
 
-/// The note on a session whose report another runform build made than the first session's. A report from before
-/// reports named their build says nothing either way, and gets no note.
+/// The note on a session whose report another runform build made than the first session's. A report that names
+/// no build was made before reports named theirs (2026-12-05), so by another build than any report that names one;
+/// two such reports may or may not share a build, and get no note.
 fn other_build_note(baseline: &Session, session: &Session) -> Option<String> {
-    let (first, later) = (baseline.runform_build.as_deref()?, session.runform_build.as_deref()?);
-    (first != later).then(|| {
-        format!(
-            "{} was analysed by runform {later} and {} by runform {first}: the analysis may have changed between \
+    let (first, later) = (baseline.runform_build.as_deref(), session.runform_build.as_deref());
+    if first == later {
+        return None;
+    }
+    let named = |build: Option<&str>| {
+        build.map_or_else(
+            || "a runform from before reports named their build".to_owned(),
+            |build| format!("runform {build}"),
+        )
+    };
+    let (first, later) = (named(first), named(later));
+    Some(format!(
+        "{} was analysed by {later} and {} by {first}: the analysis may have changed between \
              the two builds, so a change between them may be runform's; analyse both clips with one runform (in \
              the web app, Analyse again on each session; on the command line, runform analyze or runform batch) to \
              compare the runner",
-            session.label, baseline.label
-        )
-    })
+        session.label, baseline.label
+    ))
 }
 
 /// What to keep in mind reading `session` against `baseline`: another side filmed, another pose model, another
@@ -962,9 +971,20 @@ mod tests {
         };
         let notes = |reports: &[(PathBuf, Vec<u8>)]| compare_report_texts(reports).expect("compares").notes;
         let (a, b) = ("0.1.0+src.aaaaaaaaaaaa", "0.1.0+src.bbbbbbbbbbbb");
-        // One build, or a report that does not say: no note.
+        // One build, or two reports that do not say: no note.
         assert!(notes(&[report("2026-01-10", Some(a)), report("2026-03-01", Some(a))]).is_empty());
-        assert!(notes(&[report("2026-01-10", None), report("2026-03-01", Some(b))]).is_empty());
+        assert!(notes(&[report("2026-01-10", None), report("2026-03-01", None)]).is_empty());
+        // A report from before reports named their build, against one that names it: another build.
+        let older = notes(&[report("2026-01-10", None), report("2026-03-01", Some(b))]);
+        assert_eq!(older.len(), 1);
+        assert!(
+            older[0].starts_with(
+                "2026-03-01 was analysed by runform 0.1.0+src.bbbbbbbbbbbb and 2026-01-10 by a runform from before \
+                 reports named their build"
+            ),
+            "{}",
+            older[0]
+        );
         // Two builds: said, in the text and the HTML too.
         let comparison =
             compare_report_texts(&[report("2026-01-10", Some(a)), report("2026-03-01", Some(b))]).expect("compares");

@@ -170,10 +170,10 @@ pub struct SessionInfo {
 pub struct ReportSettings {
     /// The runform version (a newer version may measure differently).
     pub runform_version: String,
-    /// The build: the version and a hash of the source it was built from, as `0.1.0+src.1a2b3c4d5e6f`
-    /// ([`crate::BUILD`]). The version stays the same from one change of the analysis to the next and the build
-    /// does not, so a batch re-scores a clip whose report another build made. Absent in reports written before
-    /// 2026-12-05.
+    /// The build: the version and a hash of the source it was built from, as `0.1.0+src.1a2b3c4d5e6f` (what
+    /// `runform --version` prints). The version stays the same from one change of the analysis to the next and the
+    /// build does not, so a batch re-scores a clip whose report another build made. Absent in reports written
+    /// before 2026-12-05.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runform_build: Option<String>,
     /// The landmark model preset: `lite`, `full` or `heavy`.
