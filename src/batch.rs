@@ -633,13 +633,15 @@ pub fn existing_report(settings: &AnalyzeSettings) -> ExistingReport {
         None => None,
     };
     // A missing key reads as null, as indexing a `Value` would.
+    // The settings apart from which runform made the report (its version is part of its build).
     let mut settings_in_report = report.get("settings").cloned().unwrap_or_default();
-    let build_in_report = settings_in_report
-        .as_object_mut()
-        .and_then(|settings| settings.remove("runform_build"))
-        .and_then(|build| build.as_str().map(str::to_owned));
+    let build_in_report = settings_in_report.as_object_mut().and_then(|settings| {
+        settings.remove("runform_version");
+        settings.remove("runform_build")?.as_str().map(str::to_owned)
+    });
     let mut fingerprint = serde_json::to_value(settings.fingerprint()).unwrap_or_default();
     if let Some(fingerprint) = fingerprint.as_object_mut() {
+        fingerprint.remove("runform_version");
         fingerprint.remove("runform_build");
     }
     let session_in_report = report.get("session").unwrap_or(&serde_json::Value::Null);
@@ -990,6 +992,7 @@ pub fn summarize(settings: &BatchSettings) -> Result<BatchSummary, BatchError> {
 
 /// How a pending clip's reason says its report was made with other settings (also counted in the notes).
 const OTHER_SETTINGS: &str = "with other settings (model or options)";
+/// How a pending clip's reason says another runform build (or version) made its report (also counted in the notes).
 const OTHER_BUILD: &str = "by another runform build";
 
 fn merge_clip(
@@ -1036,6 +1039,7 @@ fn merge_clip(
         }
         FoundReport::Read(report)
             if ReportSettings {
+                runform_version: fingerprint.runform_version.clone(),
                 runform_build: fingerprint.runform_build.clone(),
                 ..report.settings.clone()
             } == *fingerprint =>

@@ -247,12 +247,23 @@ fn a_report_made_by_another_runform_build_is_scored_again_and_said_so() {
         serde_json::from_slice(&std::fs::read(path).expect("report")).expect("JSON")
     };
     assert_eq!(report(&path)["settings"]["runform_build"], runform::BUILD);
-    // As an earlier build left it (the same settings otherwise), and as a build from before reports named theirs.
-    for (earlier, said) in [
-        (Some("0.1.0+src.000000000000"), "made by runform 0.1.0+src.000000000000"),
-        (None, "made by a runform from before reports named their build"),
+    // As an earlier build left it (the same settings otherwise), an earlier version, and a build from before
+    // reports named theirs.
+    for (version, earlier, said) in [
+        (
+            "0.1.0",
+            Some("0.1.0+src.000000000000"),
+            "made by runform 0.1.0+src.000000000000",
+        ),
+        (
+            "0.0.9",
+            Some("0.0.9+src.000000000000"),
+            "made by runform 0.0.9+src.000000000000",
+        ),
+        ("0.1.0", None, "made by a runform from before reports named their build"),
     ] {
         let mut old = report(&path);
+        old["settings"]["runform_version"] = version.into();
         match earlier {
             Some(build) => old["settings"]["runform_build"] = build.into(),
             None => {

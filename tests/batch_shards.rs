@@ -234,12 +234,13 @@ fn summarize_names_reports_made_by_another_runform_build() {
     // The same report, as an earlier build would have left it.
     let path = out.join("a/report.json");
     let mut report = json(&path);
-    report["settings"]["runform_build"] = "0.1.0+src.000000000000".into();
+    report["settings"]["runform_version"] = "0.0.9".into();
+    report["settings"]["runform_build"] = "0.0.9+src.000000000000".into();
     std::fs::write(&path, serde_json::to_vec(&report).expect("JSON")).expect("write");
     let (code, text) = batch(&clips, &out, &["--summarize"]);
     assert_eq!(code, 40, "{text}");
     assert!(
-        text.contains("its report was made by another runform build (0.1.0+src.000000000000)"),
+        text.contains("its report was made by another runform build (0.0.9+src.000000000000)"),
         "{text}"
     );
     assert!(
