@@ -446,6 +446,25 @@ fn a_clip_goes_through_the_api_to_its_report_downloads_comparison_export_and_era
     assert_eq!(view["options"]["speed"], "11km/h");
     assert_eq!(view["files"].as_array().map(Vec::len), Some(6), "{view}");
     assert_eq!(view["headline"]["metrics"][0]["metric"], "cadence_steps_per_min");
+    // The session page says when another runform build made the report it shows (and only then).
+    assert_eq!(view["headline"]["runform_build"], runform::BUILD);
+    let page = |session: i64| browser.get(&format!("/sessions/{session}")).text().expect("page");
+    assert!(!page(sessions[1]).contains("id=\"build-note\""));
+    let database = rusqlite::Connection::open(data.join("runform.sqlite3")).expect("database");
+    database
+        .execute(
+            "UPDATE sessions SET headline_json = json_set(headline_json, '$.runform_build', ?1) WHERE id = ?2",
+            ("0.1.0+src.000000000000", sessions[1]),
+        )
+        .expect("update");
+    let earlier = page(sessions[1]);
+    assert!(
+        earlier.contains(&format!(
+            "This report was made by runform 0.1.0+src.000000000000, and this server runs runform {}",
+            runform::BUILD
+        )),
+        "{earlier}"
+    );
     let report: serde_json::Value = client
         .get(api(&format!("/sessions/{}/files/report.json", sessions[0])))
         .bearer_auth(&token)

@@ -51,6 +51,10 @@ pub struct Headline {
     /// The runner sprints: distance running's reference ranges, and so the flags, do not apply.
     #[serde(default)]
     pub sprinting: bool,
+    /// The runform build that made the report (`settings.runform_build`); absent in headlines of reports made
+    /// before reports named their build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runform_build: Option<String>,
 }
 
 /// One headline metric's mean over both sides.
@@ -67,6 +71,21 @@ pub struct HeadlineValue {
 }
 
 impl Headline {
+    /// Where another runform build than this server's made the report: what to tell the user, in plain words.
+    pub fn other_build_note(&self) -> Option<String> {
+        let made_by = match self.runform_build.as_deref() {
+            Some(build) if build == crate::BUILD => return None,
+            Some(build) => format!("runform {build}"),
+            None => "a runform from before reports named their build".to_owned(),
+        };
+        Some(format!(
+            "This report was made by {made_by}, and this server runs runform {}: the analysis may have changed \
+             since. Analyse again to measure this clip with this runform, before comparing it with sessions \
+             analysed now.",
+            crate::BUILD
+        ))
+    }
+
     /// The headline of a report.
     pub fn of(report: &Report) -> Headline {
         let analysis = &report.analysis;
@@ -99,6 +118,7 @@ impl Headline {
                 .collect(),
             walking: analysis.is_walking(),
             sprinting: analysis.is_sprinting(),
+            runform_build: report.settings.runform_build.clone(),
         }
     }
 }

@@ -682,7 +682,9 @@ async fn session_page(
         options: OptionTexts,
         status_text: String,
         clip_mb: String,
+        build_note: Option<String>,
     }
+    let headline = headline_of(&session);
     audit(
         &state,
         &user,
@@ -699,7 +701,8 @@ async fn session_page(
             status_text: status_text(job.as_ref()),
             job,
             shown: shown_job.is_some(),
-            headline: headline_of(&session),
+            build_note: headline.as_ref().and_then(Headline::other_build_note),
+            headline,
             overlay_ready,
             downloads,
             options,
