@@ -306,9 +306,9 @@ const LEGS_APART_PER_LEG: f64 = 0.1;
 /// Fewer frames with the heels apart than this give no share.
 const LEGS_APART_MIN_FRAMES: usize = 30;
 
-/// The share of the frames with the heels apart (by [`LEGS_APART_PER_LEG`]) in which the leg ahead is the one the
+/// The share of the frames with the heels apart (by `LEGS_APART_PER_LEG`) in which the leg ahead is the one the
 /// pose model names more often for it: about 0.5 when the model tells the legs apart, near 1 when it names them
-/// by their place. `None` with fewer than [`LEGS_APART_MIN_FRAMES`] such frames.
+/// by their place. `None` with fewer than `LEGS_APART_MIN_FRAMES` such frames.
 pub fn legs_named_by_place_share(sequence: &PoseSequence, facing: Facing, leg_px: f64) -> Option<f64> {
     let (mut right_ahead, mut counted) = (0_usize, 0_usize);
     for pose in sequence.frames.iter().filter_map(|frame| frame.pose.as_ref()) {

@@ -41,7 +41,7 @@ use crate::track::{BeltFrame, Side, Tracks, View, median, robust_sd, sample_or_n
 pub const MIN_CONTACT_TIME_MS: f64 = 80.0;
 /// Longest plausible running contact, milliseconds (slow jogging ~350 ms; walking ~600 ms).
 pub const MAX_CONTACT_TIME_MS: f64 = 500.0;
-/// Above this share of implausible contacts among those found (see [`reject_implausible`]), the feet's heights
+/// Above this share of implausible contacts among those found (see `reject_implausible`), the feet's heights
 /// do not show their contacts in the clip, and the contacts that pass come from the same failing reading: a
 /// runform default. On the labelled clips whose contact times match the labels 0-3 % are rejected (gym 0 of 17,
 /// grass 2 of 60, tiktok 0 of 59); on the overground clip filmed from behind at ground level 3 of 6 were, and the
@@ -293,7 +293,7 @@ fn foot_ids(side: Side) -> (LandmarkId, LandmarkId, LandmarkId, LandmarkId) {
 }
 
 /// The foot heights the contacts are timed from skip a heel or toe landmark that lies further than this fraction
-/// of the leg length from its median over 5 frames ([`crate::track::LandmarkTrack::without_spikes`]), bridging it
+/// of the leg length from its median over 5 frames (`LandmarkTrack::without_spikes`), bridging it
 /// from its neighbours. At the far foot's landing BlazePose pulls both legs' foot landmarks towards the middle of
 /// the picture for 1-2 frames (7 of the 9 far-foot landings on the gym clip, 0.4-0.5 leg length; docs/metrics.md,
 /// *Accuracy*), and a landing still on its way down is then read 2-3 frames late. A limit too tight also cuts

@@ -606,7 +606,7 @@ fn steady_runs(
 pub const RHYTHM_WINDOW_S: f64 = 1.5;
 
 /// A span with no steady running is said to be the runner holding the rails when at least this many of its steps
-/// (see [`still_arm_steps`]) have the arms still. The heavy model's landmarks of the labelled sprint clip find no
+/// (see `still_arm_steps`) have the arms still. The heavy model's landmarks of the labelled sprint clip find no
 /// running rhythm in its first 2 s, where the runner steps onto the belt and runs with both hands on the rails,
 /// and the full model's found the rails only over 0.2 s of it.
 pub const MIN_RAIL_STEPS: usize = 2;

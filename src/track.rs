@@ -591,7 +591,7 @@ fn repair_leg_swaps(raw: &mut [LandmarkTrack], leg_length_px: f64) -> usize {
     swapped
 }
 
-/// The window [`LandmarkTrack::without_spikes`] takes its median over, frames.
+/// The window `LandmarkTrack::without_spikes` takes its median over, frames.
 pub const SPIKE_WINDOW_FRAMES: usize = 5;
 
 /// Linearly interpolates gaps of at most `max_gap_frames` inside the track; returns (filled, left missing).
