@@ -93,14 +93,20 @@ fn two_clips_with_one_name_in_one_folder_both_keep_their_reports() {
     assert_eq!(summary(&out)["up_to_date"], 2);
 }
 
+/// A folder in `dir` with one small clip, `run.mp4`, batch-scored once: (the clips, the output folder).
+fn one_clip_scored(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let clips = dir.join("clips");
+    std::fs::create_dir_all(&clips).expect("mkdir");
+    common::make_clip(&clips, "run.mp4", 160, 120, 20);
+    let out = dir.join("out");
+    assert_eq!(batch(&clips, &out).0, 0);
+    (clips, out)
+}
+
 #[test]
 fn a_changed_clip_is_scored_again() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let clips = dir.path().join("clips");
-    std::fs::create_dir_all(&clips).expect("mkdir");
-    common::make_clip(&clips, "run.mp4", 160, 120, 20);
-    let out = dir.path().join("out");
-    assert_eq!(batch(&clips, &out).0, 0);
+    let (clips, out) = one_clip_scored(dir.path());
     common::make_clip(&clips, "run.mp4", 160, 120, 25); // re-exported: other bytes
     assert_eq!(batch(&clips, &out).0, 0);
     assert_eq!(summary(&out)["scored"], 1);
@@ -237,11 +243,7 @@ fn an_output_folder_removed_mid_batch_loses_nothing_that_a_rerun_cannot_redo() {
 #[test]
 fn a_report_made_by_another_runform_build_is_scored_again_and_said_so() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let clips = dir.path().join("clips");
-    std::fs::create_dir_all(&clips).expect("mkdir");
-    common::make_clip(&clips, "run.mp4", 160, 120, 20);
-    let out = dir.path().join("out");
-    assert_eq!(batch(&clips, &out).0, 0);
+    let (clips, out) = one_clip_scored(dir.path());
     let path = out.join("run/report.json");
     let report = |path: &Path| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(path).expect("report")).expect("JSON")
