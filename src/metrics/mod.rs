@@ -956,8 +956,14 @@ fn absence_reason(metric: MetricId, options: &SummaryOptions, excluded: usize) -
         );
     }
     // Without gait events or with the feet out of frame the % leg length value is absent too, for that reason.
+    // The events are found from the feet's swings, so with the feet out of frame that is why there are none: the
+    // stride search's own words ("walking, standing, the runner holding the rails", on a stock clip of a runner
+    // whose feet are cropped off) would blame the running; the `no_gait_events` warning still gives them.
     if let Some(reason) = &options.no_events_reason {
-        return format!("no gait events: {reason}");
+        return match &options.feet_unreliable_reason {
+            Some(feet) => format!("no gait events: {feet}"),
+            None => format!("no gait events: {reason}"),
+        };
     }
     if metric.rests_on_the_feet()
         && let Some(reason) = &options.feet_unreliable_reason
@@ -1328,5 +1334,22 @@ mod tests {
             absence_reason(MetricId::VerticalOscillationCm, &no_events, 0),
             "no gait events: no steady running was found"
         );
+        // No events with the feet out of frame: the feet are why, for every event-timed metric.
+        let no_events_feet_out = SummaryOptions {
+            no_events_reason: Some("no steady running was found".into()),
+            feet_unreliable_reason: Some("the feet are out of frame in 83 % of frames".into()),
+            ..options()
+        };
+        for metric in [
+            MetricId::CadenceStepsPerMin,
+            MetricId::TrunkLeanMidstanceDeg,
+            MetricId::FootStrikeAngleDeg,
+        ] {
+            assert_eq!(
+                absence_reason(metric, &no_events_feet_out, 0),
+                "no gait events: the feet are out of frame in 83 % of frames",
+                "{metric:?}"
+            );
+        }
     }
 }
