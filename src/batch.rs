@@ -632,24 +632,20 @@ pub fn existing_report(settings: &AnalyzeSettings) -> ExistingReport {
         },
         None => None,
     };
+    // Settings that do not read as settings (a report of another layout) are not these settings.
+    let Some(settings_in_report) = report
+        .get("settings")
+        .and_then(|value| serde_json::from_value::<ReportSettings>(value.clone()).ok())
+    else {
+        return ExistingReport::Stale;
+    };
     // A missing key reads as null, as indexing a `Value` would.
-    // The settings apart from which runform made the report (its version is part of its build).
-    let mut settings_in_report = report.get("settings").cloned().unwrap_or_default();
-    let build_in_report = settings_in_report.as_object_mut().and_then(|settings| {
-        settings.remove("runform_version");
-        settings.remove("runform_build")?.as_str().map(str::to_owned)
-    });
-    let mut fingerprint = serde_json::to_value(settings.fingerprint()).unwrap_or_default();
-    if let Some(fingerprint) = fingerprint.as_object_mut() {
-        fingerprint.remove("runform_version");
-        fingerprint.remove("runform_build");
-    }
     let session_in_report = report.get("session").unwrap_or(&serde_json::Value::Null);
     let same_inputs = report.pointer("/input/sha256").and_then(serde_json::Value::as_str) == Some(sha256.as_str())
         && report.pointer("/rear/input/sha256").and_then(serde_json::Value::as_str) == rear_sha256.as_deref()
-        && settings_in_report == fingerprint
+        && settings_in_report.apart_from_build() == settings.fingerprint().apart_from_build()
         && *session_in_report == serde_json::to_value(&settings.session).unwrap_or_default();
-    match (same_inputs, build_in_report) {
+    match (same_inputs, settings_in_report.runform_build) {
         (false, _) => ExistingReport::Stale,
         (true, Some(build)) if build == crate::BUILD => ExistingReport::UpToDate,
         (true, build) => ExistingReport::OtherBuild(build),
@@ -661,10 +657,7 @@ fn other_build_reason(clip: &Path, build: Option<&str>) -> String {
     format!(
         "{}: scored again, since its report was made by {} and this is runform {}",
         clip.display(),
-        build.map_or_else(
-            || "a runform from before reports named their build".to_owned(),
-            |b| format!("runform {b}")
-        ),
+        report::made_by(build),
         crate::BUILD
     )
 }
@@ -1037,13 +1030,7 @@ fn merge_clip(
         FoundReport::Read(report) if report.clip_bytes() != clip.size_byte => {
             "its report is of another version of the file (another size)".to_owned()
         }
-        FoundReport::Read(report)
-            if ReportSettings {
-                runform_version: fingerprint.runform_version.clone(),
-                runform_build: fingerprint.runform_build.clone(),
-                ..report.settings.clone()
-            } == *fingerprint =>
-        {
+        FoundReport::Read(report) if report.settings.apart_from_build() == fingerprint.apart_from_build() => {
             format!(
                 "its report was made {OTHER_BUILD} ({})",
                 report

@@ -291,13 +291,7 @@ fn other_build_note(baseline: &Session, session: &Session) -> Option<String> {
     if first == later {
         return None;
     }
-    let named = |build: Option<&str>| {
-        build.map_or_else(
-            || "a runform from before reports named their build".to_owned(),
-            |build| format!("runform {build}"),
-        )
-    };
-    let (first, later) = (named(first), named(later));
+    let (first, later) = (crate::report::made_by(first), crate::report::made_by(later));
     Some(format!(
         "{} was analysed by {later} and {} by {first}: the analysis may have changed between \
              the two builds, so a change between them may be runform's; analyse both clips with one runform (in \

@@ -186,6 +186,27 @@ pub struct ReportSettings {
     pub analysis: AnalysisSettings,
 }
 
+impl ReportSettings {
+    /// These settings apart from which runform made the report (`runform_version`, `runform_build`): reports whose
+    /// settings are equal by this differ at most in the build.
+    pub fn apart_from_build(&self) -> ReportSettings {
+        ReportSettings {
+            runform_version: String::new(),
+            runform_build: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// Which runform made a report, in words, from its `settings.runform_build` (`None` in reports made before reports
+/// named their build).
+pub fn made_by(build: Option<&str>) -> String {
+    build.map_or_else(
+        || "a runform from before reports named their build".to_owned(),
+        |build| format!("runform {build}"),
+    )
+}
+
 /// The pose stage's counts and speed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PoseSummary {

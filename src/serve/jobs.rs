@@ -73,15 +73,14 @@ pub struct HeadlineValue {
 impl Headline {
     /// Where another runform build than this server's made the report: what to tell the user, in plain words.
     pub fn other_build_note(&self) -> Option<String> {
-        let made_by = match self.runform_build.as_deref() {
-            Some(build) if build == crate::BUILD => return None,
-            Some(build) => format!("runform {build}"),
-            None => "a runform from before reports named their build".to_owned(),
-        };
+        if self.runform_build.as_deref() == Some(crate::BUILD) {
+            return None;
+        }
         Some(format!(
-            "This report was made by {made_by}, and this server runs runform {}: the analysis may have changed \
+            "This report was made by {}, and this server runs runform {}: the analysis may have changed \
              since. Analyse again to measure this clip with this runform, before comparing it with sessions \
              analysed now.",
+            crate::report::made_by(self.runform_build.as_deref()),
             crate::BUILD
         ))
     }
