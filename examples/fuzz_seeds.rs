@@ -46,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             runform_version: env!("CARGO_PKG_VERSION").to_owned(),
             runform_build: Some(runform::BUILD.to_owned()),
             model: "full".into(),
+            model_files: None,
             detection_mode: "tracking".into(),
             runner_at: None,
             analysis: settings,

@@ -290,6 +290,9 @@ pub enum WarningKind {
     /// measured more steps, are used ([`LEGS_NAMED_BY_PLACE_SHARE`]); or the full model's foot landmarks could not
     /// time the contacts, and the heavy model's, which can, are used.
     HeavyModelUsed,
+    /// The pose model files are not the ones this build shipped (`models/SHA256SUMS`), as from
+    /// `RUNFORM_MODELS_DIR`: runform's accuracy was measured with the shipped ones.
+    OtherPoseModels,
 }
 
 /// A pose model that tells the legs apart gives its "right" leg the lead in about half the frames of a run; one

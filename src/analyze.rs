@@ -4,6 +4,7 @@
 //! stage and the analysis on each clip on its own, exactly as for a single clip, and combines the two analyses
 //! only in the report ([`crate::session`]). Also the `pose` command (landmarks only) and its benchmark mode.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -19,7 +20,7 @@ use crate::output::{self, OutputError};
 use crate::peer::PeerFile;
 use crate::pose::pipeline::{self, ClipPoses, PipelineError};
 use crate::pose::runtime::RuntimeError;
-use crate::pose::{CropSmoothing, DetectionMode, ModelPreset, PoseError, PoseSettings, SessionOptions};
+use crate::pose::{CropSmoothing, DetectionMode, ModelPreset, PoseError, PoseSettings, SessionOptions, models};
 use crate::report::{self, ClipSection, PoseSummary, Report, ReportSettings, SessionInfo, Timings};
 use crate::track::View;
 use crate::video::VideoReader;
@@ -162,6 +163,7 @@ impl AnalyzeSettings {
             runform_version: env!("CARGO_PKG_VERSION").to_owned(),
             runform_build: Some(crate::BUILD.to_owned()),
             model: self.model.name().to_owned(),
+            model_files: Some(model_files(self.model)),
             detection_mode: detection_mode_name(self.pose.mode).to_owned(),
             runner_at: self.pose.runner_hint.map(|hint| [hint.x, hint.y]),
             analysis: self.analysis.clone(),
@@ -219,6 +221,46 @@ impl AnalyzeSettings {
         clips.extend(self.rear_clip.as_deref());
         clips
     }
+}
+
+/// The model files a run with `model` may load, each with the first hex digits of its SHA-256 (a file not found is
+/// left out: the run stops on it with its own error).
+fn model_files(model: AnalysisModel) -> BTreeMap<String, String> {
+    std::iter::once(models::DETECTOR_FILE)
+        .chain(model.presets().into_iter().map(ModelPreset::landmark_file))
+        .filter_map(models::model_file_id)
+        .map(|id| (id.file.to_owned(), id.short_sha256().to_owned()))
+        .collect()
+}
+
+/// The warning for a report whose landmarks come from model files other than the ones this build shipped: the
+/// detector and `preset`'s landmark model, as loaded.
+fn other_pose_models_warning(preset: ModelPreset) -> Option<analysis::Warning> {
+    let others: Vec<String> = [models::DETECTOR_FILE, preset.landmark_file()]
+        .into_iter()
+        .filter_map(models::model_file_id)
+        .filter(|id| !id.is_shipped())
+        .map(|id| {
+            let shipped = models::shipped_sha256(id.file)
+                .and_then(|sha256| sha256.get(..models::MODEL_ID_HEX_DIGITS))
+                .unwrap_or("none");
+            format!(
+                "{} (SHA-256 {}…, the shipped one's {shipped}…)",
+                id.path.display(),
+                id.short_sha256()
+            )
+        })
+        .collect();
+    (!others.is_empty()).then(|| analysis::Warning {
+        kind: analysis::WarningKind::OtherPoseModels,
+        message: format!(
+            "{} {} not what this runform shipped: its accuracy (docs/metrics.md) was measured with the shipped pose \
+             models, so read these numbers with care; unset {} or run scripts/setup to use those",
+            others.join(" and "),
+            if others.len() > 1 { "are" } else { "is" },
+            models::MODELS_DIR_ENV
+        ),
+    })
 }
 
 fn detection_mode_name(mode: DetectionMode) -> &'static str {
@@ -459,6 +501,10 @@ fn run_stages(
             total_s: 0.0,
         },
     };
+    // First: it bears on every number below it.
+    if let Some(warning) = other_pose_models_warning(preset) {
+        report.analysis.warnings.insert(0, warning);
+    }
     report.combine_views();
     let landmarks = landmark_file_json(&poses, preset, settings.pose.mode)?;
     let steps_csv = report::csv::steps_csv(&report).map_err(RunError::internal)?;

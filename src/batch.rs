@@ -643,7 +643,7 @@ pub fn existing_report(settings: &AnalyzeSettings) -> ExistingReport {
     let session_in_report = report.get("session").unwrap_or(&serde_json::Value::Null);
     let same_inputs = report.pointer("/input/sha256").and_then(serde_json::Value::as_str) == Some(sha256.as_str())
         && report.pointer("/rear/input/sha256").and_then(serde_json::Value::as_str) == rear_sha256.as_deref()
-        && settings_in_report.apart_from_build() == settings.fingerprint().apart_from_build()
+        && settings_in_report.same_apart_from_build(&settings.fingerprint())
         && *session_in_report == serde_json::to_value(&settings.session).unwrap_or_default();
     match (same_inputs, settings_in_report.runform_build) {
         (false, _) => ExistingReport::Stale,
@@ -1030,7 +1030,7 @@ fn merge_clip(
         FoundReport::Read(report) if report.clip_bytes() != clip.size_byte => {
             "its report is of another version of the file (another size)".to_owned()
         }
-        FoundReport::Read(report) if report.settings.apart_from_build() == fingerprint.apart_from_build() => {
+        FoundReport::Read(report) if report.settings.same_apart_from_build(fingerprint) => {
             format!(
                 "its report was made {OTHER_BUILD} ({})",
                 report

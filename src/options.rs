@@ -207,6 +207,14 @@ impl AnalysisModel {
         }
     }
 
+    /// The landmark models a run may use: `auto` runs the heavy model as well on some clips.
+    pub fn presets(self) -> Vec<ModelPreset> {
+        match self {
+            AnalysisModel::Auto => vec![ModelPreset::Full, ModelPreset::Heavy],
+            AnalysisModel::Only(preset) => vec![preset],
+        }
+    }
+
     /// The model the pose stage runs first.
     pub const fn first_preset(self) -> ModelPreset {
         match self {

@@ -251,21 +251,32 @@ fn a_report_made_by_another_runform_build_is_scored_again_and_said_so() {
     assert_eq!(report(&path)["settings"]["runform_build"], runform::BUILD);
     // As an earlier build left it (the same settings otherwise), an earlier version, and a build from before
     // reports named theirs.
-    for (version, earlier, said) in [
+    // The last two also come from before reports named their model files: what they are told is the build.
+    for (version, earlier, said, names_model_files) in [
         (
             "0.1.0",
             Some("0.1.0+src.000000000000"),
             "made by runform 0.1.0+src.000000000000",
+            true,
         ),
         (
             "0.0.9",
             Some("0.0.9+src.000000000000"),
             "made by runform 0.0.9+src.000000000000",
+            false,
         ),
-        ("0.1.0", None, "made by a runform from before reports named their build"),
+        (
+            "0.1.0",
+            None,
+            "made by a runform from before reports named their build",
+            false,
+        ),
     ] {
         let mut old = report(&path);
         old["settings"]["runform_version"] = version.into();
+        if !names_model_files {
+            old["settings"].as_object_mut().expect("settings").remove("model_files");
+        }
         match earlier {
             Some(build) => old["settings"]["runform_build"] = build.into(),
             None => {
@@ -301,4 +312,87 @@ fn a_report_made_by_another_runform_build_is_scored_again_and_said_so() {
     // This build's report is left alone.
     assert_eq!(batch(&clips, &out).0, 0);
     assert_eq!(summary(&out)["up_to_date"], 1);
+}
+
+#[test]
+fn a_batch_run_with_other_model_files_scores_its_clips_again_and_each_report_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (clips, out) = one_clip_scored(dir.path());
+    let path = out.join("run/report.json");
+    let report =
+        || -> serde_json::Value { serde_json::from_slice(&std::fs::read(&path).expect("report")).expect("JSON") };
+    let shipped = report()["settings"]["model_files"].clone();
+    assert_eq!(
+        shipped["pose_landmark_full.onnx"], "544ad624e795",
+        "as in models/SHA256SUMS"
+    );
+    assert_eq!(shipped["pose_detection.onnx"], "adfb61c6d72f");
+    assert!(
+        !report()["analysis"]["warnings"]
+            .to_string()
+            .contains("other_pose_models")
+    );
+
+    // A user's own landmark model: here the heavy network under the full model's name, a real model that runs.
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let own = dir.path().join("own-models");
+    std::fs::create_dir_all(&own).expect("mkdir");
+    for (from, to) in [
+        ("pose_detection.onnx", "pose_detection.onnx"),
+        ("pose_landmark_heavy.onnx", "pose_landmark_full.onnx"),
+        ("pose_landmark_heavy.onnx", "pose_landmark_heavy.onnx"),
+    ] {
+        std::fs::copy(models.join(from), own.join(to)).expect("copy model");
+    }
+    let batch_with_own_models = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_runform"))
+            .args(["batch", "--jobs", "2"])
+            .arg(&clips)
+            .arg("--out")
+            .arg(&out)
+            .env("RUNFORM_MODELS_DIR", &own)
+            .output()
+            .expect("runform runs");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        summary(&out)
+    };
+    let resumed = batch_with_own_models();
+    assert_eq!(
+        (resumed["scored"].as_u64(), resumed["up_to_date"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let own_report = report();
+    assert_eq!(
+        own_report["settings"]["model_files"]["pose_landmark_full.onnx"],
+        "069210a0fe67"
+    );
+    assert_eq!(
+        own_report["settings"]["model_files"]["pose_detection.onnx"],
+        "adfb61c6d72f"
+    );
+    let warning = own_report["analysis"]["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .find(|warning| warning["kind"] == "other_pose_models")
+        .expect("the report warns")["message"]
+        .as_str()
+        .expect("words")
+        .to_owned();
+    assert!(
+        warning.contains("own-models/pose_landmark_full.onnx (SHA-256 069210a0fe67…, the shipped one's 544ad624e795…)")
+            && !warning.contains("pose_detection.onnx")
+            && warning.contains("RUNFORM_MODELS_DIR"),
+        "{warning}"
+    );
+    // Again with the same models: nothing to do; with the shipped ones: scored again.
+    assert_eq!(batch_with_own_models()["up_to_date"], 1);
+    assert_eq!(batch(&clips, &out).0, 0);
+    assert_eq!(summary(&out)["scored"], 1);
+    assert_eq!(report()["settings"]["model_files"], shipped);
 }

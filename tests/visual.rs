@@ -490,6 +490,7 @@ fn a_two_view_session_page_names_each_metrics_view_and_renders_in_chromium() {
             runform_version: env!("CARGO_PKG_VERSION").to_owned(),
             runform_build: Some(runform::BUILD.to_owned()),
             model: "full".into(),
+            model_files: None,
             detection_mode: "tracking".into(),
             runner_at: None,
             analysis: side_settings.clone(),

@@ -129,6 +129,71 @@ pub fn find_model(file: &'static str) -> Result<PathBuf, ModelError> {
     Err(ModelError::NotFound { file, searched })
 }
 
+/// The SHA-256 of each model file this build was made and checked with (`models/SHA256SUMS`, `sha256sum` lines).
+const SHIPPED_SHA256SUMS: &str = include_str!("../../models/SHA256SUMS");
+
+/// How many hex digits of a model file's SHA-256 a report gives (enough to tell files apart, and to find the line
+/// in `models/SHA256SUMS`).
+pub const MODEL_ID_HEX_DIGITS: usize = 12;
+
+/// The SHA-256 (hex) of `file` as this build shipped it, if it did.
+pub fn shipped_sha256(file: &str) -> Option<&'static str> {
+    SHIPPED_SHA256SUMS.lines().find_map(|line| {
+        let (sha256, name) = line.split_once(char::is_whitespace)?;
+        (name.trim_start_matches([' ', '*']) == file).then_some(sha256)
+    })
+}
+
+/// A model file as a run would load it: where [`find_model`] finds it and its SHA-256 (hex).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelFileId {
+    /// The file name, as [`DETECTOR_FILE`] or [`ModelPreset::landmark_file`].
+    pub file: &'static str,
+    /// Where it was found.
+    pub path: PathBuf,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+}
+
+impl ModelFileId {
+    /// The first [`MODEL_ID_HEX_DIGITS`] of the SHA-256, as reports give it.
+    pub fn short_sha256(&self) -> &str {
+        self.sha256.get(..MODEL_ID_HEX_DIGITS).unwrap_or(&self.sha256)
+    }
+
+    /// Whether this is the file this build shipped (same bytes).
+    pub fn is_shipped(&self) -> bool {
+        shipped_sha256(self.file) == Some(self.sha256.as_str())
+    }
+}
+
+/// Finds model `file` and hashes it. A file is hashed once per process while its size and modification time stay
+/// the same, so a batch or the web app can ask for every clip.
+pub fn model_file_id(file: &'static str) -> Option<ModelFileId> {
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>);
+    static HASHED: std::sync::Mutex<Vec<(Key, String)>> = std::sync::Mutex::new(Vec::new());
+    let path = find_model(file).ok()?;
+    let metadata = std::fs::metadata(&path).ok()?;
+    let key = (path.clone(), metadata.len(), metadata.modified().ok());
+    let cached = HASHED.lock().ok().and_then(|hashed| {
+        hashed
+            .iter()
+            .find(|(hashed_key, _)| *hashed_key == key)
+            .map(|(_, sha256)| sha256.clone())
+    });
+    let sha256 = match cached {
+        Some(sha256) => sha256,
+        None => {
+            let sha256 = crate::video::file_sha256(&path).ok()?;
+            if let Ok(mut hashed) = HASHED.lock() {
+                hashed.push((key, sha256.clone()));
+            }
+            sha256
+        }
+    };
+    Some(ModelFileId { file, path, sha256 })
+}
+
 /// ONNX Runtime session settings for the pose models.
 ///
 /// Defaults measured on the 2-core development machine (shared with other builds, so each comparison alternated
@@ -208,6 +273,42 @@ mod tests {
         assert_eq!(ModelPreset::default(), ModelPreset::Full);
         assert_eq!(ModelPreset::Lite.landmark_file(), "pose_landmark_lite.onnx");
         assert_eq!(ModelPreset::Heavy.name(), "heavy");
+    }
+
+    #[test]
+    fn the_shipped_sums_name_every_model_file() {
+        for file in [
+            DETECTOR_FILE,
+            ModelPreset::Lite.landmark_file(),
+            ModelPreset::Full.landmark_file(),
+            ModelPreset::Heavy.landmark_file(),
+        ] {
+            let sha256 = shipped_sha256(file).unwrap_or_default();
+            assert_eq!(sha256.len(), 64, "{file}: {sha256:?}");
+        }
+        assert_eq!(shipped_sha256("no_such_model.onnx"), None);
+    }
+
+    #[test]
+    fn a_model_file_is_named_by_its_bytes() {
+        // The checkout's own models are the shipped ones (scripts/setup verifies them against SHA256SUMS).
+        if std::env::var_os(MODELS_DIR_ENV).is_some() {
+            eprintln!("skipped: {MODELS_DIR_ENV} names other models");
+            return;
+        }
+        let Some(detector) = model_file_id(DETECTOR_FILE) else {
+            eprintln!("skipped: {DETECTOR_FILE} not found (run scripts/setup)");
+            return;
+        };
+        assert!(detector.is_shipped(), "{detector:?}");
+        assert_eq!(detector.short_sha256().len(), MODEL_ID_HEX_DIGITS);
+        let other = ModelFileId {
+            sha256: "0".repeat(64),
+            ..detector.clone()
+        };
+        assert!(!other.is_shipped());
+        // Asked again, the same answer (from the cache).
+        assert_eq!(model_file_id(DETECTOR_FILE), Some(detector));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 pub mod csv;
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -178,6 +180,13 @@ pub struct ReportSettings {
     pub runform_build: Option<String>,
     /// The landmark model preset: `lite`, `full` or `heavy`.
     pub model: String,
+    /// The pose model files a run with these settings loads, each with the first 12 hex digits of its SHA-256 (as in
+    /// `models/SHA256SUMS`): the person detector and the landmark model(s) `model` may use (`auto`: full and heavy).
+    /// Model files other than the ones this build shipped (from `RUNFORM_MODELS_DIR`) are other settings: a batch
+    /// scores the clip again, and the report warns (`other_pose_models`). Absent in reports written before
+    /// 2026-12-05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_files: Option<BTreeMap<String, String>>,
     /// `tracking` (the detector only when the runner is lost) or `every_frame`.
     pub detection_mode: String,
     /// Where the user said the runner is, as fractions of the frame's width and height.
@@ -187,14 +196,18 @@ pub struct ReportSettings {
 }
 
 impl ReportSettings {
-    /// These settings apart from which runform made the report (`runform_version`, `runform_build`): reports whose
-    /// settings are equal by this differ at most in the build.
-    pub fn apart_from_build(&self) -> ReportSettings {
-        ReportSettings {
+    /// Whether these settings and `other` are the same apart from which runform made the reports (`runform_version`,
+    /// `runform_build`). Model files count where both reports name them; a report made before reports named them
+    /// was made by another build anyway, which is what its reader is told.
+    pub fn same_apart_from_build(&self, other: &ReportSettings) -> bool {
+        let both_name_model_files = self.model_files.is_some() && other.model_files.is_some();
+        let comparable = |settings: &ReportSettings| ReportSettings {
             runform_version: String::new(),
             runform_build: None,
-            ..self.clone()
-        }
+            model_files: settings.model_files.clone().filter(|_| both_name_model_files),
+            ..settings.clone()
+        };
+        comparable(self) == comparable(other)
     }
 }
 
@@ -253,6 +266,48 @@ pub fn report_schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_are_the_same_apart_from_the_build_only_when_their_model_files_are() {
+        let settings = ReportSettings {
+            runform_version: "0.1.0".to_owned(),
+            runform_build: Some("0.1.0+src.111111111111".to_owned()),
+            model: "auto".to_owned(),
+            model_files: Some(BTreeMap::from([(
+                "pose_landmark_full.onnx".to_owned(),
+                "544ad624e795".to_owned(),
+            )])),
+            detection_mode: "tracking".to_owned(),
+            runner_at: None,
+            analysis: AnalysisSettings::default(),
+        };
+        let other_build = ReportSettings {
+            runform_version: "0.0.9".to_owned(),
+            runform_build: Some("0.0.9+src.222222222222".to_owned()),
+            ..settings.clone()
+        };
+        assert!(settings.same_apart_from_build(&other_build));
+        let other_files = ReportSettings {
+            model_files: Some(BTreeMap::from([(
+                "pose_landmark_full.onnx".to_owned(),
+                "069210a0fe67".to_owned(),
+            )])),
+            ..settings.clone()
+        };
+        assert!(!settings.same_apart_from_build(&other_files));
+        // A report from before reports named their model files differs in its build, which its reader is told.
+        let before = ReportSettings {
+            model_files: None,
+            runform_build: None,
+            ..settings.clone()
+        };
+        assert!(settings.same_apart_from_build(&before) && before.same_apart_from_build(&settings));
+        let other_model = ReportSettings {
+            model: "full".to_owned(),
+            ..before
+        };
+        assert!(!settings.same_apart_from_build(&other_model));
+    }
 
     /// The committed schema is what the structs generate. To update it after changing a struct:
     /// `UPDATE_SCHEMA=1 cargo test --release report_schema`.
