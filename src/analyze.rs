@@ -531,11 +531,38 @@ fn run_stages(
     if settings.html {
         write_report_html(settings, &outcome)?;
     }
+    remove_earlier_outputs(settings, outcome.rear.is_some())?;
     // The report goes last: its presence says the session's outputs are complete (batch resumes on it).
     let mut outcome = outcome;
     outcome.report.timings.total_s = started.elapsed().as_secs_f64();
     output::write_atomically(&outcome.report_path, &report_json(&outcome.report)?)?;
     Ok(outcome)
+}
+
+/// Removes what an earlier run left in the output folder that this run does not write (an HTML report or overlay
+/// of a run with `--html` or `--overlay`, a rear clip's files): beside this run's report they would show an earlier
+/// analysis as this one's. Called before the report is written, so that a folder with a report holds one run's
+/// outputs.
+fn remove_earlier_outputs(settings: &AnalyzeSettings, has_rear: bool) -> Result<(), OutputError> {
+    let not_written = [
+        (settings.html_path(), settings.html),
+        (settings.overlay_path(), settings.overlay),
+        (settings.rear_overlay_path(), settings.overlay && has_rear),
+        (settings.rear_landmarks_path(), has_rear),
+        (settings.rear_steps_csv_path(), has_rear),
+    ];
+    for (path, written) in not_written {
+        if written {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(OutputError { path, source: error });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The side clip's landmarks and analysis a report uses, from the model that made them.

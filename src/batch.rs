@@ -652,6 +652,19 @@ pub fn existing_report(settings: &AnalyzeSettings) -> ExistingReport {
     }
 }
 
+/// Why a clip failed, and where its folder still holds a report (of the clip's earlier bytes, other settings or
+/// another build: the clip was scored again because that report did not match), that it is not this run's.
+fn failure_reason(error: &str, report: &Path) -> String {
+    if report.is_file() {
+        format!(
+            "{error}; {} is an earlier analysis's report, kept as it was and left out of this summary",
+            report.display()
+        )
+    } else {
+        error.to_owned()
+    }
+}
+
 /// Why a clip whose report `build` made is scored again, in words.
 fn other_build_reason(clip: &Path, build: Option<&str>) -> String {
     format!(
@@ -789,7 +802,11 @@ fn score_clip(settings: &BatchSettings, clip: &ClipEntry) -> ClipResult {
         };
         match analyze::analyze(&clip_settings, |_, _| {}) {
             Ok(_) => (ClipStatus::Scored, Exit::Success.code(), scored_again),
-            Err(error) => (ClipStatus::Failed, error.exit().code(), Some(error.to_string())),
+            Err(error) => (
+                ClipStatus::Failed,
+                error.exit().code(),
+                Some(failure_reason(&error.to_string(), &clip_settings.report_path())),
+            ),
         }
     };
     let report = (status != ClipStatus::Failed).then(|| clip_settings.report_path());

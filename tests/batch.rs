@@ -396,3 +396,23 @@ fn a_batch_run_with_other_model_files_scores_its_clips_again_and_each_report_say
     assert_eq!(summary(&out)["scored"], 1);
     assert_eq!(report()["settings"]["model_files"], shipped);
 }
+
+#[test]
+fn a_clip_that_now_fails_says_its_earlier_report_is_not_this_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (clips, out) = one_clip_scored(dir.path());
+    let earlier = std::fs::read(out.join("run/report.json")).expect("report");
+    std::fs::write(clips.join("run.mp4"), b"not a video any more").expect("overwrite the clip");
+    let (code, stdout, stderr) = batch(&clips, &out);
+    assert_eq!(code, 40, "{stdout}{stderr}");
+    let summary = summary(&out);
+    assert_eq!(summary["failed"], 1);
+    let reason = summary["clips"][0]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("run.mp4") && reason.contains("run/report.json is an earlier analysis's report"),
+        "{reason}"
+    );
+    assert_eq!(summary["clips"][0]["report"], serde_json::Value::Null);
+    // Kept: nothing is lost.
+    assert_eq!(std::fs::read(out.join("run/report.json")).expect("report"), earlier);
+}

@@ -264,3 +264,21 @@ fn feet_out_of_frame_leave_no_foot_numbers_in_any_output() {
         "the HTML shows a foot strike card"
     );
 }
+
+#[test]
+fn a_rerun_without_html_or_overlay_leaves_no_earlier_html_or_overlay_beside_its_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clip = common::make_clip(dir.path(), "run.mp4", 160, 120, 20);
+    let out = dir.path().join("out");
+    let folder = out.join("run");
+    analyze(&clip, &out, &["--html", "--overlay"]);
+    assert!(folder.join("report.html").is_file() && folder.join("overlay.mp4").is_file());
+    // A file of the user's in the folder is not runform's to remove.
+    std::fs::write(folder.join("notes.txt"), "mine").expect("write");
+    analyze(&clip, &out, &["--session-date", "2026-02-01"]);
+    assert!(
+        !folder.join("report.html").exists() && !folder.join("overlay.mp4").exists(),
+        "the earlier run's page and video would show as this report's"
+    );
+    assert!(folder.join("report.json").is_file() && folder.join("notes.txt").is_file());
+}
