@@ -12,7 +12,7 @@
 //! give the error every step of a session shares (`shared_error`: the level's for angles, a frame for contact
 //! times), the interval must exclude zero by more than the larger of the two. The SDDs are in docs/metrics.md with
 //! their sources. A later session that shows the runner facing the other way from the first, is measured on another
-//! pose model's landmarks, or was analysed by another runform build is noted.
+//! pose model's landmarks or other model files, or was analysed by another runform build is noted.
 
 use std::path::{Path, PathBuf};
 
@@ -108,6 +108,9 @@ struct SettingsView {
     /// The runform build that made the report (reports since 2026-12-05).
     #[serde(default)]
     runform_build: Option<String>,
+    /// The pose model files, each with the first hex digits of its SHA-256 (reports since 2026-12-05).
+    #[serde(default)]
+    model_files: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// The pose model of a report's landmarks, `pose.model` (reports since 2026-12-05; older ones name it in
@@ -189,6 +192,10 @@ pub struct Session {
     /// The runform build that made the report, where the report says ([`crate::BUILD`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runform_build: Option<String>,
+    /// The model files its landmarks come from (the detector and `model`'s landmark model), each with the first
+    /// hex digits of its SHA-256, where the report says (`settings.model_files`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_files: Option<String>,
 }
 
 /// Whether a change is likely real.
@@ -283,6 +290,19 @@ fn other_model_note(baseline: &Session, session: &Session) -> Option<String> {
     })
 }
 
+/// The note on a session whose landmarks come from other model files than the first session's, the same pose model
+/// preset otherwise (a user's own models, `RUNFORM_MODELS_DIR`).
+fn other_model_files_note(baseline: &Session, session: &Session) -> Option<String> {
+    let (first, later) = (baseline.model_files.as_deref()?, session.model_files.as_deref()?);
+    (first != later).then(|| {
+        format!(
+            "{}'s landmarks come from other pose model files ({later}) than {}'s ({first}): a change between them \
+             may be the models'; analyse both clips with the same model files",
+            session.label, baseline.label
+        )
+    })
+}
+
 /// The note on a session whose report another runform build made than the first session's. A report that names
 /// no build was made before reports named theirs (2026-12-05), so by another build than any report that names one;
 /// two such reports may or may not share a build, and get no note.
@@ -307,11 +327,24 @@ fn session_notes(baseline: &Session, session: &Session) -> Vec<String> {
     [
         other_side_note(baseline, session),
         other_model_note(baseline, session),
+        other_model_files_note(baseline, session),
         other_build_note(baseline, session),
     ]
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// The model files a report's landmarks come from, as `pose_detection.onnx adfb61c6d72f, pose_landmark_full.onnx
+/// 544ad624e795`: the detector and the landmark model of the pose model it names.
+fn model_files_used(report: &ReportView) -> Option<String> {
+    let files = report.settings.model_files.as_ref()?;
+    let model = report.pose.model.as_deref().or(report.settings.model.as_deref())?;
+    let used: Vec<String> = ["pose_detection.onnx".to_owned(), format!("pose_landmark_{model}.onnx")]
+        .into_iter()
+        .filter_map(|file| files.get(&file).map(|sha256| format!("{file} {sha256}")))
+        .collect();
+    (!used.is_empty()).then(|| used.join(", "))
 }
 
 /// The reports named by `paths`: files as given, folders searched recursively for `report.json`.
@@ -507,6 +540,7 @@ fn compare_loaded(mut loaded: Vec<(PathBuf, ReportView)>) -> Comparison {
                 .clone()
                 .or_else(|| report.settings.model.clone().filter(|model| model != "auto")),
             runform_build: report.settings.runform_build.clone(),
+            model_files: model_files_used(report),
         })
         .collect();
     let notes = sessions
@@ -1049,6 +1083,53 @@ mod tests {
                 .note
                 .as_deref()
                 .is_some_and(|note| note.contains("same --model"))
+        );
+    }
+
+    #[test]
+    fn sessions_measured_with_other_model_files_are_said_to_be() {
+        let report = |date: &str, full: Option<&str>| {
+            let mut json = serde_json::json!({
+                "input": {"path": format!("{date}.mp4")},
+                "session": {"session_date": date},
+                "settings": {"model": "auto", "runform_version": "0.1.0"},
+                "pose": {"model": "full", "frames": 100},
+                "analysis": {"metrics": [
+                    {"metric": "contact_time_ms", "unit": "ms", "both": {"mean": 250.0, "sd": 10.0, "median": 250.0, "n": 17}}
+                ]}
+            });
+            if let Some(full) = full {
+                json["settings"]["model_files"] = serde_json::json!({
+                    "pose_detection.onnx": "adfb61c6d72f",
+                    "pose_landmark_full.onnx": full,
+                    "pose_landmark_heavy.onnx": "069210a0fe67",
+                });
+            }
+            (PathBuf::from(date), serde_json::to_vec(&json).expect("json"))
+        };
+        let notes = |reports: &[(PathBuf, Vec<u8>)]| compare_report_texts(reports).expect("compares").notes;
+        assert!(
+            notes(&[
+                report("2026-01-10", Some("544ad624e795")),
+                report("2026-03-01", Some("544ad624e795"))
+            ])
+            .is_empty()
+        );
+        // A report from before reports named their files says nothing either way.
+        assert!(notes(&[report("2026-01-10", None), report("2026-03-01", Some("0123456789ab"))]).is_empty());
+        let other = notes(&[
+            report("2026-01-10", Some("544ad624e795")),
+            report("2026-03-01", Some("0123456789ab")),
+        ]);
+        assert_eq!(
+            other,
+            vec![
+                "2026-03-01's landmarks come from other pose model files (pose_detection.onnx adfb61c6d72f, \
+                 pose_landmark_full.onnx 0123456789ab) than 2026-01-10's (pose_detection.onnx adfb61c6d72f, \
+                 pose_landmark_full.onnx 544ad624e795): a change between them may be the models'; analyse both \
+                 clips with the same model files"
+                    .to_owned()
+            ]
         );
     }
 
