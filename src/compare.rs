@@ -340,10 +340,13 @@ fn session_notes(baseline: &Session, session: &Session) -> Vec<String> {
 fn model_files_used(report: &ReportView) -> Option<String> {
     let files = report.settings.model_files.as_ref()?;
     let model = report.pose.model.as_deref().or(report.settings.model.as_deref())?;
-    let used: Vec<String> = ["pose_detection.onnx".to_owned(), format!("pose_landmark_{model}.onnx")]
-        .into_iter()
-        .filter_map(|file| files.get(&file).map(|sha256| format!("{file} {sha256}")))
-        .collect();
+    let used: Vec<String> = [
+        crate::pose::models::DETECTOR_FILE.to_owned(),
+        format!("pose_landmark_{model}.onnx"),
+    ]
+    .into_iter()
+    .filter_map(|file| files.get(&file).map(|sha256| format!("{file} {sha256}")))
+    .collect();
     (!used.is_empty()).then(|| used.join(", "))
 }
 
