@@ -25,7 +25,7 @@ enum Expected {
 use Expected::{Error, Report};
 
 /// Every file case of the corpus and its expected outcome.
-const CASES: [(&str, Expected); 26] = [
+const CASES: [(&str, Expected); 27] = [
     (
         "base.mp4",
         Report {
@@ -155,6 +155,13 @@ const CASES: [(&str, Expected); 26] = [
     ),
     (
         "rotated-portrait.mp4",
+        Report {
+            warnings: &[],
+            absent: &["no_runner", "not_upright"],
+        },
+    ),
+    (
+        "phone-hevc10-hdr.mov",
         Report {
             warnings: &[],
             absent: &["no_runner", "not_upright"],
