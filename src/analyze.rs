@@ -223,12 +223,17 @@ impl AnalyzeSettings {
     }
 }
 
-/// The model files a run with `model` may load, each with the first hex digits of its SHA-256 (a file not found is
-/// left out: the run stops on it with its own error).
-fn model_files(model: AnalysisModel) -> BTreeMap<String, String> {
+/// The model files a run with the landmark models `presets` loads, as found and hashed: the detector, then each
+/// preset's landmark model. A file not found is left out: the run stops on it with its own error.
+fn model_file_ids(presets: impl IntoIterator<Item = ModelPreset>) -> impl Iterator<Item = models::ModelFileId> {
     std::iter::once(models::DETECTOR_FILE)
-        .chain(model.presets().into_iter().map(ModelPreset::landmark_file))
+        .chain(presets.into_iter().map(ModelPreset::landmark_file))
         .filter_map(models::model_file_id)
+}
+
+/// The model files a run with `model` may load, each with the first hex digits of its SHA-256.
+fn model_files(model: AnalysisModel) -> BTreeMap<String, String> {
+    model_file_ids(model.presets())
         .map(|id| (id.file.to_owned(), id.short_sha256().to_owned()))
         .collect()
 }
@@ -236,9 +241,7 @@ fn model_files(model: AnalysisModel) -> BTreeMap<String, String> {
 /// The warning for a report whose landmarks come from model files other than the ones this build shipped: the
 /// detector and `preset`'s landmark model, as loaded.
 fn other_pose_models_warning(preset: ModelPreset) -> Option<analysis::Warning> {
-    let others: Vec<String> = [models::DETECTOR_FILE, preset.landmark_file()]
-        .into_iter()
-        .filter_map(models::model_file_id)
+    let others: Vec<String> = model_file_ids([preset])
         .filter(|id| !id.is_shipped())
         .map(|id| {
             let shipped = models::shipped_sha256(id.file)

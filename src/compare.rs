@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::error::{Exit, HasExit};
+use crate::pose::ModelPreset;
 
 /// z for a two-sided 95 % interval. With the ≥ 7 steps a summary needs, a t quantile would widen it by ≤ 20 %.
 const Z_95: f64 = 1.96;
@@ -340,13 +341,14 @@ fn session_notes(baseline: &Session, session: &Session) -> Vec<String> {
 fn model_files_used(report: &ReportView) -> Option<String> {
     let files = report.settings.model_files.as_ref()?;
     let model = report.pose.model.as_deref().or(report.settings.model.as_deref())?;
-    let used: Vec<String> = [
-        crate::pose::models::DETECTOR_FILE.to_owned(),
-        format!("pose_landmark_{model}.onnx"),
-    ]
-    .into_iter()
-    .filter_map(|file| files.get(&file).map(|sha256| format!("{file} {sha256}")))
-    .collect();
+    let landmark_file = [ModelPreset::Lite, ModelPreset::Full, ModelPreset::Heavy]
+        .into_iter()
+        .find(|preset| preset.name() == model)
+        .map(ModelPreset::landmark_file);
+    let used: Vec<String> = std::iter::once(crate::pose::models::DETECTOR_FILE)
+        .chain(landmark_file)
+        .filter_map(|file| files.get(file).map(|sha256| format!("{file} {sha256}")))
+        .collect();
     (!used.is_empty()).then(|| used.join(", "))
 }
 
